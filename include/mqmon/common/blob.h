@@ -1,0 +1,40 @@
+#pragma once
+/// Little helpers for the accumulators' binary state format (native byte order: states move
+/// between processes of one build, e.g. MPI ranks, not between architectures).
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "mqmon/common/error.h"
+
+namespace mqmon::blob {
+
+template <typename T>
+void put(std::string& out, const T& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+inline void put_string(std::string& out, const std::string& s) {
+  put<uint64_t>(out, s.size());
+  out += s;
+}
+
+template <typename T>
+T get(const std::string& in, size_t& pos) {
+  T v;
+  if (in.size() < pos || in.size() - pos < sizeof v) throw DataError("accumulator state is truncated");
+  std::memcpy(&v, in.data() + pos, sizeof v);
+  pos += sizeof v;
+  return v;
+}
+inline std::string get_string(const std::string& in, size_t& pos) {
+  const auto n = get<uint64_t>(in, pos);
+  if (in.size() - pos < n) throw DataError("accumulator state is truncated");
+  std::string s = in.substr(pos, n);
+  pos += n;
+  return s;
+}
+
+}  // namespace mqmon::blob

@@ -1,0 +1,51 @@
+#pragma once
+/// Suggested constraints (SPEC §4): which metrics get one, in which direction, and at what
+/// threshold — the baseline value, or the value the metric would cross by chance with
+/// probability alpha on a monitoring window of a given size.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mqmon/metrics/binary.h"
+
+namespace mqmon {
+
+enum class ComparisonOperator { kLessThan, kLessThanOrEqualTo, kGreaterThan, kGreaterThanOrEqualTo };
+/// "LessThanThreshold", ...
+const char* operator_name(ComparisonOperator op);
+
+enum class ThresholdMethod { kWindow, kBaseline };
+const char* method_name(ThresholdMethod m);
+
+struct SuggestOptions {
+  ThresholdMethod method = ThresholdMethod::kWindow;
+  double alpha = 0.01;
+  uint64_t window_size = 0;  ///< 0: the baseline's item count
+  int replicates = 2000;     ///< multinomial draws for confusion-matrix metrics
+  uint64_t seed = kDefaultSeed;  ///< the baseline job sets it to the job's --seed
+  bool strict_layout = false;  ///< omit the "mqmon" block that records the method and inputs
+};
+
+struct Constraint {
+  std::string metric;
+  double threshold = 0;
+  ComparisonOperator op = ComparisonOperator::kLessThan;
+};
+
+/// Inverse of the standard normal CDF (Acklam's rational approximation refined by one Halley
+/// step; |error| < 1e-15 over (0, 1)).
+double normal_quantile(double p);
+
+/// Hanley & McNeil (1982) standard error of an AUC `a` at n_pos positives and n_neg negatives.
+double hanley_mcneil_se(double a, double n_pos, double n_neg);
+
+/// One constraint per scalar binary metric (not the curves or best-constant variants). The auc
+/// constraint is left out when the baseline's auc is undefined (one class).
+std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats, const SuggestOptions& options);
+
+/// constraints.json for binary classification, with the "mqmon" block unless strict_layout.
+std::string write_binary_constraints(const std::vector<Constraint>& constraints,
+                                     const BinaryStatistics& stats, const SuggestOptions& options);
+
+}  // namespace mqmon

@@ -1,0 +1,38 @@
+#pragma once
+/// ByteSource: the files of a dataset, and a decoded byte stream for each (plain, gzip or zstd,
+/// detected by magic bytes).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mqmon {
+
+/// One input file of a dataset.
+struct InputFile {
+  std::string path;
+  uint64_t size = 0;  ///< bytes on disk (compressed size for compressed files)
+};
+
+/// The files of a dataset: the file itself, or every regular file below a directory in sorted path
+/// order (as the service reads a dataset prefix). Hidden files (a name starting with '.') are
+/// skipped. Throws IoError when the path does not exist or a directory holds no file.
+std::vector<InputFile> list_dataset_files(const std::string& path);
+
+/// Sequential reader of one file's decoded bytes.
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+  /// Reads up to n decoded bytes into buf; returns 0 only at the end of the stream.
+  virtual size_t read(char* buf, size_t n) = 0;
+  /// Bytes consumed from the underlying file so far (for progress against InputFile::size).
+  virtual uint64_t raw_bytes_read() const = 0;
+};
+
+/// Opens a file and picks its decoder from the first bytes: gzip (1f 8b, multi-member files
+/// included), zstd (28 b5 2f fd, multi-frame), else plain. Throws IoError.
+std::unique_ptr<ByteStream> open_byte_stream(const std::string& path);
+
+}  // namespace mqmon

@@ -1,0 +1,90 @@
+#pragma once
+/// Binary classification quality (SPEC §3): confusion counts, exact AUC and curves, F-beta,
+/// best-constant-classifier variants, each with five-subsample standard deviations.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mqmon/io/byte_source.h"
+#include "mqmon/metrics/accumulator.h"
+#include "mqmon/metrics/score_table.h"
+#include "mqmon/metrics/subsample.h"
+
+namespace mqmon {
+
+struct BinaryOptions {
+  std::string positive_label = "1";  ///< canonicalized by the accumulator
+  std::string negative_label;        ///< empty: the one other label found in the data
+  bool has_inference = false;        ///< predicted labels are read; else from score >= threshold
+  bool has_probability = false;      ///< scores are read; else the prediction is the score
+  double threshold = 0.5;
+  uint64_t seed = kDefaultSeed;
+};
+
+/// Cells of a binary confusion matrix relative to the positive label.
+struct ConfusionCounts {
+  uint64_t tn = 0, fp = 0, fn = 0, tp = 0;
+  uint64_t total() const { return tn + fp + fn + tp; }
+};
+
+/// The scalar metrics in statistics.json order.
+enum BinaryScalar {
+  kRecall, kPrecision, kAccuracy, kRecallBcc, kPrecisionBcc, kAccuracyBcc,
+  kTruePositiveRate, kTrueNegativeRate, kFalsePositiveRate, kFalseNegativeRate,
+  kAuc, kF0_5, kF1, kF2, kF0_5Bcc, kF1Bcc, kF2Bcc, kBinaryScalarCount
+};
+extern const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames;
+
+/// Every scalar from a confusion matrix and an AUC (zero denominators give 0.0, SPEC §3).
+std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, double auc);
+
+struct MetricValue {
+  double value = 0;
+  double standard_deviation = 0;  ///< NaN when undefined (fewer than 200 rows)
+};
+
+struct BinaryStatistics {
+  uint64_t item_count = 0;
+  std::vector<std::string> labels;                 ///< confusion matrix keys, sorted
+  std::vector<std::vector<uint64_t>> confusion;    ///< [actual][predicted]
+  std::array<MetricValue, kBinaryScalarCount> metrics{};
+  std::vector<double> roc_false_positive_rates, roc_true_positive_rates;
+  std::vector<double> pr_precisions, pr_recalls;
+  ConfusionCounts counts;                          ///< all rows, for constraint suggestion
+};
+
+/// Exact AUC of replicate column k (0 = all rows) of descending score counts; NaN with one class.
+double exact_auc(const std::vector<ScoreCounts>& descending, int column);
+
+/// Where labels came from, to name them in errors.
+struct LabelSources {
+  const std::vector<InputFile>* files = nullptr;
+  AttributeSpec attributes;
+};
+
+class BinaryAccumulator final : public Accumulator {
+ public:
+  explicit BinaryAccumulator(BinaryOptions options);
+
+  void update(const Batch& batch, const BatchOrigin& origin) override;
+  void merge(const Accumulator& other) override;
+  std::string serialize() const override;
+  static BinaryAccumulator deserialize(const std::string& blob);
+
+  /// Statistics with curves thinned to at most `curve_points` thresholds (0: no thinning).
+  /// Throws DataError for an empty dataset and ParseError naming a third label.
+  BinaryStatistics finalize(size_t curve_points, const LabelSources& sources) const;
+
+  const BinaryOptions& options() const { return options_; }
+  uint64_t rows() const { return counts_[0].total(); }
+
+ private:
+  BinaryOptions options_;
+  ConfusionCounts counts_[kReplicates + 1];  // [0]: all rows; [k+1]: replicate k
+  ScoreTable scores_;
+  LabelOccurrences labels_;
+};
+
+}  // namespace mqmon

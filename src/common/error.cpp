@@ -1,0 +1,38 @@
+#include "mqmon/common/error.h"
+
+#include <fmt/format.h>
+
+namespace mqmon {
+
+namespace {
+// Keep messages one line and bounded: a runaway field (an unterminated quote) can be megabytes.
+std::string shown_text(const std::string& text) {
+  constexpr size_t kMax = 80;
+  std::string out;
+  for (char c : text.substr(0, kMax)) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  if (text.size() > kMax) out += "...";
+  return out;
+}
+}  // namespace
+
+ParseError::ParseError(Location where, std::string reason, std::string text)
+    : Error(describe(where, reason, text)),
+      where_(std::move(where)),
+      reason_(std::move(reason)),
+      text_(std::move(text)) {}
+
+std::string ParseError::describe(const Location& where, const std::string& reason,
+                                 const std::string& text) {
+  std::string out = fmt::format("{}:{}:", where.file, where.line);
+  if (where.column > 0) out += fmt::format(" column {}", where.column);
+  if (!where.attribute.empty()) out += fmt::format(" (attribute '{}')", where.attribute);
+  out += fmt::format(" {}", reason);
+  if (!text.empty() || where.column > 0) out += fmt::format(": '{}'", shown_text(text));
+  return out;
+}
+
+}  // namespace mqmon

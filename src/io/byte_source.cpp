@@ -1,0 +1,218 @@
+#include "mqmon/io/byte_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "mqmon/common/error.h"
+
+namespace mqmon {
+
+namespace fs = std::filesystem;
+
+std::vector<InputFile> list_dataset_files(const std::string& path) {
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) throw IoError(fmt::format("dataset '{}' does not exist", path));
+  std::vector<InputFile> files;
+  if (fs::is_directory(st)) {
+    for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      const auto name = it->path().filename().string();
+      if (!name.empty() && name[0] == '.') {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file()) files.push_back({it->path().string(), it->file_size()});
+    }
+    if (ec) throw IoError(fmt::format("cannot list dataset directory '{}': {}", path, ec.message()));
+    std::sort(files.begin(), files.end(),
+              [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+    if (files.empty()) throw IoError(fmt::format("dataset directory '{}' holds no file", path));
+  } else {
+    files.push_back({path, static_cast<uint64_t>(fs::file_size(path, ec))});
+  }
+  return files;
+}
+
+namespace {
+
+class FileHandle {
+ public:
+  explicit FileHandle(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw IoError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+#ifdef POSIX_FADV_SEQUENTIAL
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  }
+  ~FileHandle() { ::close(fd_); }
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+
+  size_t read(char* buf, size_t n) {
+    for (;;) {
+      const ssize_t got = ::read(fd_, buf, n);
+      if (got >= 0) {
+        consumed_ += static_cast<uint64_t>(got);
+        return static_cast<size_t>(got);
+      }
+      if (errno != EINTR) throw IoError(fmt::format("cannot read '{}': {}", path_, std::strerror(errno)));
+    }
+  }
+  uint64_t consumed() const { return consumed_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t consumed_ = 0;
+};
+
+class PlainStream final : public ByteStream {
+ public:
+  PlainStream(std::unique_ptr<FileHandle> f, std::string head) : f_(std::move(f)), head_(std::move(head)) {}
+  size_t read(char* buf, size_t n) override {
+    if (pos_ < head_.size()) {
+      const size_t k = std::min(n, head_.size() - pos_);
+      std::memcpy(buf, head_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    return f_->read(buf, n);
+  }
+  uint64_t raw_bytes_read() const override { return f_->consumed(); }
+
+ private:
+  std::unique_ptr<FileHandle> f_;
+  std::string head_;
+  size_t pos_ = 0;
+};
+
+constexpr size_t kInChunk = 1 << 18;
+
+/// Shared input buffering for the two decompressors: `head` holds the sniffed magic bytes.
+class CompressedInput {
+ public:
+  CompressedInput(std::unique_ptr<FileHandle> f, std::string head) : f_(std::move(f)), buf_(kInChunk) {
+    std::memcpy(buf_.data(), head.data(), head.size());
+    avail_ = head.size();
+  }
+  /// Refills when empty; returns false at end of file.
+  bool fill() {
+    if (pos_ < avail_) return true;
+    avail_ = f_->read(buf_.data(), buf_.size());
+    pos_ = 0;
+    return avail_ > 0;
+  }
+  const char* data() const { return buf_.data() + pos_; }
+  size_t size() const { return avail_ - pos_; }
+  void consume(size_t n) { pos_ += n; }
+  const FileHandle& file() const { return *f_; }
+
+ private:
+  std::unique_ptr<FileHandle> f_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, avail_ = 0;
+};
+
+class GzipStream final : public ByteStream {
+ public:
+  GzipStream(std::unique_ptr<FileHandle> f, std::string head) : in_(std::move(f), std::move(head)) {
+    std::memset(&z_, 0, sizeof z_);
+    if (inflateInit2(&z_, 15 + 32) != Z_OK) throw IoError("cannot initialise zlib");
+  }
+  ~GzipStream() override { inflateEnd(&z_); }
+  size_t read(char* buf, size_t n) override {
+    size_t out = 0;
+    while (out < n) {
+      if (in_.size() == 0 && !in_.fill()) {
+        if (!at_member_end_)
+          throw IoError(fmt::format("'{}': gzip stream is truncated", in_.file().path()));
+        break;
+      }
+      z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in_.data()));
+      z_.avail_in = static_cast<uInt>(in_.size());
+      z_.next_out = reinterpret_cast<Bytef*>(buf + out);
+      z_.avail_out = static_cast<uInt>(n - out);
+      const int rc = inflate(&z_, Z_NO_FLUSH);
+      in_.consume(in_.size() - z_.avail_in);
+      out = n - z_.avail_out;
+      at_member_end_ = false;
+      if (rc == Z_STREAM_END) {
+        at_member_end_ = true;  // another gzip member may follow (concatenated files)
+        inflateReset(&z_);
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw IoError(fmt::format("'{}': corrupt gzip data ({})", in_.file().path(),
+                                  z_.msg ? z_.msg : "inflate failed"));
+      }
+    }
+    return out;
+  }
+  uint64_t raw_bytes_read() const override { return in_.file().consumed(); }
+
+ private:
+  CompressedInput in_;
+  z_stream z_;
+  bool at_member_end_ = false;
+};
+
+class ZstdStream final : public ByteStream {
+ public:
+  ZstdStream(std::unique_ptr<FileHandle> f, std::string head)
+      : in_(std::move(f), std::move(head)), z_(ZSTD_createDStream()) {
+    if (!z_) throw IoError("cannot initialise zstd");
+  }
+  ~ZstdStream() override { ZSTD_freeDStream(z_); }
+  size_t read(char* buf, size_t n) override {
+    ZSTD_outBuffer ob{buf, n, 0};
+    while (ob.pos < n) {
+      if (in_.size() == 0 && !in_.fill()) {
+        if (!frame_done_) throw IoError(fmt::format("'{}': zstd stream is truncated", in_.file().path()));
+        break;
+      }
+      ZSTD_inBuffer ib{in_.data(), in_.size(), 0};
+      const size_t rc = ZSTD_decompressStream(z_, &ob, &ib);
+      in_.consume(ib.pos);
+      if (ZSTD_isError(rc))
+        throw IoError(fmt::format("'{}': corrupt zstd data ({})", in_.file().path(), ZSTD_getErrorName(rc)));
+      frame_done_ = rc == 0;
+    }
+    return ob.pos;
+  }
+  uint64_t raw_bytes_read() const override { return in_.file().consumed(); }
+
+ private:
+  CompressedInput in_;
+  ZSTD_DStream* z_;
+  bool frame_done_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteStream> open_byte_stream(const std::string& path) {
+  auto f = std::make_unique<FileHandle>(path);
+  std::string head(4, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    const size_t k = f->read(head.data() + got, head.size() - got);
+    if (k == 0) break;
+    got += k;
+  }
+  head.resize(got);
+  const auto u = [&](size_t i) { return static_cast<unsigned char>(head[i]); };
+  if (got >= 2 && u(0) == 0x1f && u(1) == 0x8b)
+    return std::make_unique<GzipStream>(std::move(f), std::move(head));
+  if (got >= 4 && u(0) == 0x28 && u(1) == 0xb5 && u(2) == 0x2f && u(3) == 0xfd)
+    return std::make_unique<ZstdStream>(std::move(f), std::move(head));
+  return std::make_unique<PlainStream>(std::move(f), std::move(head));
+}
+
+}  // namespace mqmon

@@ -1,0 +1,307 @@
+#include "mqmon/metrics/binary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+
+#include "mqmon/common/blob.h"
+#include "mqmon/common/error.h"
+#include "mqmon/common/numbers.h"
+
+namespace mqmon {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr char kMagic[] = "mqmon.binary.v1";
+__extension__ typedef unsigned __int128 uint128;  // exact Mann-Whitney sums
+
+double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
+double fbeta(double precision, double recall, double beta) {
+  const double b2 = beta * beta;
+  const double den = b2 * precision + recall;
+  return den == 0 ? 0.0 : (1 + b2) * precision * recall / den;
+}
+
+/// Sample standard deviation (n-1) of the replicate values; NaN when any is NaN.
+double sample_std(const std::array<double, kReplicates>& v) {
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= kReplicates;
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / (kReplicates - 1));
+}
+}  // namespace
+
+// ---- binary ----
+
+const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames = {
+    "recall", "precision", "accuracy", "recall_best_constant_classifier",
+    "precision_best_constant_classifier", "accuracy_best_constant_classifier",
+    "true_positive_rate", "true_negative_rate", "false_positive_rate", "false_negative_rate",
+    "auc", "f0_5", "f1", "f2", "f0_5_best_constant_classifier", "f1_best_constant_classifier",
+    "f2_best_constant_classifier"};
+
+std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, double auc) {
+  std::array<double, kBinaryScalarCount> m{};
+  const double tp = static_cast<double>(c.tp), fp = static_cast<double>(c.fp);
+  const double tn = static_cast<double>(c.tn), fn = static_cast<double>(c.fn);
+  const double n = static_cast<double>(c.total());
+  m[kRecall] = ratio(tp, tp + fn);
+  m[kPrecision] = ratio(tp, tp + fp);
+  m[kAccuracy] = ratio(tp + tn, n);
+  // Best constant classifier: always predict the positive label (SPEC §3).
+  const double prevalence = ratio(tp + fn, n);
+  m[kRecallBcc] = ratio(tp + fn, tp + fn);
+  m[kPrecisionBcc] = prevalence;
+  m[kAccuracyBcc] = prevalence;
+  m[kTruePositiveRate] = m[kRecall];
+  m[kFalsePositiveRate] = ratio(fp, fp + tn);
+  m[kTrueNegativeRate] = 1 - m[kFalsePositiveRate];  // as the service computes it
+  m[kFalseNegativeRate] = 1 - m[kTruePositiveRate];
+  m[kAuc] = auc;
+  m[kF0_5] = fbeta(m[kPrecision], m[kRecall], 0.5);
+  m[kF1] = fbeta(m[kPrecision], m[kRecall], 1);
+  m[kF2] = fbeta(m[kPrecision], m[kRecall], 2);
+  m[kF0_5Bcc] = fbeta(prevalence, m[kRecallBcc], 0.5);
+  m[kF1Bcc] = fbeta(prevalence, m[kRecallBcc], 1);
+  m[kF2Bcc] = fbeta(prevalence, m[kRecallBcc], 2);
+  return m;
+}
+
+double exact_auc(const std::vector<ScoreCounts>& descending, int column) {
+  // AUC = P(score_pos > score_neg) + P(tie)/2 (Mann-Whitney U / (P·N)), accumulated exactly in
+  // integers: sum over thresholds of neg_i·(2·positives_above + pos_i), divided by 2·P·N.
+  uint128 num = 0;
+  uint64_t pos_above = 0, neg_total = 0;
+  for (const auto& e : descending) {
+    const uint64_t p = e.pos[column], n = e.neg[column];
+    num += static_cast<uint128>(n) * (2 * static_cast<uint128>(pos_above) + p);
+    pos_above += p;
+    neg_total += n;
+  }
+  if (pos_above == 0 || neg_total == 0) return kNaN;
+  const long double den = 2.0L * static_cast<long double>(pos_above) * static_cast<long double>(neg_total);
+  return static_cast<double>(static_cast<long double>(num) / den);
+}
+
+BinaryAccumulator::BinaryAccumulator(BinaryOptions options) : options_(std::move(options)) {
+  options_.positive_label = canonical_label(options_.positive_label);
+  if (!options_.negative_label.empty()) {
+    options_.negative_label = canonical_label(options_.negative_label);
+    if (options_.negative_label == options_.positive_label)
+      throw ConfigError(fmt::format("the negative label must differ from the positive label '{}'",
+                                    options_.positive_label));
+  }
+}
+
+void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
+  note_labels(labels_, batch, origin);
+  std::vector<uint8_t> positive(batch.labels.entries().size());
+  for (size_t i = 0; i < positive.size(); ++i)
+    positive[i] = batch.labels.entries()[i].canonical == options_.positive_label;
+
+  const size_t n = batch.rows();
+  for (size_t i = 0; i < n; ++i) {
+    const bool actual_pos = positive[batch.actual[i]];
+    const bool predicted_pos = options_.has_inference ? positive[batch.predicted[i]] != 0
+                                                      : batch.score[i] >= options_.threshold;
+    const double score = options_.has_probability ? batch.score[i] : (predicted_pos ? 1.0 : 0.0);
+    const unsigned mask = subsample_mask(options_.seed, origin.first_record + batch.record[i]);
+    const int cell = (actual_pos ? 2 : 0) | (predicted_pos ? 1 : 0);
+    auto bump = [cell](ConfusionCounts& c, uint64_t by) {
+      switch (cell) {
+        case 0: c.tn += by; break;
+        case 1: c.fp += by; break;
+        case 2: c.fn += by; break;
+        default: c.tp += by; break;
+      }
+    };
+    bump(counts_[0], 1);
+    for (int k = 0; k < kReplicates; ++k) bump(counts_[k + 1], (mask >> k) & 1u);
+    scores_.add(score, actual_pos, mask);
+  }
+}
+
+void BinaryAccumulator::merge(const Accumulator& other_base) {
+  const auto* other = dynamic_cast<const BinaryAccumulator*>(&other_base);
+  if (!other) throw ConfigError("cannot merge a binary classification state with another kind");
+  const auto& a = options_;
+  const auto& b = other->options_;
+  if (a.positive_label != b.positive_label || a.negative_label != b.negative_label ||
+      a.has_inference != b.has_inference || a.has_probability != b.has_probability ||
+      a.threshold != b.threshold || a.seed != b.seed)
+    throw ConfigError("cannot merge binary classification states computed with different options");
+  for (int k = 0; k <= kReplicates; ++k) {
+    counts_[k].tn += other->counts_[k].tn;
+    counts_[k].fp += other->counts_[k].fp;
+    counts_[k].fn += other->counts_[k].fn;
+    counts_[k].tp += other->counts_[k].tp;
+  }
+  scores_.merge(other->scores_);
+  merge_labels(labels_, other->labels_);
+}
+
+std::string BinaryAccumulator::serialize() const {
+  std::string out(kMagic);
+  blob::put_string(out, options_.positive_label);
+  blob::put_string(out, options_.negative_label);
+  blob::put<uint8_t>(out, options_.has_inference);
+  blob::put<uint8_t>(out, options_.has_probability);
+  blob::put(out, options_.threshold);
+  blob::put(out, options_.seed);
+  for (const auto& c : counts_) blob::put(out, c);
+  blob::put<uint64_t>(out, labels_.size());
+  for (const auto& [label, occ] : labels_) {
+    blob::put_string(out, label);
+    blob::put(out, occ.record);
+    blob::put(out, occ.file);
+    blob::put(out, occ.line);
+    blob::put(out, occ.role);
+    blob::put_string(out, occ.raw);
+  }
+  scores_.serialize(out);
+  return out;
+}
+
+BinaryAccumulator BinaryAccumulator::deserialize(const std::string& in) {
+  const std::string magic(kMagic);
+  if (in.compare(0, magic.size(), magic) != 0) throw DataError("not a binary classification state");
+  size_t pos = magic.size();
+  BinaryOptions o;
+  o.positive_label = blob::get_string(in, pos);
+  o.negative_label = blob::get_string(in, pos);
+  o.has_inference = blob::get<uint8_t>(in, pos);
+  o.has_probability = blob::get<uint8_t>(in, pos);
+  o.threshold = blob::get<double>(in, pos);
+  o.seed = blob::get<uint64_t>(in, pos);
+  BinaryAccumulator acc(o);
+  for (auto& c : acc.counts_) c = blob::get<ConfusionCounts>(in, pos);
+  const auto labels = blob::get<uint64_t>(in, pos);
+  for (uint64_t i = 0; i < labels; ++i) {
+    std::string label = blob::get_string(in, pos);
+    LabelOccurrence occ;
+    occ.record = blob::get<uint64_t>(in, pos);
+    occ.file = blob::get<uint32_t>(in, pos);
+    occ.line = blob::get<uint64_t>(in, pos);
+    occ.role = blob::get<LabelRole>(in, pos);
+    occ.raw = blob::get_string(in, pos);
+    acc.labels_.emplace(std::move(label), std::move(occ));
+  }
+  acc.scores_.deserialize(in, pos);
+  if (pos != in.size()) throw DataError("binary classification state has trailing bytes");
+  return acc;
+}
+
+namespace {
+
+[[noreturn]] void third_label_error(const std::string& label, const LabelOccurrence& occ,
+                                    const std::string& detail, const LabelSources& sources) {
+  Location where;
+  where.file = sources.files && occ.file < sources.files->size() ? (*sources.files)[occ.file].path : "?";
+  where.line = occ.line;
+  where.attribute = occ.role == LabelRole::kGroundTruth ? sources.attributes.ground_truth
+                                                        : sources.attributes.inference;
+  throw ParseError(where, fmt::format("label '{}' is a third class: {}", label, detail), occ.raw);
+}
+
+/// Thresholds to draw: all of them, or the ends of equal-size groups of consecutive thresholds.
+std::vector<size_t> curve_indices(size_t distinct, size_t cap) {
+  std::vector<size_t> idx;
+  const size_t group = (cap == 0 || distinct <= cap) ? 1 : (distinct + cap - 1) / cap;
+  for (size_t end = group; end < distinct + group; end += group) idx.push_back(std::min(end, distinct) - 1);
+  return idx;
+}
+
+}  // namespace
+
+BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSources& sources) const {
+  BinaryStatistics s;
+  const ConfusionCounts& all = counts_[0];
+  s.item_count = all.total();
+  if (s.item_count == 0) throw DataError("the dataset has no rows to evaluate");
+  s.counts = all;
+
+  // The two classes: the positive label and one negative label.
+  std::string negative = options_.negative_label;
+  std::vector<std::pair<std::string, const LabelOccurrence*>> others;
+  for (const auto& [label, occ] : labels_)
+    if (label != options_.positive_label) others.emplace_back(label, &occ);
+  std::sort(others.begin(), others.end(),
+            [](const auto& a, const auto& b) { return a.second->record < b.second->record; });
+  for (const auto& [label, occ] : others) {
+    if (negative.empty()) {
+      negative = label;
+    } else if (label != negative) {
+      const auto first = labels_.find(negative);
+      const std::string where = first != labels_.end()
+                                    ? fmt::format(" (first seen on line {})", first->second.line)
+                                    : std::string(" (set by --negative-label)");
+      third_label_error(label, *occ,
+                        fmt::format("binary classification allows only the positive label '{}' and one "
+                                    "negative label, here '{}'{}",
+                                    options_.positive_label, negative, where),
+                        sources);
+    }
+  }
+  if (negative.empty()) negative.assign(1, options_.positive_label == "0" ? '1' : '0');
+
+  // Confusion matrix over the labels that occur as actual or predicted values.
+  const bool pos_seen = all.tp + all.fn + all.fp > 0;
+  const bool neg_seen = all.tn + all.fp + all.fn > 0;
+  if (pos_seen || labels_.count(options_.positive_label)) s.labels.push_back(options_.positive_label);
+  if (neg_seen || labels_.count(negative)) s.labels.push_back(negative);
+  std::sort(s.labels.begin(), s.labels.end(), label_less);
+  auto index_of = [&](bool positive) {
+    const std::string& l = positive ? options_.positive_label : negative;
+    return static_cast<size_t>(std::find(s.labels.begin(), s.labels.end(), l) - s.labels.begin());
+  };
+  s.confusion.assign(s.labels.size(), std::vector<uint64_t>(s.labels.size(), 0));
+  auto place = [&](bool actual, bool predicted, uint64_t n) {
+    if (n) s.confusion[index_of(actual)][index_of(predicted)] += n;
+  };
+  place(false, false, all.tn);
+  place(false, true, all.fp);
+  place(true, false, all.fn);
+  place(true, true, all.tp);
+
+  const auto table = scores_.sorted_descending();
+  const auto values = binary_scalars(all, exact_auc(table, 0));
+  std::array<std::array<double, kReplicates>, kBinaryScalarCount> replicate{};
+  for (int k = 0; k < kReplicates; ++k) {
+    const auto r = binary_scalars(counts_[k + 1], exact_auc(table, k + 1));
+    for (int m = 0; m < kBinaryScalarCount; ++m) replicate[m][k] = r[m];
+  }
+  for (int m = 0; m < kBinaryScalarCount; ++m)
+    s.metrics[m] = {values[m], s.item_count >= 200 ? sample_std(replicate[m]) : kNaN};
+
+  // Curves as Spark's BinaryClassificationMetrics draws them.
+  const double p_total = static_cast<double>(all.tp + all.fn);
+  const double n_total = static_cast<double>(all.tn + all.fp);
+  std::vector<uint64_t> cum_pos(table.size()), cum_neg(table.size());
+  uint64_t cp = 0, cn = 0;
+  for (size_t i = 0; i < table.size(); ++i) {
+    cp += table[i].pos[0];
+    cn += table[i].neg[0];
+    cum_pos[i] = cp;
+    cum_neg[i] = cn;
+  }
+  const auto idx = curve_indices(table.size(), curve_points);
+  s.roc_false_positive_rates.push_back(0.0);
+  s.roc_true_positive_rates.push_back(0.0);
+  for (size_t i : idx) {
+    const double tp = static_cast<double>(cum_pos[i]), fp = static_cast<double>(cum_neg[i]);
+    s.roc_false_positive_rates.push_back(ratio(fp, n_total));
+    s.roc_true_positive_rates.push_back(ratio(tp, p_total));
+    s.pr_recalls.push_back(ratio(tp, p_total));
+    s.pr_precisions.push_back(ratio(tp, tp + fp));
+  }
+  s.roc_false_positive_rates.push_back(1.0);
+  s.roc_true_positive_rates.push_back(1.0);
+  s.pr_recalls.insert(s.pr_recalls.begin(), 0.0);
+  s.pr_precisions.insert(s.pr_precisions.begin(), s.pr_precisions.empty() ? 1.0 : s.pr_precisions.front());
+  return s;
+}
+
+}  // namespace mqmon
