@@ -1,0 +1,178 @@
+#include "mqmon/readers/csv_reader.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "mqmon/common/error.h"
+
+namespace mqmon {
+namespace {
+
+struct Row {
+  std::string actual, predicted;
+  double score;
+  uint64_t record;
+  bool operator==(const Row&) const = default;
+};
+
+struct ReadResult {
+  std::vector<Row> rows;
+  std::vector<std::string> errors;  // "line:column:attribute:reason:text", global lines
+  uint64_t records = 0;
+};
+
+std::string write_temp(const std::string& content, const std::string& suffix = ".csv") {
+  static int n = 0;
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("mqmon_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + suffix);
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+/// Reads a file serially through the block interface, as the parallel driver does.
+ReadResult read_all(const std::string& path, bool header, const AttributeSpec& attrs, size_t block_size,
+                    bool skip = false) {
+  CsvOptions o;
+  o.header = header;
+  o.block_size = block_size;
+  o.skip_bad_rows = skip;
+  CsvReader reader({{path, std::filesystem::file_size(path)}}, o, attrs);
+  ReadResult r;
+  Block block;
+  Batch batch;
+  uint64_t line = 1;
+  while (reader.next_block(block)) {
+    if (block.first_in_file) line = block.first_line;
+    reader.parse_block(block, batch);
+    const auto& e = batch.labels.entries();
+    for (size_t i = 0; i < batch.rows(); ++i)
+      r.rows.push_back({e[batch.actual[i]].canonical, batch.predicted.empty() ? "" : e[batch.predicted[i]].canonical,
+                        batch.score.empty() ? -1 : batch.score[i], r.records + batch.record[i]});
+    auto describe = [&](const RowProblem& p) {
+      return std::to_string(line + p.line) + ":" + std::to_string(p.column) + ":" + p.attribute + ":" + p.reason +
+             ":" + p.text;
+    };
+    for (const auto& p : batch.skipped) r.errors.push_back(describe(p));
+    if (batch.error) {
+      r.errors.push_back(describe(*batch.error));
+      break;
+    }
+    r.records += batch.records;
+    line += batch.lines;
+  }
+  return r;
+}
+
+const AttributeSpec kNamed{"label", "prediction", "probability"};
+
+TEST(CsvReader, Rfc4180QuotingCrlfBomSpacesAndNoFinalNewline) {
+  const std::string text =
+      "\xEF\xBB\xBFprobability,\"prediction\",label,comment\r\n"
+      "0.9,1,1,\"plain\"\r\n"
+      " 1.2E-5 , 0 ,0,\"with, comma\"\r\n"
+      "\r\n"
+      "\"0.5\",\"1\",\"0\",\"doubled \"\"quotes\"\" and\nline break\"\r\n"
+      "2.5e-1,1.0,1,last";
+  const auto path = write_temp(text);
+  const auto r = read_all(path, true, kNamed, 1 << 20);
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0];
+  const std::vector<Row> want = {{"1", "1", 0.9, 0}, {"0", "0", 1.2e-5, 1}, {"0", "1", 0.5, 2}, {"1", "1", 0.25, 3}};
+  EXPECT_EQ(r.rows, want);
+}
+
+TEST(CsvReader, AnyBlockSizeGivesTheSameRows) {
+  std::mt19937 rng(3);
+  std::string text = "label,junk,probability,prediction\n";
+  for (int i = 0; i < 500; ++i) {
+    const int l = static_cast<int>(rng() % 2);
+    text += std::to_string(l) + (i % 7 == 0 ? ",\"multi\nline, \"\"x\"\"\"" : ",j") + "," +
+            std::to_string((rng() % 1000) / 1000.0) + "," + std::to_string(static_cast<int>(rng() % 2)) +
+            (i % 3 ? "\r\n" : "\n");
+    if (i % 50 == 0) text += "\n";
+  }
+  const auto path = write_temp(text);
+  const auto whole = read_all(path, true, kNamed, 1 << 22);
+  ASSERT_EQ(whole.rows.size(), 500u);
+  for (size_t bs : {1, 2, 7, 64, 333, 4096}) {
+    const auto split = read_all(path, true, kNamed, bs);
+    EXPECT_TRUE(split.errors.empty());
+    EXPECT_EQ(split.rows, whole.rows) << "block size " << bs;
+  }
+}
+
+TEST(CsvReader, ColumnIndicesWithoutHeader) {
+  const auto path = write_temp("0.1,0,1\n0.8,1,0\n");
+  const auto r = read_all(path, false, {"2", "1", "0"}, 1 << 20);
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[1], (Row{"0", "1", 0.8, 1}));
+  EXPECT_THROW(read_all(path, false, {"label", "1", "0"}, 1 << 20), ConfigError);
+}
+
+TEST(CsvReader, OneColumnMayServeSeveralAttributes) {
+  const auto path = write_temp("Churn,p\n1,0.5\n0,0.25\n");
+  const auto r = read_all(path, true, {"Churn", "Churn", "p"}, 1 << 20);
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0], (Row{"1", "1", 0.5, 0}));
+}
+
+TEST(CsvReader, UnknownAttributeListsTheHeaderColumns) {
+  const auto path = write_temp("prob,pred,truth\n0.5,1,1\n");
+  try {
+    read_all(path, true, kNamed, 1 << 20);
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path + ":1:"), std::string::npos) << m;
+    EXPECT_NE(m.find("'label' is not a column"), std::string::npos) << m;
+    EXPECT_NE(m.find("'prob', 'pred', 'truth'"), std::string::npos) << m;
+  }
+}
+
+TEST(CsvReader, BadValuesAreLocated) {
+  const auto path = write_temp("probability,prediction,label\n0.5,1,1\n\n0.x,1,0\n");
+  auto r = read_all(path, true, kNamed, 1 << 20);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "4:1:probability:not a finite number:0.x");
+
+  r = read_all(write_temp("probability,prediction,label\n0.5,1\n"), true, kNamed, 1 << 20);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "2:3:label:missing value: the record has 2 columns:");
+
+  r = read_all(write_temp("probability,prediction,label\n0.5,,1\n"), true, kNamed, 1 << 20);
+  EXPECT_EQ(r.errors.at(0), "2:2:prediction:empty value:");
+
+  r = read_all(write_temp("probability,prediction,label\n0.5,1,1\n0.5,\"1,0\n0.1,1,1\n"), true, kNamed, 1 << 20);
+  EXPECT_EQ(r.errors.at(0).substr(0, 42), "3:2:prediction:quoted field is not closed:");
+
+  r = read_all(write_temp("probability,prediction,label\n0.5,\"1\"x,1\n"), true, kNamed, 1 << 20);
+  EXPECT_EQ(r.errors.at(0), "2:2:prediction:unexpected text after a closing quote:x,1\n");
+
+  r = read_all(write_temp("probability,prediction,label\nnan,1,1\n"), true, kNamed, 1 << 20);
+  EXPECT_EQ(r.errors.at(0), "2:1:probability:not a finite number:nan");
+}
+
+TEST(CsvReader, SkippedRowsKeepTheirOrdinals) {
+  const auto path = write_temp("probability,prediction,label\n0.5,1,1\nbad,1,1\n0.25,0,0\n");
+  const auto r = read_all(path, true, kNamed, 1 << 20, /*skip=*/true);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "3:1:probability:not a finite number:bad");
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[1].record, 2u);
+}
+
+TEST(CsvReader, CompressedFilesAreReadTransparently) {
+  const std::string text = "probability,prediction,label\n0.5,1,1\n0.25,0,0\n";
+  const auto plain = write_temp(text);
+  ASSERT_EQ(std::system(("gzip -c " + plain + " > " + plain + ".gz").c_str()), 0);
+  ASSERT_EQ(std::system(("zstd -q -c " + plain + " > " + plain + ".zst").c_str()), 0);
+  const auto want = read_all(plain, true, kNamed, 1 << 20).rows;
+  EXPECT_EQ(read_all(plain + ".gz", true, kNamed, 8).rows, want);
+  EXPECT_EQ(read_all(plain + ".zst", true, kNamed, 8).rows, want);
+}
+
+}  // namespace
+}  // namespace mqmon
