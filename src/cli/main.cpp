@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   base->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
   base->add_flag("--no-progress", no_progress, "Never show progress");
   base->add_option("--block-size", cfg.block_size, "Bytes per parallel block")->group("");
+  base->add_option("--progress-after", cfg.scan.progress_after_seconds, "Seconds before progress shows")->group("");
   base->add_option("--evaluation-time", cfg.evaluation_time, "Fixed evaluation_time (reproducible outputs)")->group("");
 
   try {

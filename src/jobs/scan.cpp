@@ -257,7 +257,8 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
       queue.push(std::move(block));
       if (options.progress) {
         const auto now = std::chrono::steady_clock::now();
-        if (now - start > std::chrono::seconds(2) && now - last_print > std::chrono::milliseconds(500)) {
+        if (std::chrono::duration<double>(now - start).count() >= options.progress_after_seconds &&
+            (!printed || now - last_print > std::chrono::milliseconds(500))) {
           print_progress(false);
           last_print = now;
         }

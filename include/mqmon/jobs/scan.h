@@ -29,6 +29,7 @@ struct ScanOptions {
   unsigned threads = 0;  ///< 0: all cores
   BadRowLimit max_bad_rows;
   bool progress = false;  ///< print bytes and rows/s on stderr during long reads
+  double progress_after_seconds = 2;  ///< quiet for reads shorter than this
 };
 
 struct ScanResult {

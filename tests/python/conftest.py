@@ -1,0 +1,74 @@
+"""Shared helpers: run the mqmon binary, write datasets, read its outputs."""
+import json
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MQMON = os.environ.get("MQMON_BIN", str(ROOT / "build" / "release" / "mqmon"))
+
+
+class Run:
+    def __init__(self, proc, out_dir):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.out = Path(out_dir)
+
+    def statistics(self):
+        return json.loads((self.out / "statistics.json").read_text())
+
+    def constraints(self):
+        return json.loads((self.out / "constraints.json").read_text())
+
+
+def run_mqmon(args, check=True, **kwargs):
+    proc = subprocess.run([MQMON, *map(str, args)], capture_output=True, text=True, timeout=600, **kwargs)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mqmon failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def baseline(dataset, out_dir, *extra, check=True, label="label", prediction="prediction",
+             probability="probability"):
+    args = ["suggest-baseline", "--baseline-dataset", dataset, "--problem-type", "BinaryClassification",
+            "--ground-truth-attribute", label, "--output", out_dir]
+    if prediction:
+        args += ["--inference-attribute", prediction]
+    if probability:
+        args += ["--probability-attribute", probability]
+    return Run(run_mqmon(args + list(extra), check=check), out_dir)
+
+
+def close(a, b, rel=1e-12, abs_tol=1e-15):
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_tol)
+
+
+def mix64(z):
+    """SplitMix64's finalizer on numpy uint64 (wrapping arithmetic), as in subsample.h."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+DEFAULT_SEED = 0x6D716D6F6E
+
+
+def subsample_masks(n, seed=DEFAULT_SEED):
+    """Boolean (5, n) membership of each row ordinal in each replicate, recomputed independently."""
+    with np.errstate(over="ignore"):
+        rows = np.arange(n, dtype=np.uint64)
+        base = mix64(np.uint64(seed) ^ np.uint64(0x9E3779B97F4A7C15)) ^ (rows * np.uint64(5))
+        keep_below = np.uint64(14757395258967641292)
+        return np.stack([mix64(mix64(base + np.uint64(k))) < keep_below for k in range(5)])
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "out"
