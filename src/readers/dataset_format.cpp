@@ -50,7 +50,9 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
         "dataset format '{}' must be an object with one key: csv, json, sagemakerCaptureJson or "
         "parquet (e.g. {{\"csv\": {{\"header\": true}}}})",
         json_text));
-  const auto& [name, body] = *doc.items().begin();
+  const auto first = doc.begin();
+  const std::string name = first.key();
+  const nlohmann::json& body = first.value();
   if (!body.is_object() && !body.is_null())
     throw ConfigError(fmt::format("dataset format '{}': the value of '{}' must be an object", json_text, name));
   DatasetFormat f;
