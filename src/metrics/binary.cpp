@@ -14,7 +14,6 @@ namespace mqmon {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr char kMagic[] = "mqmon.binary.v1";
-__extension__ typedef unsigned __int128 uint128;  // exact Mann-Whitney sums
 
 double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
 double fbeta(double precision, double recall, double beta) {
@@ -70,20 +69,21 @@ std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, 
   return m;
 }
 
-double exact_auc(const std::vector<ScoreCounts>& descending, int column) {
+void AucSweep::add(const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
   // AUC = P(score_pos > score_neg) + P(tie)/2 (Mann-Whitney U / (P·N)), accumulated exactly in
-  // integers: sum over thresholds of neg_i·(2·positives_above + pos_i), divided by 2·P·N.
-  uint128 num = 0;
-  uint64_t pos_above = 0, neg_total = 0;
-  for (const auto& e : descending) {
-    const uint64_t p = e.pos[column], n = e.neg[column];
-    num += static_cast<uint128>(n) * (2 * static_cast<uint128>(pos_above) + p);
-    pos_above += p;
-    neg_total += n;
+  // integers: the sum over thresholds of neg_i·(2·positives_above + pos_i), divided by 2·P·N.
+  for (int c = 0; c <= kReplicates; ++c) {
+    numerator_[c] += static_cast<uint128>(neg[c]) * (2 * static_cast<uint128>(pos_above_[c]) + pos[c]);
+    pos_above_[c] += pos[c];
+    neg_total_[c] += neg[c];
   }
-  if (pos_above == 0 || neg_total == 0) return kNaN;
-  const long double den = 2.0L * static_cast<long double>(pos_above) * static_cast<long double>(neg_total);
-  return static_cast<double>(static_cast<long double>(num) / den);
+}
+
+double AucSweep::auc(int column) const {
+  if (pos_above_[column] == 0 || neg_total_[column] == 0) return kNaN;
+  const long double den =
+      2.0L * static_cast<long double>(pos_above_[column]) * static_cast<long double>(neg_total_[column]);
+  return static_cast<double>(static_cast<long double>(numerator_[column]) / den);
 }
 
 BinaryAccumulator::BinaryAccumulator(BinaryOptions options) : options_(std::move(options)) {
@@ -206,14 +206,6 @@ namespace {
   throw ParseError(where, fmt::format("label '{}' is a third class: {}", label, detail), occ.raw);
 }
 
-/// Thresholds to draw: all of them, or the ends of equal-size groups of consecutive thresholds.
-std::vector<size_t> curve_indices(size_t distinct, size_t cap) {
-  std::vector<size_t> idx;
-  const size_t group = (cap == 0 || distinct <= cap) ? 1 : (distinct + cap - 1) / cap;
-  for (size_t end = group; end < distinct + group; end += group) idx.push_back(std::min(end, distinct) - 1);
-  return idx;
-}
-
 }  // namespace
 
 BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSources& sources) const {
@@ -266,37 +258,40 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSou
   place(true, false, all.fn);
   place(true, true, all.tp);
 
-  const auto table = scores_.sorted_descending();
-  const auto values = binary_scalars(all, exact_auc(table, 0));
+  // One pass over the thresholds, highest first: exact AUCs for all rows and every replicate,
+  // and the curve points, as Spark's BinaryClassificationMetrics draws them.
+  const double p_total = static_cast<double>(all.tp + all.fn);
+  const double n_total = static_cast<double>(all.tn + all.fp);
+  const size_t distinct = scores_.size();
+  const size_t group = (curve_points == 0 || distinct <= curve_points) ? 1 : (distinct + curve_points - 1) / curve_points;
+  s.roc_false_positive_rates.push_back(0.0);
+  s.roc_true_positive_rates.push_back(0.0);
+  AucSweep sweep;
+  uint64_t cum_pos = 0, cum_neg = 0;
+  size_t i = 0;
+  scores_.for_each_descending([&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
+    sweep.add(pos, neg);
+    cum_pos += pos[0];
+    cum_neg += neg[0];
+    ++i;
+    if (i % group == 0 || i == distinct) {  // the end of a group of thresholds
+      const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
+      s.roc_false_positive_rates.push_back(ratio(fp, n_total));
+      s.roc_true_positive_rates.push_back(ratio(tp, p_total));
+      s.pr_recalls.push_back(ratio(tp, p_total));
+      s.pr_precisions.push_back(ratio(tp, tp + fp));
+    }
+  });
+
+  const auto values = binary_scalars(all, sweep.auc(0));
   std::array<std::array<double, kReplicates>, kBinaryScalarCount> replicate{};
   for (int k = 0; k < kReplicates; ++k) {
-    const auto r = binary_scalars(counts_[k + 1], exact_auc(table, k + 1));
+    const auto r = binary_scalars(counts_[k + 1], sweep.auc(k + 1));
     for (int m = 0; m < kBinaryScalarCount; ++m) replicate[m][k] = r[m];
   }
   for (int m = 0; m < kBinaryScalarCount; ++m)
     s.metrics[m] = {values[m], s.item_count >= 200 ? sample_std(replicate[m]) : kNaN};
 
-  // Curves as Spark's BinaryClassificationMetrics draws them.
-  const double p_total = static_cast<double>(all.tp + all.fn);
-  const double n_total = static_cast<double>(all.tn + all.fp);
-  std::vector<uint64_t> cum_pos(table.size()), cum_neg(table.size());
-  uint64_t cp = 0, cn = 0;
-  for (size_t i = 0; i < table.size(); ++i) {
-    cp += table[i].pos[0];
-    cn += table[i].neg[0];
-    cum_pos[i] = cp;
-    cum_neg[i] = cn;
-  }
-  const auto idx = curve_indices(table.size(), curve_points);
-  s.roc_false_positive_rates.push_back(0.0);
-  s.roc_true_positive_rates.push_back(0.0);
-  for (size_t i : idx) {
-    const double tp = static_cast<double>(cum_pos[i]), fp = static_cast<double>(cum_neg[i]);
-    s.roc_false_positive_rates.push_back(ratio(fp, n_total));
-    s.roc_true_positive_rates.push_back(ratio(tp, p_total));
-    s.pr_recalls.push_back(ratio(tp, p_total));
-    s.pr_precisions.push_back(ratio(tp, tp + fp));
-  }
   s.roc_false_positive_rates.push_back(1.0);
   s.roc_true_positive_rates.push_back(1.0);
   s.pr_recalls.insert(s.pr_recalls.begin(), 0.0);

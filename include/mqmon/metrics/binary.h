@@ -55,8 +55,19 @@ struct BinaryStatistics {
   ConfusionCounts counts;                          ///< all rows, for constraint suggestion
 };
 
-/// Exact AUC of replicate column k (0 = all rows) of descending score counts; NaN with one class.
-double exact_auc(const std::vector<ScoreCounts>& descending, int column);
+__extension__ typedef unsigned __int128 uint128;
+
+/// Exact AUC of every column (0: all rows, k+1: replicate k), fed score by score from the
+/// highest down. NaN for a column with one class.
+class AucSweep {
+ public:
+  void add(const ScoreTable::Counts& positives, const ScoreTable::Counts& negatives);
+  double auc(int column) const;
+
+ private:
+  std::array<uint128, kReplicates + 1> numerator_{};
+  std::array<uint64_t, kReplicates + 1> pos_above_{}, neg_total_{};
+};
 
 /// Where labels came from, to name them in errors.
 struct LabelSources {

@@ -1,0 +1,87 @@
+#include "mqmon/metrics/score_table.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <map>
+
+#include "mqmon/common/blob.h"
+
+namespace mqmon {
+namespace {
+
+using Counts = ScoreTable::Counts;
+
+std::map<double, std::pair<Counts, Counts>, std::greater<>> dump(const ScoreTable& t) {
+  std::map<double, std::pair<Counts, Counts>, std::greater<>> out;
+  std::vector<double> order;
+  t.for_each_descending([&](double s, const Counts& p, const Counts& n) {
+    out[s] = {p, n};
+    order.push_back(s);
+  });
+  EXPECT_TRUE(std::is_sorted(order.rbegin(), order.rend()));
+  return out;
+}
+
+/// A serialized table holding one score with the given counts (the format of serialize()).
+ScoreTable table_with(double score, const Counts& pos, const Counts& neg) {
+  std::string blob;
+  blob::put<uint64_t>(blob, 1);
+  blob::put(blob, std::bit_cast<uint64_t>(score));
+  blob::put(blob, pos);
+  blob::put(blob, neg);
+  ScoreTable t;
+  size_t at = 0;
+  t.deserialize(blob, at);
+  return t;
+}
+
+TEST(ScoreTable, CountsPerScoreAndReplicate) {
+  ScoreTable t;
+  t.add(0.5, true, 0b00001);
+  t.add(0.5, false, 0b11111);
+  t.add(-0.0, true, 0);
+  t.add(0.0, true, 0b10000);
+  t.add(-2.5, false, 0b00010);
+  const auto d = dump(t);
+  ASSERT_EQ(d.size(), 3u);  // -0 and +0 are one threshold
+  EXPECT_EQ(d.at(0.5).first, (Counts{1, 1, 0, 0, 0, 0}));
+  EXPECT_EQ(d.at(0.5).second, (Counts{1, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(d.at(0.0).first, (Counts{2, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(d.at(-2.5).second, (Counts{1, 0, 1, 0, 0, 0}));
+}
+
+TEST(ScoreTable, ManyScoresSurviveGrowthAndSerialization) {
+  ScoreTable t;
+  for (int i = 0; i < 100000; ++i) t.add((i % 5003) / 5003.0 - 0.3, i % 3 == 0, static_cast<unsigned>(i % 32));
+  std::string blob;
+  t.serialize(blob);
+  ScoreTable back;
+  size_t at = 0;
+  back.deserialize(blob, at);
+  EXPECT_EQ(at, blob.size());
+  EXPECT_EQ(back.size(), 5003u);
+  EXPECT_EQ(dump(back), dump(t));
+}
+
+TEST(ScoreTable, CountsBeyond32BitsAreExact) {
+  const uint64_t big = 3'000'000'000ULL;  // more than a 32-bit replicate count holds
+  ScoreTable a = table_with(0.7, {big + 5, big, big - 1, 7, 0, big}, {big, big, big, big, big, big});
+  ScoreTable b = table_with(0.7, {big, big, 1, 2, 3, 4}, {1, 1, 0, 0, 0, 0});
+  a.merge(b);
+  a.add(0.7, true, 0b11111);
+  const auto d = dump(a);
+  EXPECT_EQ(d.at(0.7).first, (Counts{2 * big + 6, 2 * big + 1, big + 1, 10, 4, big + 5}));
+  EXPECT_EQ(d.at(0.7).second, (Counts{big + 1, big + 1, big, big, big, big}));
+}
+
+TEST(ScoreTable, ReplicateCountsSpillWhenTheTotalCrosses2To31) {
+  const uint64_t edge = (uint64_t{1} << 31) - 1;
+  ScoreTable t = table_with(0.25, {edge, edge - 2, 100, 0, 0, 0}, {0, 0, 0, 0, 0, 0});
+  for (int i = 0; i < 5; ++i) t.add(0.25, true, 0b00011);  // the first add reaches 2^31 and spills
+  const auto d = dump(t);
+  EXPECT_EQ(d.at(0.25).first, (Counts{edge + 5, edge + 3, 105, 0, 0, 0}));
+}
+
+}  // namespace
+}  // namespace mqmon
