@@ -1,11 +1,11 @@
 // The mqmon command line: the only user of CLI11. Maps options onto job configurations and
 // errors onto the exit codes documented in docs/cli.md.
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 #include "mqmon/jobs/baseline.h"
@@ -48,46 +48,72 @@ int main(int argc, char** argv) {
   std::string problem_type, max_bad_rows = "0", threshold_method = "window";
   bool header = false, no_header = false, progress = false, no_progress = false;
 
-  auto* base = app.add_subcommand("suggest-baseline",
-                                  "Compute a labelled dataset's model quality and suggest constraints "
-                                  "(writes statistics.json and constraints.json)");
+  auto* base =
+      app.add_subcommand("suggest-baseline",
+                         "Compute a labelled dataset's model quality and suggest constraints "
+                         "(writes statistics.json and constraints.json)");
   base->footer(kBaselineExamples);
-  base->add_option("--baseline-dataset", cfg.dataset, "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
+  base->add_option(
+          "--baseline-dataset", cfg.dataset,
+          "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
       ->required();
   base->add_option("--dataset-format", format_json,
                    "Format in any of the service's spellings, e.g. '{\"csv\": {\"header\": true}}'")
       ->capture_default_str();
   base->add_flag("--header", header, "Shortcut: CSV whose first record names the columns");
-  base->add_flag("--no-header", no_header, "Shortcut: CSV without header; attributes are 0-based indices");
-  base->add_option("--problem-type", problem_type, "BinaryClassification, MulticlassClassification or Regression")
+  base->add_flag("--no-header", no_header,
+                 "Shortcut: CSV without header; attributes are 0-based indices");
+  base->add_option("--problem-type", problem_type,
+                   "BinaryClassification, MulticlassClassification or Regression")
       ->required();
-  base->add_option("--inference-attribute", cfg.attributes.inference, "Column of the predicted label");
-  base->add_option("--probability-attribute", cfg.attributes.probability, "Column of the score/probability");
-  base->add_option("--ground-truth-attribute", cfg.attributes.ground_truth, "Column of the true label")->required();
-  base->add_option("--probability-threshold-attribute", cfg.probability_threshold,
-                   "Without an inference attribute, the prediction is positive when probability >= this")
+  base->add_option("--inference-attribute", cfg.attributes.inference,
+                   "Column of the predicted label");
+  base->add_option("--probability-attribute", cfg.attributes.probability,
+                   "Column of the score/probability");
+  base->add_option("--ground-truth-attribute", cfg.attributes.ground_truth,
+                   "Column of the true label")
+      ->required();
+  base->add_option(
+          "--probability-threshold-attribute", cfg.probability_threshold,
+          "Without an inference attribute, the prediction is positive when probability >= this")
       ->capture_default_str();
-  base->add_option("--positive-label", cfg.positive_label, "The positive class of a binary problem")->capture_default_str();
+  base->add_option("--positive-label", cfg.positive_label, "The positive class of a binary problem")
+      ->capture_default_str();
   base->add_option("--negative-label", cfg.negative_label,
                    "The negative class (default: the one other label in the data)");
-  base->add_option("--seed", cfg.seed, "Seed of the subsamples and of the threshold draws")->capture_default_str();
-  base->add_option("--curve-points", cfg.curve_points, "Most thresholds drawn per curve; 0 keeps all")->capture_default_str();
-  base->add_option("--threshold-method", threshold_method, "window (chance crossing at the window size) or baseline (the baseline value)")
+  base->add_option("--seed", cfg.seed, "Seed of the subsamples and of the threshold draws")
+      ->capture_default_str();
+  base->add_option("--curve-points", cfg.curve_points,
+                   "Most thresholds drawn per curve; 0 keeps all")
+      ->capture_default_str();
+  base->add_option("--threshold-method", threshold_method,
+                   "window (chance crossing at the window size) or baseline (the baseline value)")
       ->check(CLI::IsMember({"window", "baseline"}))
       ->capture_default_str();
-  base->add_option("--alpha", cfg.suggest.alpha, "Window method: false-alarm probability per metric")->capture_default_str();
-  base->add_option("--window-size", cfg.suggest.window_size, "Window method: rows per monitoring window (default: the baseline's rows)");
-  base->add_option("--replicates", cfg.suggest.replicates, "Window method: multinomial draws per threshold")->capture_default_str();
-  base->add_flag("--strict-layout", cfg.suggest.strict_layout, "Write constraints.json without mqmon's extra block");
+  base->add_option("--alpha", cfg.suggest.alpha,
+                   "Window method: false-alarm probability per metric")
+      ->capture_default_str();
+  base->add_option("--window-size", cfg.suggest.window_size,
+                   "Window method: rows per monitoring window (default: the baseline's rows)");
+  base->add_option("--replicates", cfg.suggest.replicates,
+                   "Window method: multinomial draws per threshold")
+      ->capture_default_str();
+  base->add_flag("--strict-layout", cfg.suggest.strict_layout,
+                 "Write constraints.json without mqmon's extra block");
   base->add_option("--output", cfg.output_dir, "Output directory")->required();
-  base->add_option("--max-bad-rows", max_bad_rows, "Skip and count up to N bad records, or a percentage ('0.5%')")
+  base->add_option("--max-bad-rows", max_bad_rows,
+                   "Skip and count up to N bad records, or a percentage ('0.5%')")
       ->capture_default_str();
   base->add_option("--threads", cfg.scan.threads, "Worker threads (default: all cores)");
   base->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
   base->add_flag("--no-progress", no_progress, "Never show progress");
   base->add_option("--block-size", cfg.block_size, "Bytes per parallel block")->group("");
-  base->add_option("--progress-after", cfg.scan.progress_after_seconds, "Seconds before progress shows")->group("");
-  base->add_option("--evaluation-time", cfg.evaluation_time, "Fixed evaluation_time (reproducible outputs)")->group("");
+  base->add_option("--progress-after", cfg.scan.progress_after_seconds,
+                   "Seconds before progress shows")
+      ->group("");
+  base->add_option("--evaluation-time", cfg.evaluation_time,
+                   "Fixed evaluation_time (reproducible outputs)")
+      ->group("");
 
   try {
     app.parse(argc, argv);
@@ -99,7 +125,8 @@ int main(int argc, char** argv) {
   try {
     if (base->parsed()) {
       cfg.format = mqmon::parse_dataset_format(format_json);
-      if (header && no_header) throw mqmon::ConfigError("--header and --no-header contradict each other");
+      if (header && no_header)
+        throw mqmon::ConfigError("--header and --no-header contradict each other");
       if (header || no_header) {
         if (cfg.format.kind != mqmon::FormatKind::kCsv)
           throw mqmon::ConfigError("--header/--no-header apply to CSV datasets only");
@@ -107,15 +134,17 @@ int main(int argc, char** argv) {
       }
       cfg.problem_type = mqmon::parse_problem_type(problem_type);
       cfg.suggest.method = threshold_method == "window" ? mqmon::ThresholdMethod::kWindow
-                                                       : mqmon::ThresholdMethod::kBaseline;
+                                                        : mqmon::ThresholdMethod::kBaseline;
       cfg.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
       cfg.scan.progress = progress || (!no_progress && ::isatty(STDERR_FILENO));
       const auto r = mqmon::run_baseline(cfg);
       if (r.skipped) {
-        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped, r.skipped == 1 ? "" : "s");
+        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
+                   r.skipped == 1 ? "" : "s");
         for (const auto& m : r.skipped_examples) fmt::print(stderr, "  {}\n", m);
       }
-      fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path, r.constraints_path);
+      fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
+                 r.constraints_path);
     }
     return kOk;
   } catch (const mqmon::ConfigError& e) {

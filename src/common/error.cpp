@@ -10,9 +10,12 @@ std::string shown_text(const std::string& text) {
   constexpr size_t kMax = 80;
   std::string out;
   for (char c : text.substr(0, kMax)) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else
+      out += c;
   }
   if (text.size() > kMax) out += "...";
   return out;

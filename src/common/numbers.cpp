@@ -58,7 +58,8 @@ std::string format_plain_double(double v) {
   } else if (point >= static_cast<int>(digits.size())) {
     out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0');
   } else {
-    out = digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
+    out = digits.substr(0, static_cast<size_t>(point)) + "." +
+          digits.substr(static_cast<size_t>(point));
   }
   return neg ? "-" + out : out;
 }

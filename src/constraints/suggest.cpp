@@ -11,26 +11,32 @@ namespace mqmon {
 
 const char* operator_name(ComparisonOperator op) {
   switch (op) {
-    case ComparisonOperator::kLessThan: return "LessThanThreshold";
-    case ComparisonOperator::kLessThanOrEqualTo: return "LessThanOrEqualToThreshold";
-    case ComparisonOperator::kGreaterThan: return "GreaterThanThreshold";
-    case ComparisonOperator::kGreaterThanOrEqualTo: return "GreaterThanOrEqualToThreshold";
+    case ComparisonOperator::kLessThan:
+      return "LessThanThreshold";
+    case ComparisonOperator::kLessThanOrEqualTo:
+      return "LessThanOrEqualToThreshold";
+    case ComparisonOperator::kGreaterThan:
+      return "GreaterThanThreshold";
+    case ComparisonOperator::kGreaterThanOrEqualTo:
+      return "GreaterThanOrEqualToThreshold";
   }
   return "?";
 }
 
-const char* method_name(ThresholdMethod m) { return m == ThresholdMethod::kWindow ? "window" : "baseline"; }
+const char* method_name(ThresholdMethod m) {
+  return m == ThresholdMethod::kWindow ? "window" : "baseline";
+}
 
 double normal_quantile(double p) {
   if (p <= 0) return -INFINITY;
   if (p >= 1) return INFINITY;
   // P. J. Acklam, "An algorithm for computing the inverse normal cumulative distribution function".
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                             1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
                              6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                             -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
                              3.754408661907416e+00};
   constexpr double kLow = 0.02425;
@@ -57,7 +63,8 @@ double normal_quantile(double p) {
 double hanley_mcneil_se(double a, double n_pos, double n_neg) {
   const double q1 = a / (2 - a);
   const double q2 = 2 * a * a / (1 + a);
-  const double var = (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg);
+  const double var =
+      (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg);
   return std::sqrt(std::max(var, 0.0));
 }
 
@@ -95,7 +102,8 @@ double quantile_sorted(const std::vector<double>& v, double q) {
 
 /// B confusion matrices of n rows drawn from a multinomial with the baseline's cell proportions
 /// (sequential conditional binomials), seeded so the thresholds are reproducible.
-std::vector<ConfusionCounts> multinomial_draws(const ConfusionCounts& base, uint64_t n, int draws, uint64_t seed) {
+std::vector<ConfusionCounts> multinomial_draws(const ConfusionCounts& base, uint64_t n, int draws,
+                                               uint64_t seed) {
   const double total = static_cast<double>(base.total());
   const double p[4] = {base.tn / total, base.fp / total, base.fn / total, base.tp / total};
   std::mt19937_64 rng(seed ^ 0x636f6e737472ULL);
@@ -120,13 +128,15 @@ std::vector<ConfusionCounts> multinomial_draws(const ConfusionCounts& base, uint
 
 }  // namespace
 
-std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats, const SuggestOptions& o) {
+std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
+                                                   const SuggestOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 0.5)) throw ConfigError("--alpha must be in (0, 0.5)");
   if (o.replicates < 10) throw ConfigError("the number of replicates must be at least 10");
   const uint64_t n = o.window_size ? o.window_size : stats.item_count;
   std::vector<Constraint> out;
   std::vector<ConfusionCounts> draws;
-  if (o.method == ThresholdMethod::kWindow) draws = multinomial_draws(stats.counts, n, o.replicates, o.seed);
+  if (o.method == ThresholdMethod::kWindow)
+    draws = multinomial_draws(stats.counts, n, o.replicates, o.seed);
   std::vector<std::array<double, kBinaryScalarCount>> drawn;
   drawn.reserve(draws.size());
   for (const auto& c : draws) drawn.push_back(binary_scalars(c, NAN));
@@ -156,8 +166,8 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
   return out;
 }
 
-std::string write_binary_constraints(const std::vector<Constraint>& constraints, const BinaryStatistics& stats,
-                                     const SuggestOptions& o) {
+std::string write_binary_constraints(const std::vector<Constraint>& constraints,
+                                     const BinaryStatistics& stats, const SuggestOptions& o) {
   JsonWriter w;
   w.begin_object();
   w.key("version").value(0.0);

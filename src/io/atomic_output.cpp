@@ -1,13 +1,13 @@
 #include "mqmon/io/atomic_output.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 

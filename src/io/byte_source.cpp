@@ -1,6 +1,7 @@
 #include "mqmon/io/byte_source.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -9,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 
@@ -32,7 +32,8 @@ std::vector<InputFile> list_dataset_files(const std::string& path) {
       }
       if (it->is_regular_file()) files.push_back({it->path().string(), it->file_size()});
     }
-    if (ec) throw IoError(fmt::format("cannot list dataset directory '{}': {}", path, ec.message()));
+    if (ec)
+      throw IoError(fmt::format("cannot list dataset directory '{}': {}", path, ec.message()));
     std::sort(files.begin(), files.end(),
               [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
     if (files.empty()) throw IoError(fmt::format("dataset directory '{}' holds no file", path));
@@ -64,7 +65,8 @@ class FileHandle {
         consumed_ += static_cast<uint64_t>(got);
         return static_cast<size_t>(got);
       }
-      if (errno != EINTR) throw IoError(fmt::format("cannot read '{}': {}", path_, std::strerror(errno)));
+      if (errno != EINTR)
+        throw IoError(fmt::format("cannot read '{}': {}", path_, std::strerror(errno)));
     }
   }
   uint64_t consumed() const { return consumed_; }
@@ -78,7 +80,8 @@ class FileHandle {
 
 class PlainStream final : public ByteStream {
  public:
-  PlainStream(std::unique_ptr<FileHandle> f, std::string head) : f_(std::move(f)), head_(std::move(head)) {}
+  PlainStream(std::unique_ptr<FileHandle> f, std::string head)
+      : f_(std::move(f)), head_(std::move(head)) {}
   size_t read(char* buf, size_t n) override {
     if (pos_ < head_.size()) {
       const size_t k = std::min(n, head_.size() - pos_);
@@ -101,7 +104,8 @@ constexpr size_t kInChunk = 1 << 18;
 /// Shared input buffering for the two decompressors: `head` holds the sniffed magic bytes.
 class CompressedInput {
  public:
-  CompressedInput(std::unique_ptr<FileHandle> f, std::string head) : f_(std::move(f)), buf_(kInChunk) {
+  CompressedInput(std::unique_ptr<FileHandle> f, std::string head)
+      : f_(std::move(f)), buf_(kInChunk) {
     std::memcpy(buf_.data(), head.data(), head.size());
     avail_ = head.size();
   }
@@ -175,14 +179,16 @@ class ZstdStream final : public ByteStream {
     ZSTD_outBuffer ob{buf, n, 0};
     while (ob.pos < n) {
       if (in_.size() == 0 && !in_.fill()) {
-        if (!frame_done_) throw IoError(fmt::format("'{}': zstd stream is truncated", in_.file().path()));
+        if (!frame_done_)
+          throw IoError(fmt::format("'{}': zstd stream is truncated", in_.file().path()));
         break;
       }
       ZSTD_inBuffer ib{in_.data(), in_.size(), 0};
       const size_t rc = ZSTD_decompressStream(z_, &ob, &ib);
       in_.consume(ib.pos);
       if (ZSTD_isError(rc))
-        throw IoError(fmt::format("'{}': corrupt zstd data ({})", in_.file().path(), ZSTD_getErrorName(rc)));
+        throw IoError(
+            fmt::format("'{}': corrupt zstd data ({})", in_.file().path(), ZSTD_getErrorName(rc)));
       frame_done_ = rc == 0;
     }
     return ob.pos;

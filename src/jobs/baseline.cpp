@@ -1,7 +1,8 @@
 #include "mqmon/jobs/baseline.h"
 
-#include <filesystem>
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "mqmon/common/error.h"
 #include "mqmon/io/atomic_output.h"
@@ -15,14 +16,16 @@ ProblemType parse_problem_type(const std::string& text) {
   if (text == "MulticlassClassification") return ProblemType::kMulticlassClassification;
   if (text == "Regression") return ProblemType::kRegression;
   throw ConfigError(fmt::format(
-      "problem type '{}' is not one of BinaryClassification, MulticlassClassification, Regression", text));
+      "problem type '{}' is not one of BinaryClassification, MulticlassClassification, Regression",
+      text));
 }
 
 BaselineResult run_baseline(const BaselineConfig& config) {
   if (config.problem_type != ProblemType::kBinaryClassification)
     throw ConfigError("only BinaryClassification is supported yet");
   if (config.attributes.inference.empty() && config.attributes.probability.empty())
-    throw ConfigError("give an inference attribute (the predicted label), a probability attribute, or both");
+    throw ConfigError(
+        "give an inference attribute (the predicted label), a probability attribute, or both");
 
   BinaryOptions options;
   options.positive_label = config.positive_label;
@@ -37,13 +40,16 @@ BaselineResult run_baseline(const BaselineConfig& config) {
                              config.scan.max_bad_rows.allows_any());
   ScanResult scanned;
   auto state = scan(
-      *reader, [&] { return std::make_unique<BinaryAccumulator>(prototype); }, config.scan, scanned);
+      *reader, [&] { return std::make_unique<BinaryAccumulator>(prototype); }, config.scan,
+      scanned);
   const auto& acc = static_cast<const BinaryAccumulator&>(*state);
-  const BinaryStatistics stats = acc.finalize(config.curve_points, LabelSources{&reader->files(), config.attributes});
+  const BinaryStatistics stats =
+      acc.finalize(config.curve_points, LabelSources{&reader->files(), config.attributes});
 
   DatasetInfo info;
   info.item_count = stats.item_count;
-  info.evaluation_time = config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
+  info.evaluation_time =
+      config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
   info.skipped_item_count = scanned.skipped;
   SuggestOptions suggest = config.suggest;
   suggest.seed = config.seed;  // one seed governs every random choice of the job

@@ -1,5 +1,6 @@
 #include "mqmon/jobs/scan.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <fmt/format.h>
 #include <mutex>
 #include <thread>
 
@@ -24,13 +24,15 @@ BadRowLimit BadRowLimit::parse(const std::string& text) {
   if (!text.empty() && text.back() == '%') {
     const auto v = parse_double(std::string_view(text).substr(0, text.size() - 1));
     if (!v || *v < 0 || *v > 100)
-      throw ConfigError(fmt::format("--max-bad-rows '{}': a percentage must be between 0% and 100%", text));
+      throw ConfigError(
+          fmt::format("--max-bad-rows '{}': a percentage must be between 0% and 100%", text));
     l.fraction = *v / 100;
     return l;
   }
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), l.count);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-    throw ConfigError(fmt::format("--max-bad-rows '{}' must be a count (100) or a percentage (0.5%)", text));
+    throw ConfigError(
+        fmt::format("--max-bad-rows '{}' must be a count (100) or a percentage (0.5%)", text));
   return l;
 }
 
@@ -149,7 +151,8 @@ std::string human_bytes(double b) {
 
 std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory& make,
                                   const ScanOptions& options, ScanResult& result) {
-  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads =
+      options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   BlockQueue queue(2 * threads);
   Sequencer sequencer;
   std::mutex problems_mutex;
@@ -238,13 +241,16 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
   auto last_print = start;
   bool printed = false;
   auto print_progress = [&](bool final_line) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double total = static_cast<double>(reader.total_bytes());
     const double done = static_cast<double>(reader.bytes_read());
     std::string pct = total > 0 ? fmt::format(" ({:.0f}%)", 100 * std::min(1.0, done / total)) : "";
-    std::fprintf(stderr, "\rmqmon: read %s of %s%s, %llu rows, %.2f M rows/s   %s", human_bytes(done).c_str(),
-                 human_bytes(total).c_str(), pct.c_str(), static_cast<unsigned long long>(rows.load()),
-                 secs > 0 ? static_cast<double>(rows.load()) / secs / 1e6 : 0.0, final_line ? "\n" : "");
+    std::fprintf(stderr, "\rmqmon: read %s of %s%s, %llu rows, %.2f M rows/s   %s",
+                 human_bytes(done).c_str(), human_bytes(total).c_str(), pct.c_str(),
+                 static_cast<unsigned long long>(rows.load()),
+                 secs > 0 ? static_cast<double>(rows.load()) / secs / 1e6 : 0.0,
+                 final_line ? "\n" : "");
     std::fflush(stderr);
     printed = true;
   };
@@ -273,9 +279,10 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
   if (split_failure) std::rethrow_exception(split_failure);
 
   if (!fatal.empty()) {
-    const auto first = std::min_element(fatal.begin(), fatal.end(), [](const auto& a, const auto& b) {
-      return a.block != b.block ? a.block < b.block : a.record < b.record;
-    });
+    const auto first =
+        std::min_element(fatal.begin(), fatal.end(), [](const auto& a, const auto& b) {
+          return a.block != b.block ? a.block < b.block : a.record < b.record;
+        });
     if (!first->parse) std::rethrow_exception(first->exception);
     throw ParseError(first->where, first->reason, first->text);
   }
@@ -288,11 +295,13 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
     result.skipped_examples.push_back(skipped_examples[i].message);
   const auto& limit = options.max_bad_rows;
   const bool over = count_limit ? result.skipped > limit.count
-                                : static_cast<double>(result.skipped) > limit.fraction * static_cast<double>(result.records);
+                                : static_cast<double>(result.skipped) >
+                                      limit.fraction * static_cast<double>(result.records);
   if (result.skipped > 0 && over) {
-    const std::string allowed = count_limit ? fmt::format("{}", limit.count) : fmt::format("{}%", limit.fraction * 100);
-    throw DataError(fmt::format("too many bad records (more than --max-bad-rows {}); the first: {}", allowed,
-                                skipped_examples.front().message));
+    const std::string allowed =
+        count_limit ? fmt::format("{}", limit.count) : fmt::format("{}%", limit.fraction * 100);
+    throw DataError(fmt::format("too many bad records (more than --max-bad-rows {}); the first: {}",
+                                allowed, skipped_examples.front().message));
   }
   for (size_t i = 1; i < accs.size(); ++i) accs[0]->merge(*accs[i]);
   return std::move(accs[0]);

@@ -6,8 +6,8 @@ namespace mqmon {
 
 void note_labels(LabelOccurrences& seen, const Batch& batch, const BatchOrigin& origin) {
   for (const auto& e : batch.labels.entries()) {
-    LabelOccurrence occ{origin.first_record + e.first_record, origin.file, origin.first_line + e.first_line,
-                        e.first_role, e.first_raw};
+    LabelOccurrence occ{origin.first_record + e.first_record, origin.file,
+                        origin.first_line + e.first_line, e.first_role, e.first_raw};
     auto [it, inserted] = seen.emplace(e.canonical, occ);
     if (!inserted && occ.record < it->second.record) it->second = std::move(occ);
   }

@@ -1,8 +1,9 @@
 #include "mqmon/metrics/binary.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "mqmon/common/blob.h"
@@ -36,10 +37,22 @@ double sample_std(const std::array<double, kReplicates>& v) {
 // ---- binary ----
 
 const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames = {
-    "recall", "precision", "accuracy", "recall_best_constant_classifier",
-    "precision_best_constant_classifier", "accuracy_best_constant_classifier",
-    "true_positive_rate", "true_negative_rate", "false_positive_rate", "false_negative_rate",
-    "auc", "f0_5", "f1", "f2", "f0_5_best_constant_classifier", "f1_best_constant_classifier",
+    "recall",
+    "precision",
+    "accuracy",
+    "recall_best_constant_classifier",
+    "precision_best_constant_classifier",
+    "accuracy_best_constant_classifier",
+    "true_positive_rate",
+    "true_negative_rate",
+    "false_positive_rate",
+    "false_negative_rate",
+    "auc",
+    "f0_5",
+    "f1",
+    "f2",
+    "f0_5_best_constant_classifier",
+    "f1_best_constant_classifier",
     "f2_best_constant_classifier"};
 
 std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, double auc) {
@@ -73,7 +86,8 @@ void AucSweep::add(const ScoreTable::Counts& pos, const ScoreTable::Counts& neg)
   // AUC = P(score_pos > score_neg) + P(tie)/2 (Mann-Whitney U / (P·N)), accumulated exactly in
   // integers: the sum over thresholds of neg_i·(2·positives_above + pos_i), divided by 2·P·N.
   for (int c = 0; c <= kReplicates; ++c) {
-    numerator_[c] += static_cast<uint128>(neg[c]) * (2 * static_cast<uint128>(pos_above_[c]) + pos[c]);
+    numerator_[c] +=
+        static_cast<uint128>(neg[c]) * (2 * static_cast<uint128>(pos_above_[c]) + pos[c]);
     pos_above_[c] += pos[c];
     neg_total_[c] += neg[c];
   }
@@ -81,8 +95,8 @@ void AucSweep::add(const ScoreTable::Counts& pos, const ScoreTable::Counts& neg)
 
 double AucSweep::auc(int column) const {
   if (pos_above_[column] == 0 || neg_total_[column] == 0) return kNaN;
-  const long double den =
-      2.0L * static_cast<long double>(pos_above_[column]) * static_cast<long double>(neg_total_[column]);
+  const long double den = 2.0L * static_cast<long double>(pos_above_[column]) *
+                          static_cast<long double>(neg_total_[column]);
   return static_cast<double>(static_cast<long double>(numerator_[column]) / den);
 }
 
@@ -112,10 +126,18 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
     const int cell = (actual_pos ? 2 : 0) | (predicted_pos ? 1 : 0);
     auto bump = [cell](ConfusionCounts& c, uint64_t by) {
       switch (cell) {
-        case 0: c.tn += by; break;
-        case 1: c.fp += by; break;
-        case 2: c.fn += by; break;
-        default: c.tp += by; break;
+        case 0:
+          c.tn += by;
+          break;
+        case 1:
+          c.fp += by;
+          break;
+        case 2:
+          c.fn += by;
+          break;
+        default:
+          c.tp += by;
+          break;
       }
     };
     bump(counts_[0], 1);
@@ -199,7 +221,8 @@ namespace {
 [[noreturn]] void third_label_error(const std::string& label, const LabelOccurrence& occ,
                                     const std::string& detail, const LabelSources& sources) {
   Location where;
-  where.file = sources.files && occ.file < sources.files->size() ? (*sources.files)[occ.file].path : "?";
+  where.file =
+      sources.files && occ.file < sources.files->size() ? (*sources.files)[occ.file].path : "?";
   where.line = occ.line;
   where.attribute = occ.role == LabelRole::kGroundTruth ? sources.attributes.ground_truth
                                                         : sources.attributes.inference;
@@ -208,7 +231,8 @@ namespace {
 
 }  // namespace
 
-BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSources& sources) const {
+BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
+                                             const LabelSources& sources) const {
   BinaryStatistics s;
   const ConfusionCounts& all = counts_[0];
   s.item_count = all.total();
@@ -230,11 +254,12 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSou
       const std::string where = first != labels_.end()
                                     ? fmt::format(" (first seen on line {})", first->second.line)
                                     : std::string(" (set by --negative-label)");
-      third_label_error(label, *occ,
-                        fmt::format("binary classification allows only the positive label '{}' and one "
-                                    "negative label, here '{}'{}",
-                                    options_.positive_label, negative, where),
-                        sources);
+      third_label_error(
+          label, *occ,
+          fmt::format("binary classification allows only the positive label '{}' and one "
+                      "negative label, here '{}'{}",
+                      options_.positive_label, negative, where),
+          sources);
     }
   }
   if (negative.empty()) negative.assign(1, options_.positive_label == "0" ? '1' : '0');
@@ -242,7 +267,8 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSou
   // Confusion matrix over the labels that occur as actual or predicted values.
   const bool pos_seen = all.tp + all.fn + all.fp > 0;
   const bool neg_seen = all.tn + all.fp + all.fn > 0;
-  if (pos_seen || labels_.count(options_.positive_label)) s.labels.push_back(options_.positive_label);
+  if (pos_seen || labels_.count(options_.positive_label))
+    s.labels.push_back(options_.positive_label);
   if (neg_seen || labels_.count(negative)) s.labels.push_back(negative);
   std::sort(s.labels.begin(), s.labels.end(), label_less);
   auto index_of = [&](bool positive) {
@@ -263,25 +289,28 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSou
   const double p_total = static_cast<double>(all.tp + all.fn);
   const double n_total = static_cast<double>(all.tn + all.fp);
   const size_t distinct = scores_.size();
-  const size_t group = (curve_points == 0 || distinct <= curve_points) ? 1 : (distinct + curve_points - 1) / curve_points;
+  const size_t group = (curve_points == 0 || distinct <= curve_points)
+                           ? 1
+                           : (distinct + curve_points - 1) / curve_points;
   s.roc_false_positive_rates.push_back(0.0);
   s.roc_true_positive_rates.push_back(0.0);
   AucSweep sweep;
   uint64_t cum_pos = 0, cum_neg = 0;
   size_t i = 0;
-  scores_.for_each_descending([&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
-    sweep.add(pos, neg);
-    cum_pos += pos[0];
-    cum_neg += neg[0];
-    ++i;
-    if (i % group == 0 || i == distinct) {  // the end of a group of thresholds
-      const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
-      s.roc_false_positive_rates.push_back(ratio(fp, n_total));
-      s.roc_true_positive_rates.push_back(ratio(tp, p_total));
-      s.pr_recalls.push_back(ratio(tp, p_total));
-      s.pr_precisions.push_back(ratio(tp, tp + fp));
-    }
-  });
+  scores_.for_each_descending(
+      [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
+        sweep.add(pos, neg);
+        cum_pos += pos[0];
+        cum_neg += neg[0];
+        ++i;
+        if (i % group == 0 || i == distinct) {  // the end of a group of thresholds
+          const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
+          s.roc_false_positive_rates.push_back(ratio(fp, n_total));
+          s.roc_true_positive_rates.push_back(ratio(tp, p_total));
+          s.pr_recalls.push_back(ratio(tp, p_total));
+          s.pr_precisions.push_back(ratio(tp, tp + fp));
+        }
+      });
 
   const auto values = binary_scalars(all, sweep.auc(0));
   std::array<std::array<double, kReplicates>, kBinaryScalarCount> replicate{};
@@ -295,7 +324,8 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points, const LabelSou
   s.roc_false_positive_rates.push_back(1.0);
   s.roc_true_positive_rates.push_back(1.0);
   s.pr_recalls.insert(s.pr_recalls.begin(), 0.0);
-  s.pr_precisions.insert(s.pr_precisions.begin(), s.pr_precisions.empty() ? 1.0 : s.pr_precisions.front());
+  s.pr_precisions.insert(s.pr_precisions.begin(),
+                         s.pr_precisions.empty() ? 1.0 : s.pr_precisions.front());
   return s;
 }
 

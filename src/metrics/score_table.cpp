@@ -86,8 +86,10 @@ void ScoreTable::add_counts(double score, const Counts& pos, const Counts& neg) 
   for (int k = 0; k < kReplicates; ++k) {
     for (auto [rep, wide_at, incoming] : {std::tuple{e.rep_pos + k, k, pos[k + 1]},
                                           std::tuple{e.rep_neg + k, kReplicates + k, neg[k + 1]}}) {
-      if (*rep + incoming <= kRoom) *rep += static_cast<uint32_t>(incoming);
-      else spilled_[e.key][wide_at] += incoming;
+      if (*rep + incoming <= kRoom)
+        *rep += static_cast<uint32_t>(incoming);
+      else
+        spilled_[e.key][wide_at] += incoming;
     }
   }
 }
@@ -102,7 +104,8 @@ void ScoreTable::merge(const ScoreTable& other) {
 
 std::vector<std::pair<uint64_t, uint32_t>> ScoreTable::descending_order() const {
   std::vector<std::pair<uint64_t, uint32_t>> order(entries_.size());
-  for (size_t i = 0; i < entries_.size(); ++i) order[i] = {~ordered(entries_[i].key), static_cast<uint32_t>(i)};
+  for (size_t i = 0; i < entries_.size(); ++i)
+    order[i] = {~ordered(entries_[i].key), static_cast<uint32_t>(i)};
   std::sort(order.begin(), order.end());
   return order;
 }

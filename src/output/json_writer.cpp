@@ -1,8 +1,9 @@
 #include "mqmon/output/json_writer.h"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "mqmon/common/numbers.h"
 
@@ -71,9 +72,12 @@ JsonWriter& JsonWriter::end_array() {
 
 JsonWriter& JsonWriter::value(double v) {
   before_value();
-  if (std::isnan(v)) write_string("NaN");
-  else if (std::isinf(v)) write_string(v > 0 ? "Infinity" : "-Infinity");
-  else out_ += format_json_double(v);
+  if (std::isnan(v))
+    write_string("NaN");
+  else if (std::isinf(v))
+    write_string(v > 0 ? "Infinity" : "-Infinity");
+  else
+    out_ += format_json_double(v);
   return *this;
 }
 
@@ -111,16 +115,32 @@ void JsonWriter::write_string(std::string_view s) {
   out_ += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      case '\b': out_ += "\\b"; break;
-      case '\f': out_ += "\\f"; break;
+      case '"':
+        out_ += "\\\"";
+        break;
+      case '\\':
+        out_ += "\\\\";
+        break;
+      case '\n':
+        out_ += "\\n";
+        break;
+      case '\r':
+        out_ += "\\r";
+        break;
+      case '\t':
+        out_ += "\\t";
+        break;
+      case '\b':
+        out_ += "\\b";
+        break;
+      case '\f':
+        out_ += "\\f";
+        break;
       default:
-        if (c < 0x20) out_ += fmt::format("\\u{:04x}", c);
-        else out_ += static_cast<char>(c);
+        if (c < 0x20)
+          out_ += fmt::format("\\u{:04x}", c);
+        else
+          out_ += static_cast<char>(c);
     }
   }
   out_ += '"';

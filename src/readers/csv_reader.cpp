@@ -1,9 +1,10 @@
 #include "mqmon/readers/csv_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
@@ -24,8 +25,10 @@ size_t last_record_end(const char* p, size_t n) {
   size_t last = 0;
   for (size_t i = 0; i < n; ++i) {
     const char c = p[i];
-    if (c == '"') quoted = !quoted;
-    else if (c == '\n' && !quoted) last = i + 1;
+    if (c == '"')
+      quoted = !quoted;
+    else if (c == '\n' && !quoted)
+      last = i + 1;
   }
   return last;
 }
@@ -35,12 +38,13 @@ size_t last_record_end(const char* p, size_t n) {
 struct FieldScan {
   std::string_view text;
   bool quoted = false;
-  bool ok = true;          // false: unterminated quote or junk after the closing quote
+  bool ok = true;  // false: unterminated quote or junk after the closing quote
   const char* bad = nullptr;
 };
 
 /// Scans one field starting at p; leaves p on the delimiter (',', '\n', '\r') or at end.
-inline FieldScan scan_field(const char*& p, const char* end, std::string& scratch, uint64_t& newlines) {
+inline FieldScan scan_field(const char*& p, const char* end, std::string& scratch,
+                            uint64_t& newlines) {
   FieldScan f;
   while (p < end && is_space(*p)) ++p;
   if (p < end && *p == '"') {
@@ -150,7 +154,8 @@ int index_attribute(const std::string& attr, const char* role) {
 CsvReader::Columns CsvReader::resolve_indices() const {
   Columns c;
   c.ground_truth = index_attribute(attributes_.ground_truth, "ground truth attribute");
-  if (!attributes_.inference.empty()) c.inference = index_attribute(attributes_.inference, "inference attribute");
+  if (!attributes_.inference.empty())
+    c.inference = index_attribute(attributes_.inference, "inference attribute");
   if (!attributes_.probability.empty())
     c.probability = index_attribute(attributes_.probability, "probability attribute");
   return c;
@@ -162,14 +167,18 @@ CsvReader::Columns CsvReader::resolve_header(const std::vector<std::string>& nam
     for (size_t i = 0; i < names.size(); ++i)
       if (names[i] == attr) return static_cast<int>(i);
     std::string list;
-    for (size_t i = 0; i < names.size(); ++i) list += fmt::format("{}'{}'", i ? ", " : "", names[i]);
-    throw ConfigError(fmt::format("{}:{}: {} '{}' is not a column of the header; the columns are: {}",
-                                  files_[current_file_].path, header_line, role, attr, list));
+    for (size_t i = 0; i < names.size(); ++i)
+      list += fmt::format("{}'{}'", i ? ", " : "", names[i]);
+    throw ConfigError(
+        fmt::format("{}:{}: {} '{}' is not a column of the header; the columns are: {}",
+                    files_[current_file_].path, header_line, role, attr, list));
   };
   Columns c;
   c.ground_truth = find(attributes_.ground_truth, "ground truth attribute");
-  if (!attributes_.inference.empty()) c.inference = find(attributes_.inference, "inference attribute");
-  if (!attributes_.probability.empty()) c.probability = find(attributes_.probability, "probability attribute");
+  if (!attributes_.inference.empty())
+    c.inference = find(attributes_.inference, "inference attribute");
+  if (!attributes_.probability.empty())
+    c.probability = find(attributes_.probability, "probability attribute");
   return c;
 }
 
@@ -206,7 +215,8 @@ bool CsvReader::open_next_file() {
   // Header: the first non-blank record of the file. Grow the buffer until it holds it whole.
   for (;;) {
     size_t skip = 0;
-    while (skip < carry_size_ && (carry_[skip] == '\n' || carry_[skip] == '\r' || is_space(carry_[skip]))) {
+    while (skip < carry_size_ &&
+           (carry_[skip] == '\n' || carry_[skip] == '\r' || is_space(carry_[skip]))) {
       if (carry_[skip] == '\n') ++first_line_;
       ++skip;
     }
@@ -225,7 +235,8 @@ bool CsvReader::open_next_file() {
     uint64_t newlines = 0;
     const uint64_t header_line = first_line_;
     if (!split_csv_record(p, stop, names, newlines))
-      throw ParseError({files_[current_file_].path, header_line, 0, ""}, "the header's quoted field is not closed", "");
+      throw ParseError({files_[current_file_].path, header_line, 0, ""},
+                       "the header's quoted field is not closed", "");
     first_line_ += newlines;
     columns_[current_file_] = resolve_header(names, header_line);
     const size_t used = static_cast<size_t>(p - carry_.data());
@@ -273,7 +284,8 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
   std::string scratch[3];
   std::string_view value[3];  // ground truth, inference, probability
   const int want[3] = {cols.ground_truth, cols.inference, cols.probability};
-  const std::string* names[3] = {&attributes_.ground_truth, &attributes_.inference, &attributes_.probability};
+  const std::string* names[3] = {&attributes_.ground_truth, &attributes_.inference,
+                                 &attributes_.probability};
   std::string junk;
 
   while (p < end) {
@@ -299,11 +311,13 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
         if (!problem) {
           const char* at = f.bad ? f.bad : p;
           const bool unterminated = *at == '"';
-          problem = RowProblem{record, record_line, static_cast<uint32_t>(col + 1),
-                               slot >= 0 ? *names[slot] : std::string(),
-                               unterminated ? "quoted field is not closed"
-                                            : "unexpected text after a closing quote",
-                               std::string(at, std::min<size_t>(40, static_cast<size_t>(end - at)))};
+          problem = RowProblem{
+              record,
+              record_line,
+              static_cast<uint32_t>(col + 1),
+              slot >= 0 ? *names[slot] : std::string(),
+              unterminated ? "quoted field is not closed" : "unexpected text after a closing quote",
+              std::string(at, std::min<size_t>(40, static_cast<size_t>(end - at)))};
         }
         // Resynchronise at the end of the line.
         while (p < end && *p != '\n') ++p;
@@ -324,10 +338,16 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       for (int s = 0; s < 3 && !problem; ++s) {
         if (want[s] < 0) continue;
         if (!present[s]) {
-          problem = RowProblem{record, record_line, static_cast<uint32_t>(want[s] + 1), *names[s],
-                               fmt::format("missing value: the record has {} column{}", col + 1, col ? "s" : ""), ""};
+          problem = RowProblem{
+              record,
+              record_line,
+              static_cast<uint32_t>(want[s] + 1),
+              *names[s],
+              fmt::format("missing value: the record has {} column{}", col + 1, col ? "s" : ""),
+              ""};
         } else if (value[s].empty()) {
-          problem = RowProblem{record, record_line, static_cast<uint32_t>(want[s] + 1), *names[s], "empty value", ""};
+          problem = RowProblem{record,    record_line,   static_cast<uint32_t>(want[s] + 1),
+                               *names[s], "empty value", ""};
         }
       }
     }
@@ -336,8 +356,8 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       if (auto v = parse_double(value[2])) {
         score = *v;
       } else {
-        problem = RowProblem{record, record_line, static_cast<uint32_t>(want[2] + 1), *names[2],
-                             "not a finite number", std::string(value[2])};
+        problem = RowProblem{record,    record_line,           static_cast<uint32_t>(want[2] + 1),
+                             *names[2], "not a finite number", std::string(value[2])};
       }
     }
     if (problem) {
@@ -349,9 +369,11 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       batch.skipped.push_back(std::move(*problem));
       continue;
     }
-    batch.actual.push_back(batch.labels.intern(value[0], record, record_line, LabelRole::kGroundTruth));
+    batch.actual.push_back(
+        batch.labels.intern(value[0], record, record_line, LabelRole::kGroundTruth));
     if (want[1] >= 0)
-      batch.predicted.push_back(batch.labels.intern(value[1], record, record_line, LabelRole::kInference));
+      batch.predicted.push_back(
+          batch.labels.intern(value[1], record, record_line, LabelRole::kInference));
     if (want[2] >= 0) batch.score.push_back(score);
     batch.record.push_back(static_cast<uint32_t>(record));
   }

@@ -1,8 +1,9 @@
 #include "mqmon/readers/dataset_format.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "mqmon/common/error.h"
@@ -23,17 +24,22 @@ bool as_bool(const nlohmann::json& v, const std::string& what) {
     if (s == "true") return true;
     if (s == "false") return false;
   }
-  throw ConfigError(fmt::format("dataset format: '{}' must be true or false, not {}", what, v.dump()));
+  throw ConfigError(
+      fmt::format("dataset format: '{}' must be true or false, not {}", what, v.dump()));
 }
 
 }  // namespace
 
 const char* format_name(FormatKind kind) {
   switch (kind) {
-    case FormatKind::kCsv: return "csv";
-    case FormatKind::kJsonLines: return "json";
-    case FormatKind::kCaptureJson: return "sagemakerCaptureJson";
-    case FormatKind::kParquet: return "parquet";
+    case FormatKind::kCsv:
+      return "csv";
+    case FormatKind::kJsonLines:
+      return "json";
+    case FormatKind::kCaptureJson:
+      return "sagemakerCaptureJson";
+    case FormatKind::kParquet:
+      return "parquet";
   }
   return "?";
 }
@@ -43,7 +49,8 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
   try {
     doc = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw ConfigError(fmt::format("dataset format '{}' is not valid JSON: {}", json_text, e.what()));
+    throw ConfigError(
+        fmt::format("dataset format '{}' is not valid JSON: {}", json_text, e.what()));
   }
   if (!doc.is_object() || doc.size() != 1)
     throw ConfigError(fmt::format(
@@ -54,7 +61,8 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
   const std::string name = first.key();
   const nlohmann::json& body = first.value();
   if (!body.is_object() && !body.is_null())
-    throw ConfigError(fmt::format("dataset format '{}': the value of '{}' must be an object", json_text, name));
+    throw ConfigError(
+        fmt::format("dataset format '{}': the value of '{}' must be an object", json_text, name));
   DatasetFormat f;
   const std::string kind = lower(name);
   if (kind == "csv") {
@@ -67,10 +75,13 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
         } else if (key == "output_columns_position" || key == "outputcolumnsposition") {
           const auto pos = v.is_string() ? v.get<std::string>() : std::string();
           if (pos != "START" && pos != "END")
-            throw ConfigError(fmt::format("dataset format: '{}' must be \"START\" or \"END\", not {}", k, v.dump()));
+            throw ConfigError(fmt::format(
+                "dataset format: '{}' must be \"START\" or \"END\", not {}", k, v.dump()));
           f.output_columns_position = pos;
         } else {
-          throw ConfigError(fmt::format("dataset format: unknown csv option '{}' (known: header, output_columns_position)", k));
+          throw ConfigError(fmt::format(
+              "dataset format: unknown csv option '{}' (known: header, output_columns_position)",
+              k));
         }
       }
     }
@@ -80,9 +91,11 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
       for (const auto& [k, v] : body.items()) {
         const auto key = lower(k);
         if (key != "lines" && key != "line")
-          throw ConfigError(fmt::format("dataset format: unknown json option '{}' (known: lines)", k));
+          throw ConfigError(
+              fmt::format("dataset format: unknown json option '{}' (known: lines)", k));
         if (!as_bool(v, k))
-          throw ConfigError("dataset format: only JSON Lines (\"lines\": true) is supported for json");
+          throw ConfigError(
+              "dataset format: only JSON Lines (\"lines\": true) is supported for json");
       }
     }
   } else if (kind == "sagemakercapturejson") {
@@ -90,8 +103,10 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
   } else if (kind == "parquet") {
     f.kind = FormatKind::kParquet;
   } else {
-    throw ConfigError(fmt::format("dataset format '{}': unknown format '{}' (known: csv, json, sagemakerCaptureJson, parquet)",
-                                  json_text, name));
+    throw ConfigError(
+        fmt::format("dataset format '{}': unknown format '{}' (known: csv, json, "
+                    "sagemakerCaptureJson, parquet)",
+                    json_text, name));
   }
   return f;
 }

@@ -36,8 +36,10 @@ BinaryOptions both() {
 }
 
 void expect_same(double a, double b, const char* what) {
-  if (std::isnan(a)) EXPECT_TRUE(std::isnan(b)) << what;
-  else EXPECT_EQ(a, b) << what;
+  if (std::isnan(a))
+    EXPECT_TRUE(std::isnan(b)) << what;
+  else
+    EXPECT_EQ(a, b) << what;
 }
 
 void expect_identical(const BinaryStatistics& a, const BinaryStatistics& b) {
@@ -46,7 +48,8 @@ void expect_identical(const BinaryStatistics& a, const BinaryStatistics& b) {
   EXPECT_EQ(a.confusion, b.confusion);
   for (int m = 0; m < kBinaryScalarCount; ++m) {
     expect_same(a.metrics[m].value, b.metrics[m].value, kBinaryScalarNames[m]);
-    expect_same(a.metrics[m].standard_deviation, b.metrics[m].standard_deviation, kBinaryScalarNames[m]);
+    expect_same(a.metrics[m].standard_deviation, b.metrics[m].standard_deviation,
+                kBinaryScalarNames[m]);
   }
   EXPECT_EQ(a.roc_false_positive_rates, b.roc_false_positive_rates);
   EXPECT_EQ(a.roc_true_positive_rates, b.roc_true_positive_rates);
@@ -56,7 +59,8 @@ void expect_identical(const BinaryStatistics& a, const BinaryStatistics& b) {
 
 // SPEC §3 doc values: 4 rows, TN=1 FP=2 FN=0 TP=1.
 TEST(Binary, ReproducesTheDocumentedValues) {
-  const std::vector<TestRow> rows = {{"0", "0", 0.1}, {"0", "1", 0.7}, {"0", "1", 0.6}, {"1", "1", 0.9}};
+  const std::vector<TestRow> rows = {
+      {"0", "0", 0.1}, {"0", "1", 0.7}, {"0", "1", 0.6}, {"1", "1", 0.9}};
   BinaryAccumulator acc(both());
   acc.update(make_batch(rows, 0, rows.size()), {});
   const auto s = acc.finalize(1000, {});
@@ -87,8 +91,10 @@ TEST(Binary, ReproducesTheDocumentedValues) {
 }
 
 TEST(Binary, ExactAucCountsTiesAsHalf) {
-  // Scores: pos {0.8, 0.5}, neg {0.5, 0.2}: pairs (0.8>0.5) (0.8>0.2) (0.5=0.5: 1/2) (0.5>0.2) -> 3.5/4.
-  const std::vector<TestRow> rows = {{"1", "1", 0.8}, {"1", "1", 0.5}, {"0", "1", 0.5}, {"0", "0", 0.2}};
+  // Scores: pos {0.8, 0.5}, neg {0.5, 0.2}: pairs (0.8>0.5) (0.8>0.2) (0.5=0.5: 1/2) (0.5>0.2)
+  // -> 3.5/4.
+  const std::vector<TestRow> rows = {
+      {"1", "1", 0.8}, {"1", "1", 0.5}, {"0", "1", 0.5}, {"0", "0", 0.2}};
   BinaryAccumulator acc(both());
   acc.update(make_batch(rows, 0, rows.size()), {});
   EXPECT_EQ(acc.finalize(0, {}).metrics[kAuc].value, 0.875);
@@ -134,7 +140,8 @@ std::vector<TestRow> random_rows(size_t n, uint32_t seed) {
   std::vector<TestRow> rows;
   for (size_t i = 0; i < n; ++i) {
     const bool pos = rng() % 10 < 3;
-    const double score = std::round((pos ? 0.3 : 0.0) + (rng() % 1000) / 1428.0 * 100) / 100;  // many ties
+    const double score =
+        std::round((pos ? 0.3 : 0.0) + (rng() % 1000) / 1428.0 * 100) / 100;  // many ties
     rows.push_back({pos ? "1" : "0", score >= 0.5 ? "1" : "0", score});
   }
   return rows;
@@ -162,8 +169,10 @@ TEST(Binary, AnySplitGivesTheSinglePassResult) {
     // Half the shards travel through serialize/deserialize, as MPI ranks' states would.
     BinaryAccumulator merged(both());
     for (size_t p = 0; p < parts.size(); ++p) {
-      if (p % 2) merged.merge(BinaryAccumulator::deserialize(parts[p].serialize()));
-      else merged.merge(parts[p]);
+      if (p % 2)
+        merged.merge(BinaryAccumulator::deserialize(parts[p].serialize()));
+      else
+        merged.merge(parts[p]);
     }
     expect_identical(merged.finalize(0, {}), want);
   }
@@ -198,7 +207,8 @@ TEST(Binary, CurvesAreThinnedToTheCapWithTheirEndsKept) {
   for (size_t i = 1; i < thin.pr_recalls.size(); ++i) {
     bool found = false;
     for (size_t j = 1; j < full.pr_recalls.size(); ++j)
-      found |= full.pr_recalls[j] == thin.pr_recalls[i] && full.pr_precisions[j] == thin.pr_precisions[i];
+      found |= full.pr_recalls[j] == thin.pr_recalls[i] &&
+               full.pr_precisions[j] == thin.pr_precisions[i];
     EXPECT_TRUE(found) << i;
   }
   EXPECT_EQ(thin.metrics[kAuc].value, full.metrics[kAuc].value);  // never from a thinned curve
@@ -215,7 +225,8 @@ TEST(Subsample, KeepsAboutEightyPercentIndependently) {
   }
   for (auto k : kept) EXPECT_NEAR(static_cast<double>(k) / n, 0.8, 0.004);
   EXPECT_NEAR(static_cast<double>(both01) / n, 0.64, 0.004);
-  EXPECT_NE(subsample_mask(1, 12345) | (subsample_mask(2, 12345) << 5), subsample_mask(1, 12345) * 33u);
+  EXPECT_NE(subsample_mask(1, 12345) | (subsample_mask(2, 12345) << 5),
+            subsample_mask(1, 12345) * 33u);
 }
 
 }  // namespace

@@ -27,15 +27,16 @@ struct ReadResult {
 
 std::string write_temp(const std::string& content, const std::string& suffix = ".csv") {
   static int n = 0;
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("mqmon_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + suffix);
+  const auto path =
+      std::filesystem::temp_directory_path() /
+      ("mqmon_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + suffix);
   std::ofstream(path, std::ios::binary) << content;
   return path.string();
 }
 
 /// Reads a file serially through the block interface, as the parallel driver does.
-ReadResult read_all(const std::string& path, bool header, const AttributeSpec& attrs, size_t block_size,
-                    bool skip = false) {
+ReadResult read_all(const std::string& path, bool header, const AttributeSpec& attrs,
+                    size_t block_size, bool skip = false) {
   CsvOptions o;
   o.header = header;
   o.block_size = block_size;
@@ -50,11 +51,12 @@ ReadResult read_all(const std::string& path, bool header, const AttributeSpec& a
     reader.parse_block(block, batch);
     const auto& e = batch.labels.entries();
     for (size_t i = 0; i < batch.rows(); ++i)
-      r.rows.push_back({e[batch.actual[i]].canonical, batch.predicted.empty() ? "" : e[batch.predicted[i]].canonical,
+      r.rows.push_back({e[batch.actual[i]].canonical,
+                        batch.predicted.empty() ? "" : e[batch.predicted[i]].canonical,
                         batch.score.empty() ? -1 : batch.score[i], r.records + batch.record[i]});
     auto describe = [&](const RowProblem& p) {
-      return std::to_string(line + p.line) + ":" + std::to_string(p.column) + ":" + p.attribute + ":" + p.reason +
-             ":" + p.text;
+      return std::to_string(line + p.line) + ":" + std::to_string(p.column) + ":" + p.attribute +
+             ":" + p.reason + ":" + p.text;
     };
     for (const auto& p : batch.skipped) r.errors.push_back(describe(p));
     if (batch.error) {
@@ -80,7 +82,8 @@ TEST(CsvReader, Rfc4180QuotingCrlfBomSpacesAndNoFinalNewline) {
   const auto path = write_temp(text);
   const auto r = read_all(path, true, kNamed, 1 << 20);
   ASSERT_TRUE(r.errors.empty()) << r.errors[0];
-  const std::vector<Row> want = {{"1", "1", 0.9, 0}, {"0", "0", 1.2e-5, 1}, {"0", "1", 0.5, 2}, {"1", "1", 0.25, 3}};
+  const std::vector<Row> want = {
+      {"1", "1", 0.9, 0}, {"0", "0", 1.2e-5, 1}, {"0", "1", 0.5, 2}, {"1", "1", 0.25, 3}};
   EXPECT_EQ(r.rows, want);
 }
 
@@ -90,8 +93,8 @@ TEST(CsvReader, AnyBlockSizeGivesTheSameRows) {
   for (int i = 0; i < 500; ++i) {
     const int l = static_cast<int>(rng() % 2);
     text += std::to_string(l) + (i % 7 == 0 ? ",\"multi\nline, \"\"x\"\"\"" : ",j") + "," +
-            std::to_string((rng() % 1000) / 1000.0) + "," + std::to_string(static_cast<int>(rng() % 2)) +
-            (i % 3 ? "\r\n" : "\n");
+            std::to_string((rng() % 1000) / 1000.0) + "," +
+            std::to_string(static_cast<int>(rng() % 2)) + (i % 3 ? "\r\n" : "\n");
     if (i % 50 == 0) text += "\n";
   }
   const auto path = write_temp(text);
@@ -145,7 +148,8 @@ TEST(CsvReader, BadValuesAreLocated) {
   r = read_all(write_temp("probability,prediction,label\n0.5,,1\n"), true, kNamed, 1 << 20);
   EXPECT_EQ(r.errors.at(0), "2:2:prediction:empty value:");
 
-  r = read_all(write_temp("probability,prediction,label\n0.5,1,1\n0.5,\"1,0\n0.1,1,1\n"), true, kNamed, 1 << 20);
+  r = read_all(write_temp("probability,prediction,label\n0.5,1,1\n0.5,\"1,0\n0.1,1,1\n"), true,
+               kNamed, 1 << 20);
   EXPECT_EQ(r.errors.at(0).substr(0, 42), "3:2:prediction:quoted field is not closed:");
 
   r = read_all(write_temp("probability,prediction,label\n0.5,\"1\"x,1\n"), true, kNamed, 1 << 20);

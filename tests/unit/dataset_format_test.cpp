@@ -20,17 +20,19 @@ TEST(DatasetFormat, AcceptsEveryServiceSpelling) {
   EXPECT_EQ(parse_dataset_format(R"({"json": {"lines": true}})").kind, FormatKind::kJsonLines);
   EXPECT_EQ(parse_dataset_format(R"({"Json": {"Line": true}})").kind, FormatKind::kJsonLines);
   EXPECT_EQ(parse_dataset_format(R"({"sagemakerCaptureJson": {}})").kind, FormatKind::kCaptureJson);
-  EXPECT_EQ(parse_dataset_format(
-                R"({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput","endpointOutput"]}})")
-                .kind,
-            FormatKind::kCaptureJson);
+  EXPECT_EQ(
+      parse_dataset_format(
+          R"({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput","endpointOutput"]}})")
+          .kind,
+      FormatKind::kCaptureJson);
   EXPECT_EQ(parse_dataset_format(R"({"Parquet": {}})").kind, FormatKind::kParquet);
 }
 
 TEST(DatasetFormat, RejectsWhatItCannotRead) {
-  for (const char* bad : {"csv", R"({"csv": {"header": 3}})", R"({"xml": {}})", R"({"csv": {}, "json": {}})",
-                          R"({"csv": {"delimiter": ";"}})", R"({"json": {"lines": false}})",
-                          R"({"csv": {"output_columns_position": "MIDDLE"}})"})
+  for (const char* bad :
+       {"csv", R"({"csv": {"header": 3}})", R"({"xml": {}})", R"({"csv": {}, "json": {}})",
+        R"({"csv": {"delimiter": ";"}})", R"({"json": {"lines": false}})",
+        R"({"csv": {"output_columns_position": "MIDDLE"}})"})
     EXPECT_THROW(parse_dataset_format(bad), ConfigError) << bad;
 }
 

@@ -16,7 +16,8 @@ TEST(ParseDouble, AcceptsPlainAndScientificNotation) {
 }
 
 TEST(ParseDouble, RejectsWhatIsNotAFiniteNumber) {
-  for (const char* bad : {"", "abc", "1.5x", "nan", "inf", "-inf", "1e400", "0x10", "+-1", " 1", "1,5"})
+  for (const char* bad :
+       {"", "abc", "1.5x", "nan", "inf", "-inf", "1e400", "0x10", "+-1", " 1", "1,5"})
     EXPECT_FALSE(parse_double(bad).has_value()) << bad;
 }
 

@@ -53,7 +53,8 @@ TEST(ScoreTable, CountsPerScoreAndReplicate) {
 
 TEST(ScoreTable, ManyScoresSurviveGrowthAndSerialization) {
   ScoreTable t;
-  for (int i = 0; i < 100000; ++i) t.add((i % 5003) / 5003.0 - 0.3, i % 3 == 0, static_cast<unsigned>(i % 32));
+  for (int i = 0; i < 100000; ++i)
+    t.add((i % 5003) / 5003.0 - 0.3, i % 3 == 0, static_cast<unsigned>(i % 32));
   std::string blob;
   t.serialize(blob);
   ScoreTable back;
@@ -66,7 +67,8 @@ TEST(ScoreTable, ManyScoresSurviveGrowthAndSerialization) {
 
 TEST(ScoreTable, CountsBeyond32BitsAreExact) {
   const uint64_t big = 3'000'000'000ULL;  // more than a 32-bit replicate count holds
-  ScoreTable a = table_with(0.7, {big + 5, big, big - 1, 7, 0, big}, {big, big, big, big, big, big});
+  ScoreTable a =
+      table_with(0.7, {big + 5, big, big - 1, 7, 0, big}, {big, big, big, big, big, big});
   ScoreTable b = table_with(0.7, {big, big, 1, 2, 3, 4}, {1, 1, 0, 0, 0, 0});
   a.merge(b);
   a.add(0.7, true, 0b11111);

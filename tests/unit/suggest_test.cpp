@@ -20,7 +20,8 @@ TEST(HanleyMcNeil, MatchesTheFormula) {
   const double a = 0.8, q1 = a / (2 - a), q2 = 2 * a * a / (1 + a);
   const double var = (a * (1 - a) + 49 * (q1 - a * a) + 149 * (q2 - a * a)) / (50.0 * 150.0);
   EXPECT_DOUBLE_EQ(hanley_mcneil_se(0.8, 50, 150), std::sqrt(var));
-  // By hand: Q1 = 2/3, Q2 = 32/45, var = (0.16 + 49(2/3 - 0.64) + 149(32/45 - 0.64)) / 7500 = 0.0016083.
+  // By hand: Q1 = 2/3, Q2 = 32/45, var = (0.16 + 49(2/3 - 0.64) + 149(32/45 - 0.64)) / 7500 =
+  // 0.0016083.
   EXPECT_NEAR(hanley_mcneil_se(0.8, 50, 150), 0.0401036, 1e-6);
 }
 
@@ -40,8 +41,11 @@ TEST(Suggest, BaselineMethodUsesTheValuesAndDirections) {
   const auto cs = suggest_binary_constraints(s, o);
   ASSERT_EQ(cs.size(), 11u);
   for (const auto& c : cs) {
-    const bool lower_is_better = c.metric == "false_positive_rate" || c.metric == "false_negative_rate";
-    EXPECT_EQ(c.op, lower_is_better ? ComparisonOperator::kGreaterThan : ComparisonOperator::kLessThan) << c.metric;
+    const bool lower_is_better =
+        c.metric == "false_positive_rate" || c.metric == "false_negative_rate";
+    EXPECT_EQ(c.op,
+              lower_is_better ? ComparisonOperator::kGreaterThan : ComparisonOperator::kLessThan)
+        << c.metric;
   }
   EXPECT_EQ(cs[0].metric, "recall");
   EXPECT_EQ(cs[0].threshold, 0.9);
@@ -58,8 +62,10 @@ TEST(Suggest, WindowThresholdsWidenAsTheWindowShrinks) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].threshold, c[i].threshold) << "seeded, hence reproducible";
-    if (a[i].op == ComparisonOperator::kLessThan) EXPECT_LT(b[i].threshold, a[i].threshold) << a[i].metric;
-    else EXPECT_GT(b[i].threshold, a[i].threshold) << a[i].metric;
+    if (a[i].op == ComparisonOperator::kLessThan)
+      EXPECT_LT(b[i].threshold, a[i].threshold) << a[i].metric;
+    else
+      EXPECT_GT(b[i].threshold, a[i].threshold) << a[i].metric;
     EXPECT_GE(b[i].threshold, 0.0);
     EXPECT_LE(b[i].threshold, 1.0);
   }

@@ -24,7 +24,8 @@ inline void put_string(std::string& out, const std::string& s) {
 template <typename T>
 T get(const std::string& in, size_t& pos) {
   T v;
-  if (in.size() < pos || in.size() - pos < sizeof v) throw DataError("accumulator state is truncated");
+  if (in.size() < pos || in.size() - pos < sizeof v)
+    throw DataError("accumulator state is truncated");
   std::memcpy(&v, in.data() + pos, sizeof v);
   pos += sizeof v;
   return v;

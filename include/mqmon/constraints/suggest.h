@@ -11,7 +11,12 @@
 
 namespace mqmon {
 
-enum class ComparisonOperator { kLessThan, kLessThanOrEqualTo, kGreaterThan, kGreaterThanOrEqualTo };
+enum class ComparisonOperator {
+  kLessThan,
+  kLessThanOrEqualTo,
+  kGreaterThan,
+  kGreaterThanOrEqualTo
+};
 /// "LessThanThreshold", ...
 const char* operator_name(ComparisonOperator op);
 
@@ -21,10 +26,10 @@ const char* method_name(ThresholdMethod m);
 struct SuggestOptions {
   ThresholdMethod method = ThresholdMethod::kWindow;
   double alpha = 0.01;
-  uint64_t window_size = 0;  ///< 0: the baseline's item count
-  int replicates = 2000;     ///< multinomial draws for confusion-matrix metrics
+  uint64_t window_size = 0;      ///< 0: the baseline's item count
+  int replicates = 2000;         ///< multinomial draws for confusion-matrix metrics
   uint64_t seed = kDefaultSeed;  ///< the baseline job sets it to the job's --seed
-  bool strict_layout = false;  ///< omit the "mqmon" block that records the method and inputs
+  bool strict_layout = false;    ///< omit the "mqmon" block that records the method and inputs
 };
 
 struct Constraint {
@@ -42,7 +47,8 @@ double hanley_mcneil_se(double a, double n_pos, double n_neg);
 
 /// One constraint per scalar binary metric (not the curves or best-constant variants). The auc
 /// constraint is left out when the baseline's auc is undefined (one class).
-std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats, const SuggestOptions& options);
+std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
+                                                   const SuggestOptions& options);
 
 /// constraints.json for binary classification, with the "mqmon" block unless strict_layout.
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,

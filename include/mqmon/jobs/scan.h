@@ -28,13 +28,13 @@ struct BadRowLimit {
 struct ScanOptions {
   unsigned threads = 0;  ///< 0: all cores
   BadRowLimit max_bad_rows;
-  bool progress = false;  ///< print bytes and rows/s on stderr during long reads
+  bool progress = false;              ///< print bytes and rows/s on stderr during long reads
   double progress_after_seconds = 2;  ///< quiet for reads shorter than this
 };
 
 struct ScanResult {
-  uint64_t records = 0;                    ///< records read, skipped ones included
-  uint64_t skipped = 0;                    ///< bad records skipped
+  uint64_t records = 0;                       ///< records read, skipped ones included
+  uint64_t skipped = 0;                       ///< bad records skipped
   std::vector<std::string> skipped_examples;  ///< the first few, located
 };
 

@@ -31,9 +31,24 @@ struct ConfusionCounts {
 
 /// The scalar metrics in statistics.json order.
 enum BinaryScalar {
-  kRecall, kPrecision, kAccuracy, kRecallBcc, kPrecisionBcc, kAccuracyBcc,
-  kTruePositiveRate, kTrueNegativeRate, kFalsePositiveRate, kFalseNegativeRate,
-  kAuc, kF0_5, kF1, kF2, kF0_5Bcc, kF1Bcc, kF2Bcc, kBinaryScalarCount
+  kRecall,
+  kPrecision,
+  kAccuracy,
+  kRecallBcc,
+  kPrecisionBcc,
+  kAccuracyBcc,
+  kTruePositiveRate,
+  kTrueNegativeRate,
+  kFalsePositiveRate,
+  kFalseNegativeRate,
+  kAuc,
+  kF0_5,
+  kF1,
+  kF2,
+  kF0_5Bcc,
+  kF1Bcc,
+  kF2Bcc,
+  kBinaryScalarCount
 };
 extern const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames;
 
@@ -47,12 +62,12 @@ struct MetricValue {
 
 struct BinaryStatistics {
   uint64_t item_count = 0;
-  std::vector<std::string> labels;                 ///< confusion matrix keys, sorted
-  std::vector<std::vector<uint64_t>> confusion;    ///< [actual][predicted]
+  std::vector<std::string> labels;               ///< confusion matrix keys, sorted
+  std::vector<std::vector<uint64_t>> confusion;  ///< [actual][predicted]
   std::array<MetricValue, kBinaryScalarCount> metrics{};
   std::vector<double> roc_false_positive_rates, roc_true_positive_rates;
   std::vector<double> pr_precisions, pr_recalls;
-  ConfusionCounts counts;                          ///< all rows, for constraint suggestion
+  ConfusionCounts counts;  ///< all rows, for constraint suggestion
 };
 
 __extension__ typedef unsigned __int128 uint128;

@@ -27,7 +27,8 @@ class ScoreTable {
     ++total;
     for (int k = 0; k < kReplicates; ++k) rep[k] += (replicate_mask >> k) & 1u;
     // Replicate counts are 32-bit: move them to the wide side table before they could wrap.
-    if ((total & 0x7fffffffu) == 0) [[unlikely]] spill(e);
+    if ((total & 0x7fffffffu) == 0) [[unlikely]]
+      spill(e);
   }
   void merge(const ScoreTable& other);
   size_t size() const { return entries_.size(); }
@@ -65,7 +66,8 @@ class ScoreTable {
   std::vector<Entry> entries_;
   std::vector<uint32_t> slots_;  // entry index + 1; 0 = empty
   uint64_t mask_ = 0;
-  std::unordered_map<uint64_t, std::array<uint64_t, 2 * kReplicates>> spilled_;  // key -> wide counts
+  std::unordered_map<uint64_t, std::array<uint64_t, 2 * kReplicates>>
+      spilled_;  // key -> wide counts
 };
 
 }  // namespace mqmon

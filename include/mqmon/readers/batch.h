@@ -13,8 +13,8 @@ namespace mqmon {
 /// Which attributes address the values a job needs (column names, indices or paths).
 struct AttributeSpec {
   std::string ground_truth;  ///< required
-  std::string inference;     ///< predicted label; empty when the prediction comes from a probability
-  std::string probability;   ///< score; empty when there is none
+  std::string inference;    ///< predicted label; empty when the prediction comes from a probability
+  std::string probability;  ///< score; empty when there is none
 };
 
 /// A bad record found while parsing, located relative to its block.
@@ -36,10 +36,10 @@ struct Batch {
   std::vector<uint32_t> predicted;
   std::vector<double> score;
   std::vector<uint32_t> record;
-  uint64_t records = 0;  ///< records in the block, skipped ones included
-  uint64_t lines = 0;    ///< physical lines in the block
-  std::optional<RowProblem> error;   ///< first fatal problem: parsing stopped there
-  std::vector<RowProblem> skipped;   ///< bad rows skipped because the user allowed it
+  uint64_t records = 0;             ///< records in the block, skipped ones included
+  uint64_t lines = 0;               ///< physical lines in the block
+  std::optional<RowProblem> error;  ///< first fatal problem: parsing stopped there
+  std::vector<RowProblem> skipped;  ///< bad rows skipped because the user allowed it
 
   size_t rows() const { return actual.size(); }
   void clear() {

@@ -26,7 +26,9 @@ class CsvReader final : public RecordReader {
   bool next_block(Block& block) override;
   void parse_block(const Block& block, Batch& batch) const override;
   const std::vector<InputFile>& files() const override { return files_; }
-  uint64_t bytes_read() const override { return bytes_done_ + (stream_ ? stream_->raw_bytes_read() : 0); }
+  uint64_t bytes_read() const override {
+    return bytes_done_ + (stream_ ? stream_->raw_bytes_read() : 0);
+  }
   uint64_t total_bytes() const override { return total_bytes_; }
 
   /// Column indices of the attributes in one file (-1: not read).

@@ -21,7 +21,7 @@ class LabelDict {
     uint64_t first_record = 0;  ///< record ordinal within the batch
     uint64_t first_line = 0;    ///< line offset within the batch
     LabelRole first_role = LabelRole::kGroundTruth;
-    std::string first_raw;      ///< the text as written at the first occurrence
+    std::string first_raw;  ///< the text as written at the first occurrence
   };
 
   /// Returns the id of the canonical label of `raw`, adding it on first sight.

@@ -12,11 +12,11 @@ namespace mqmon {
 
 /// Whole records of one file.
 struct Block {
-  uint64_t index = 0;         ///< position in the dataset's sequence of blocks
-  uint32_t file = 0;          ///< index into RecordReader::files()
+  uint64_t index = 0;  ///< position in the dataset's sequence of blocks
+  uint32_t file = 0;   ///< index into RecordReader::files()
   bool first_in_file = false;
-  uint64_t first_line = 1;    ///< when first_in_file: line number of the block's first line
-  std::vector<char> data;     ///< bytes of whole records (capacity may exceed size)
+  uint64_t first_line = 1;  ///< when first_in_file: line number of the block's first line
+  std::vector<char> data;   ///< bytes of whole records (capacity may exceed size)
   size_t size = 0;
 };
 
