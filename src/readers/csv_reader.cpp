@@ -8,6 +8,7 @@
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/readers/row_builder.h"
 
 namespace mqmon {
 
@@ -334,31 +335,22 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       }
       if (!next_field(p, end, line)) break;
     }
-    if (!problem) {
-      for (int s = 0; s < 3 && !problem; ++s) {
-        if (want[s] < 0) continue;
-        if (!present[s]) {
-          problem = RowProblem{
-              record,
-              record_line,
-              static_cast<uint32_t>(want[s] + 1),
-              *names[s],
-              fmt::format("missing value: the record has {} column{}", col + 1, col ? "s" : ""),
-              ""};
-        } else if (value[s].empty()) {
-          problem = RowProblem{record,    record_line,   static_cast<uint32_t>(want[s] + 1),
-                               *names[s], "empty value", ""};
-        }
-      }
+    for (int s = 0; s < 3 && !problem; ++s) {
+      if (want[s] >= 0 && !present[s])
+        problem = RowProblem{
+            record,
+            record_line,
+            static_cast<uint32_t>(want[s] + 1),
+            *names[s],
+            fmt::format("missing value: the record has {} column{}", col + 1, col ? "s" : ""),
+            ""};
     }
-    double score = 0;
-    if (!problem && want[2] >= 0) {
-      if (auto v = parse_double(value[2])) {
-        score = *v;
-      } else {
-        problem = RowProblem{record,    record_line,           static_cast<uint32_t>(want[2] + 1),
-                             *names[2], "not a finite number", std::string(value[2])};
-      }
+    if (!problem) {
+      const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),
+                                  RawValue::of_text(value[2])};
+      if (auto bad = append_row(attributes_, batch, record, record_line, values))
+        problem = RowProblem{record,    record_line, static_cast<uint32_t>(want[bad->slot] + 1),
+                             *names[bad->slot], bad->reason, bad->text};
     }
     if (problem) {
       if (!options_.skip_bad_rows) {
@@ -367,15 +359,7 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
         return;
       }
       batch.skipped.push_back(std::move(*problem));
-      continue;
     }
-    batch.actual.push_back(
-        batch.labels.intern(value[0], record, record_line, LabelRole::kGroundTruth));
-    if (want[1] >= 0)
-      batch.predicted.push_back(
-          batch.labels.intern(value[1], record, record_line, LabelRole::kInference));
-    if (want[2] >= 0) batch.score.push_back(score);
-    batch.record.push_back(static_cast<uint32_t>(record));
   }
   batch.lines = line;
 }

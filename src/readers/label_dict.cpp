@@ -4,14 +4,16 @@
 
 namespace mqmon {
 
-uint32_t LabelDict::intern(std::string_view raw, uint64_t record, uint64_t line, LabelRole role) {
+uint32_t LabelDict::intern(std::string_view raw, uint64_t record, uint64_t line, LabelRole role,
+                           bool canonicalize) {
+  // The caches map raw text to ids; a dictionary is used with one canonicalization setting.
   for (const auto& [text, id] : recent_)
     if (text == raw) return id;
   uint32_t id;
   if (auto it = raw_to_id_.find(std::string(raw)); it != raw_to_id_.end()) {
     id = it->second;
   } else {
-    std::string canon = canonical_label(raw);
+    std::string canon = canonicalize ? canonical_label(raw) : std::string(raw);
     auto [cit, inserted] = canonical_to_id_.emplace(canon, static_cast<uint32_t>(entries_.size()));
     if (inserted) entries_.push_back({std::move(canon), record, line, role, std::string(raw)});
     id = cit->second;

@@ -119,7 +119,10 @@ TEST(Binary, AThirdLabelIsNamedWithItsLocation) {
   acc.update(make_batch(rows, 0, rows.size()), {0, 0, 2});
   std::vector<InputFile> files = {{"data.csv", 0}};
   try {
-    acc.finalize(0, {&files, {"label", "prediction", "probability"}});
+    AttributeSpec names;
+    names.ground_truth = "label";
+    names.inference = "prediction";
+    acc.finalize(0, {&files, names});
     FAIL();
   } catch (const ParseError& e) {
     const std::string m = e.what();

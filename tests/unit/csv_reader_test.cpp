@@ -69,7 +69,15 @@ ReadResult read_all(const std::string& path, bool header, const AttributeSpec& a
   return r;
 }
 
-const AttributeSpec kNamed{"label", "prediction", "probability"};
+AttributeSpec attrs(std::string truth, std::string inference, std::string probability) {
+  AttributeSpec a;
+  a.ground_truth = std::move(truth);
+  a.inference = std::move(inference);
+  a.probability = std::move(probability);
+  return a;
+}
+
+const AttributeSpec kNamed = attrs("label", "prediction", "probability");
 
 TEST(CsvReader, Rfc4180QuotingCrlfBomSpacesAndNoFinalNewline) {
   const std::string text =
@@ -109,15 +117,15 @@ TEST(CsvReader, AnyBlockSizeGivesTheSameRows) {
 
 TEST(CsvReader, ColumnIndicesWithoutHeader) {
   const auto path = write_temp("0.1,0,1\n0.8,1,0\n");
-  const auto r = read_all(path, false, {"2", "1", "0"}, 1 << 20);
+  const auto r = read_all(path, false, attrs("2", "1", "0"), 1 << 20);
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_EQ(r.rows[1], (Row{"0", "1", 0.8, 1}));
-  EXPECT_THROW(read_all(path, false, {"label", "1", "0"}, 1 << 20), ConfigError);
+  EXPECT_THROW(read_all(path, false, attrs("label", "1", "0"), 1 << 20), ConfigError);
 }
 
 TEST(CsvReader, OneColumnMayServeSeveralAttributes) {
   const auto path = write_temp("Churn,p\n1,0.5\n0,0.25\n");
-  const auto r = read_all(path, true, {"Churn", "Churn", "p"}, 1 << 20);
+  const auto r = read_all(path, true, attrs("Churn", "Churn", "p"), 1 << 20);
   ASSERT_EQ(r.rows.size(), 2u);
   EXPECT_EQ(r.rows[0], (Row{"1", "1", 0.5, 0}));
 }

@@ -10,11 +10,32 @@
 
 namespace mqmon {
 
-/// Which attributes address the values a job needs (column names, indices or paths).
+/// How label text becomes a class (SPEC §2, --label-type).
+enum class LabelType {
+  kAuto,    ///< numbers in canonical form ("1.0" = "1"), other text verbatim
+  kString,  ///< text verbatim ("01" and "1" differ); JSON numbers in canonical form
+  kNumber,  ///< every label must be a number, in canonical form
+};
+
+/// What a probability attribute feeds.
+enum class ProbabilityUse {
+  kScore,   ///< the score of the positive class (a number, or one entry of an array)
+  kArgmax,  ///< multiclass: the predicted label is the class of the array's largest entry
+};
+
+/// Which attributes address the values a job needs (column names, indices or JSONPaths), and how
+/// their values are read.
 struct AttributeSpec {
-  std::string ground_truth;  ///< required
+  std::string ground_truth;  ///< required (capture data: optional, defaults to groundTruthData)
   std::string inference;    ///< predicted label; empty when the prediction comes from a probability
   std::string probability;  ///< score; empty when there is none
+  bool numeric_targets = false;  ///< regression: ground truth and prediction are numbers
+  LabelType label_type = LabelType::kAuto;
+  ProbabilityUse probability_use = ProbabilityUse::kScore;
+  /// kScore with an array of class probabilities: the entry holding the positive class's score.
+  int probability_entry = -1;
+  /// Names of the positions of a probability array (default "0", "1", ...).
+  std::vector<std::string> class_labels;
 };
 
 /// A bad record found while parsing, located relative to its block.
@@ -27,13 +48,16 @@ struct RowProblem {
   std::string text;
 };
 
-/// The rows of one block. Row i has label ids actual[i] (and predicted[i] when an inference
-/// attribute is read) into `labels`, score[i] when a probability is read, and its record ordinal
+/// The rows of one block. For classification, row i has label ids actual[i] (and predicted[i]
+/// when a predicted label is read or derived from probabilities) into `labels`; for regression
+/// truth[i] and prediction[i]; score[i] when a probability score is read; and its record ordinal
 /// within the block in record[i] (bad rows that were skipped keep their ordinals).
 struct Batch {
   LabelDict labels;
   std::vector<uint32_t> actual;
   std::vector<uint32_t> predicted;
+  std::vector<double> truth;
+  std::vector<double> prediction;
   std::vector<double> score;
   std::vector<uint32_t> record;
   uint64_t records = 0;             ///< records in the block, skipped ones included
@@ -41,11 +65,13 @@ struct Batch {
   std::optional<RowProblem> error;  ///< first fatal problem: parsing stopped there
   std::vector<RowProblem> skipped;  ///< bad rows skipped because the user allowed it
 
-  size_t rows() const { return actual.size(); }
+  size_t rows() const { return record.size(); }
   void clear() {
     labels.clear();
     actual.clear();
     predicted.clear();
+    truth.clear();
+    prediction.clear();
     score.clear();
     record.clear();
     records = lines = 0;

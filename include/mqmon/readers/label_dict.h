@@ -24,8 +24,10 @@ class LabelDict {
     std::string first_raw;  ///< the text as written at the first occurrence
   };
 
-  /// Returns the id of the canonical label of `raw`, adding it on first sight.
-  uint32_t intern(std::string_view raw, uint64_t record, uint64_t line, LabelRole role);
+  /// Returns the id of the canonical label of `raw` (canonical_label when `canonicalize`, else
+  /// `raw` itself), adding it on first sight.
+  uint32_t intern(std::string_view raw, uint64_t record, uint64_t line, LabelRole role,
+                  bool canonicalize = true);
 
   const std::vector<Entry>& entries() const { return entries_; }
   void clear();

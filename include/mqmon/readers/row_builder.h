@@ -1,0 +1,51 @@
+#pragma once
+/// The reader-independent half of every record reader: turning the values a reader found for the
+/// ground truth, inference and probability attributes into a Batch row, with the same rules (label
+/// canonicalization, numbers, probability arrays) for CSV, JSON Lines and capture records.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mqmon/readers/batch.h"
+
+namespace mqmon {
+
+/// A value as a reader found it.
+struct RawValue {
+  enum class Kind { kMissing, kText, kNumber, kBool, kNull, kArray, kObject };
+  Kind kind = Kind::kMissing;
+  std::string_view text;               ///< kText: the text; kNumber: its canonical label form
+  double number = 0;                   ///< kNumber
+  bool boolean = false;                ///< kBool
+  const std::vector<double>* numbers = nullptr;  ///< kArray of numbers (nullptr: not all numbers)
+
+  static RawValue of_text(std::string_view t) {
+    RawValue v;
+    v.kind = Kind::kText;
+    v.text = t;
+    return v;
+  }
+};
+
+/// Slots of the attributes in AttributeSpec order.
+enum AttributeSlot { kGroundTruthSlot = 0, kInferenceSlot = 1, kProbabilitySlot = 2 };
+
+/// Why a record's value is unusable: which attribute, why, and the offending text.
+struct ValueProblem {
+  int slot = 0;
+  std::string reason;
+  std::string text;
+};
+
+/// Appends a row built from values[slot] (slots whose attribute is empty are ignored) to `batch`
+/// with the given record ordinal and line offset, or returns why it cannot.
+std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
+                                       uint64_t line, const RawValue (&values)[3]);
+
+/// The attribute name of a slot.
+const std::string& attribute_of(const AttributeSpec& spec, int slot);
+
+}  // namespace mqmon

@@ -1,0 +1,176 @@
+#include "mqmon/readers/row_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "mqmon/common/numbers.h"
+
+namespace mqmon {
+
+const std::string& attribute_of(const AttributeSpec& spec, int slot) {
+  return slot == kGroundTruthSlot ? spec.ground_truth
+         : slot == kInferenceSlot ? spec.inference
+                                  : spec.probability;
+}
+
+namespace {
+
+const char* kind_name(RawValue::Kind k) {
+  switch (k) {
+    case RawValue::Kind::kMissing: return "nothing";
+    case RawValue::Kind::kText: return "a string";
+    case RawValue::Kind::kNumber: return "a number";
+    case RawValue::Kind::kBool: return "a boolean";
+    case RawValue::Kind::kNull: return "null";
+    case RawValue::Kind::kArray: return "an array";
+    case RawValue::Kind::kObject: return "an object";
+  }
+  return "?";
+}
+
+std::string shown(const RawValue& v) {
+  switch (v.kind) {
+    case RawValue::Kind::kText:
+    case RawValue::Kind::kNumber: return std::string(v.text);
+    case RawValue::Kind::kBool: return v.boolean ? "true" : "false";
+    case RawValue::Kind::kNull: return "null";
+    default: return "";
+  }
+}
+
+ValueProblem wrong_kind(int slot, const RawValue& v, const char* expected) {
+  if (v.kind == RawValue::Kind::kMissing) return {slot, "missing value", ""};
+  if (v.kind == RawValue::Kind::kText && v.text.empty()) return {slot, "empty value", ""};
+  return {slot, fmt::format("expected {}, found {}", expected, kind_name(v.kind)), shown(v)};
+}
+
+/// A finite number from a number or numeric text.
+std::optional<double> number_of(const RawValue& v) {
+  if (v.kind == RawValue::Kind::kNumber) return v.number;
+  if (v.kind == RawValue::Kind::kText) return parse_double(v.text);
+  return std::nullopt;
+}
+
+/// The text a label value is interned under, and whether interning canonicalizes it.
+struct LabelText {
+  std::string_view text;
+  bool canonicalize = true;
+};
+
+std::optional<ValueProblem> label_text(const AttributeSpec& spec, const RawValue& v, int slot,
+                                       LabelText& out) {
+  out.canonicalize = spec.label_type == LabelType::kAuto;
+  switch (v.kind) {
+    case RawValue::Kind::kText:
+      if (v.text.empty()) return ValueProblem{slot, "empty value", ""};
+      out.text = v.text;
+      if (spec.label_type == LabelType::kNumber) {
+        if (!parse_double(v.text))
+          return ValueProblem{slot, "label is not a number (--label-type number)", std::string(v.text)};
+        out.canonicalize = true;
+      }
+      return std::nullopt;
+    case RawValue::Kind::kNumber:
+      out.text = v.text;  // already canonical
+      out.canonicalize = false;
+      return std::nullopt;
+    case RawValue::Kind::kBool:
+      if (spec.label_type == LabelType::kNumber)
+        return ValueProblem{slot, "label is not a number (--label-type number)", shown(v)};
+      out.text = v.boolean ? "true" : "false";
+      return std::nullopt;
+    default:
+      return wrong_kind(slot, v, "a label");
+  }
+}
+
+}  // namespace
+
+std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
+                                       uint64_t line, const RawValue (&values)[3]) {
+  const bool has_inference = !spec.inference.empty();
+  const bool has_probability = !spec.probability.empty();
+
+  // Validate and convert everything before touching the batch: a skipped row leaves no trace
+  // (not even a label in the dictionary).
+  double truth = 0, prediction = 0, score = 0;
+  LabelText actual, predicted;
+  std::string argmax_label;
+  bool predicted_from_probability = false;
+  if (spec.numeric_targets) {
+    for (int slot : {kGroundTruthSlot, kInferenceSlot}) {
+      if (slot == kInferenceSlot && !has_inference) continue;
+      const auto n = number_of(values[slot]);
+      if (!n) {
+        if (values[slot].kind == RawValue::Kind::kText && !values[slot].text.empty())
+          return ValueProblem{slot, "not a finite number", std::string(values[slot].text)};
+        return wrong_kind(slot, values[slot], "a number");
+      }
+      (slot == kGroundTruthSlot ? truth : prediction) = *n;
+    }
+  } else {
+    if (auto p = label_text(spec, values[kGroundTruthSlot], kGroundTruthSlot, actual)) return p;
+    if (has_inference)
+      if (auto p = label_text(spec, values[kInferenceSlot], kInferenceSlot, predicted)) return p;
+  }
+
+  if (has_probability) {
+    const RawValue& v = values[kProbabilitySlot];
+    if (v.kind == RawValue::Kind::kArray) {
+      if (!v.numbers)
+        return ValueProblem{kProbabilitySlot,
+                            "array of probabilities holds something other than numbers", ""};
+      const auto& a = *v.numbers;
+      if (a.empty()) return ValueProblem{kProbabilitySlot, "array of probabilities is empty", "[]"};
+      if (spec.probability_use == ProbabilityUse::kArgmax) {
+        const size_t best = static_cast<size_t>(std::max_element(a.begin(), a.end()) - a.begin());
+        if (!spec.class_labels.empty() && a.size() != spec.class_labels.size())
+          return ValueProblem{kProbabilitySlot,
+                              fmt::format("array of probabilities has {} entries but --class-labels "
+                                          "names {}",
+                                          a.size(), spec.class_labels.size()),
+                              ""};
+        argmax_label = spec.class_labels.empty() ? std::to_string(best) : spec.class_labels[best];
+        predicted = {argmax_label, spec.label_type == LabelType::kAuto};
+        predicted_from_probability = true;
+      } else {
+        if (spec.probability_entry < 0 || static_cast<size_t>(spec.probability_entry) >= a.size())
+          return ValueProblem{
+              kProbabilitySlot,
+              spec.probability_entry < 0
+                  ? std::string("an array of probabilities needs --class-labels to find the "
+                                "positive label's entry")
+                  : fmt::format("array of probabilities has {} entries; the positive label's "
+                                "entry is {}",
+                                a.size(), spec.probability_entry),
+              ""};
+        score = a[static_cast<size_t>(spec.probability_entry)];
+      }
+    } else if (spec.probability_use == ProbabilityUse::kArgmax) {
+      return wrong_kind(kProbabilitySlot, v, "an array of class probabilities");
+    } else if (auto n = number_of(v)) {
+      score = *n;
+    } else if (v.kind == RawValue::Kind::kText && !v.text.empty()) {
+      return ValueProblem{kProbabilitySlot, "not a finite number", std::string(v.text)};
+    } else {
+      return wrong_kind(kProbabilitySlot, v, "a number");
+    }
+  }
+
+  if (spec.numeric_targets) {
+    batch.truth.push_back(truth);
+    if (has_inference) batch.prediction.push_back(prediction);
+  } else {
+    batch.actual.push_back(batch.labels.intern(actual.text, record, line, LabelRole::kGroundTruth,
+                                               actual.canonicalize));
+    if (has_inference || predicted_from_probability)
+      batch.predicted.push_back(batch.labels.intern(predicted.text, record, line,
+                                                    LabelRole::kInference, predicted.canonicalize));
+  }
+  if (has_probability && spec.probability_use == ProbabilityUse::kScore) batch.score.push_back(score);
+  batch.record.push_back(static_cast<uint32_t>(record));
+  return std::nullopt;
+}
+
+}  // namespace mqmon
