@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
 
   mqmon::BaselineConfig cfg;
   std::string format_json = R"({"csv": {"header": true}})";
-  std::string problem_type, max_bad_rows = "0", threshold_method = "window";
+  std::string problem_type, max_bad_rows = "0", threshold_method = "window", label_type = "auto";
   bool header = false, no_header = false, progress = false, no_progress = false;
 
   auto* base =
@@ -81,6 +81,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   base->add_option("--negative-label", cfg.negative_label,
                    "The negative class (default: the one other label in the data)");
+  base->add_option("--label-type", label_type,
+                   "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
+                   "verbatim (01 differs from 1); number: every label must be a number")
+      ->check(CLI::IsMember({"auto", "string", "number"}))
+      ->capture_default_str();
+  base->add_option("--class-labels", cfg.attributes.class_labels,
+                   "Labels of the positions of a probability array (default 0, 1, ...)")
+      ->delimiter(',');
   base->add_option("--seed", cfg.seed, "Seed of the subsamples and of the threshold draws")
       ->capture_default_str();
   base->add_option("--curve-points", cfg.curve_points,
@@ -133,6 +141,9 @@ int main(int argc, char** argv) {
         cfg.format.header = header;
       }
       cfg.problem_type = mqmon::parse_problem_type(problem_type);
+      cfg.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
+                                  : label_type == "number" ? mqmon::LabelType::kNumber
+                                                           : mqmon::LabelType::kAuto;
       cfg.suggest.method = threshold_method == "window" ? mqmon::ThresholdMethod::kWindow
                                                         : mqmon::ThresholdMethod::kBaseline;
       cfg.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);

@@ -100,47 +100,96 @@ double quantile_sorted(const std::vector<double>& v, double q) {
   return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-/// B confusion matrices of n rows drawn from a multinomial with the baseline's cell proportions
-/// (sequential conditional binomials), seeded so the thresholds are reproducible.
-std::vector<ConfusionCounts> multinomial_draws(const ConfusionCounts& base, uint64_t n, int draws,
-                                               uint64_t seed) {
-  const double total = static_cast<double>(base.total());
-  const double p[4] = {base.tn / total, base.fp / total, base.fn / total, base.tp / total};
-  std::mt19937_64 rng(seed ^ 0x636f6e737472ULL);
-  std::vector<ConfusionCounts> out(static_cast<size_t>(draws));
-  for (auto& c : out) {
-    uint64_t cells[4] = {0, 0, 0, 0};
-    int64_t remaining = static_cast<int64_t>(n);
-    double rest = 1.0;
-    for (int k = 0; k < 3 && remaining > 0; ++k) {
-      const double pk = rest > 0 ? std::clamp(p[k] / rest, 0.0, 1.0) : 0.0;
-      std::binomial_distribution<int64_t> binom(remaining, pk);
-      const int64_t x = binom(rng);
-      cells[k] = static_cast<uint64_t>(x);
-      remaining -= x;
-      rest -= p[k];
-    }
-    cells[3] = static_cast<uint64_t>(remaining);
-    c = {cells[0], cells[1], cells[2], cells[3]};
+/// One draw of n rows from a multinomial over cells with the given proportions (sequential
+/// conditional binomials; std::binomial_distribution is deterministic for a given libstdc++).
+std::vector<uint64_t> multinomial_draw(const std::vector<double>& p, uint64_t n, std::mt19937_64& rng) {
+  std::vector<uint64_t> cells(p.size(), 0);
+  int64_t remaining = static_cast<int64_t>(n);
+  double rest = 1.0;
+  for (size_t k = 0; k + 1 < p.size() && remaining > 0; ++k) {
+    const double pk = rest > 0 ? std::clamp(p[k] / rest, 0.0, 1.0) : 0.0;
+    std::binomial_distribution<int64_t> binom(remaining, pk);
+    const int64_t x = binom(rng);
+    cells[k] = static_cast<uint64_t>(x);
+    remaining -= x;
+    rest -= p[k];
   }
-  return out;
+  if (!cells.empty()) cells.back() += static_cast<uint64_t>(remaining);
+  return cells;
+}
+
+std::vector<double> proportions(const std::vector<uint64_t>& counts) {
+  double total = 0;
+  for (uint64_t c : counts) total += static_cast<double>(c);
+  std::vector<double> p;
+  for (uint64_t c : counts) p.push_back(static_cast<double>(c) / total);
+  return p;
+}
+
+std::mt19937_64 threshold_rng(uint64_t seed) { return std::mt19937_64(seed ^ 0x636f6e737472ULL); }
+
+void validate(const SuggestOptions& o) {
+  if (!(o.alpha > 0 && o.alpha < 0.5)) throw ConfigError("--alpha must be in (0, 0.5)");
+  if (o.replicates < 10) throw ConfigError("the number of replicates must be at least 10");
+}
+
+/// The alarm-side quantile of a metric's sampling distribution.
+double window_threshold(std::vector<double> values, ComparisonOperator op, double alpha) {
+  std::sort(values.begin(), values.end());
+  return quantile_sorted(values, lower_is_alarm(op) ? alpha : 1 - alpha);
+}
+
+/// constraints.json: the constraints, then (unless strict) the "mqmon" block whose "baseline"
+/// member `baseline` writes.
+template <typename BaselineWriter>
+std::string write_constraints(const char* block, const std::vector<Constraint>& constraints,
+                              const SuggestOptions& o, uint64_t item_count, BaselineWriter&& baseline) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("version").value(0.0);
+  w.key(block).begin_object();
+  for (const auto& c : constraints) {
+    w.key(c.metric).begin_object();
+    w.key("threshold").value(c.threshold);
+    w.key("comparison_operator").value(operator_name(c.op));
+    w.end_object();
+  }
+  w.end_object();
+  if (!o.strict_layout) {
+    // What a monitor run needs to recompute every threshold at the size of the window it checks.
+    w.key("mqmon").begin_object();
+    w.key("threshold_method").value(method_name(o.method));
+    w.key("alpha").value(o.alpha);
+    w.key("window_size").value(o.window_size ? o.window_size : item_count);
+    w.key("replicates").value(static_cast<int64_t>(o.replicates));
+    w.key("seed").value(o.seed);
+    w.key("baseline").begin_object();
+    w.key("item_count").value(item_count);
+    baseline(w);
+    w.end_object();
+    w.end_object();
+  }
+  w.end_object();
+  return w.finish();
 }
 
 }  // namespace
 
 std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
                                                    const SuggestOptions& o) {
-  if (!(o.alpha > 0 && o.alpha < 0.5)) throw ConfigError("--alpha must be in (0, 0.5)");
-  if (o.replicates < 10) throw ConfigError("the number of replicates must be at least 10");
+  validate(o);
   const uint64_t n = o.window_size ? o.window_size : stats.item_count;
-  std::vector<Constraint> out;
-  std::vector<ConfusionCounts> draws;
-  if (o.method == ThresholdMethod::kWindow)
-    draws = multinomial_draws(stats.counts, n, o.replicates, o.seed);
   std::vector<std::array<double, kBinaryScalarCount>> drawn;
-  drawn.reserve(draws.size());
-  for (const auto& c : draws) drawn.push_back(binary_scalars(c, NAN));
-
+  if (o.method == ThresholdMethod::kWindow) {
+    const auto& c = stats.counts;
+    const auto p = proportions({c.tn, c.fp, c.fn, c.tp});
+    auto rng = threshold_rng(o.seed);
+    for (int b = 0; b < o.replicates; ++b) {
+      const auto d = multinomial_draw(p, n, rng);
+      drawn.push_back(binary_scalars({d[0], d[1], d[2], d[3]}, NAN));
+    }
+  }
+  std::vector<Constraint> out;
   for (const auto& [metric, op] : kBinaryConstrained) {
     const double value = stats.metrics[metric].value;
     if (std::isnan(value)) continue;
@@ -154,10 +203,8 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
         threshold = value - normal_quantile(1 - o.alpha) * hanley_mcneil_se(value, n_pos, n_neg);
       } else {
         std::vector<double> v;
-        v.reserve(drawn.size());
         for (const auto& d : drawn) v.push_back(d[metric]);
-        std::sort(v.begin(), v.end());
-        threshold = quantile_sorted(v, lower_is_alarm(op) ? o.alpha : 1 - o.alpha);
+        threshold = window_threshold(std::move(v), op, o.alpha);
       }
       threshold = std::clamp(threshold, 0.0, 1.0);
     }
@@ -166,43 +213,114 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
   return out;
 }
 
+std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistics& stats,
+                                                       const SuggestOptions& o) {
+  validate(o);
+  static constexpr MulticlassScalar kConstrained[] = {kMcAccuracy, kWeightedRecall, kWeightedPrecision,
+                                                      kWeightedF0_5, kWeightedF1, kWeightedF2};
+  std::vector<Constraint> out;
+  std::vector<std::vector<double>> drawn(kMulticlassScalarCount);
+  if (o.method == ThresholdMethod::kWindow) {
+    const uint64_t n = o.window_size ? o.window_size : stats.item_count;
+    std::vector<std::pair<uint32_t, uint32_t>> cells;
+    std::vector<uint64_t> counts;
+    for (const auto& [cell, count] : stats.confusion) {
+      cells.push_back(cell);
+      counts.push_back(count);
+    }
+    const auto p = proportions(counts);
+    auto rng = threshold_rng(o.seed);
+    for (int b = 0; b < o.replicates; ++b) {
+      const auto d = multinomial_draw(p, n, rng);
+      SparseConfusion draw;
+      for (size_t i = 0; i < cells.size(); ++i)
+        if (d[i]) draw[cells[i]] = d[i];
+      const auto m = multiclass_scalars(draw, stats.labels.size());
+      for (MulticlassScalar k : kConstrained) drawn[k].push_back(m[k]);
+    }
+  }
+  for (MulticlassScalar k : kConstrained) {
+    double threshold = stats.metrics[k].value;
+    if (o.method == ThresholdMethod::kWindow)
+      threshold = std::clamp(window_threshold(drawn[k], ComparisonOperator::kLessThan, o.alpha), 0.0, 1.0);
+    out.push_back({kMulticlassScalarNames[k], threshold, ComparisonOperator::kLessThan});
+  }
+  return out;
+}
+
+std::vector<Constraint> suggest_regression_constraints(const RegressionStatistics& s,
+                                                       const SuggestOptions& o) {
+  validate(o);
+  std::array<double, kRegressionScalarCount> t{};
+  for (int m = 0; m < kRegressionScalarCount; ++m) t[m] = s.metrics[m].value;
+  if (o.method == ThresholdMethod::kWindow) {
+    // Normal approximations at the window size n (docs/constraints.md): the window's mae and
+    // mse are means of n draws of |e| and e²; r2 = 1 - mse/var(y) by the delta method.
+    const double n = static_cast<double>(o.window_size ? o.window_size : s.item_count);
+    const double z = normal_quantile(1 - o.alpha);
+    const double a = s.mean_squared_error, b = s.truth_variance;
+    const double var_abs = std::max(0.0, a - s.mean_abs_error * s.mean_abs_error);
+    const double var_sq = std::max(0.0, s.mean_fourth_power_error - a * a);
+    t[kMae] = s.mean_abs_error + z * std::sqrt(var_abs / n);
+    t[kMse] = a + z * std::sqrt(var_sq / n);
+    t[kRmse] = std::sqrt(t[kMse]);
+    if (b > 0) {
+      const double var_r2 = (var_sq / (b * b) + 2 * a * a / (b * b)) / n;
+      t[kR2] = std::min(1.0, s.metrics[kR2].value - z * std::sqrt(var_r2));
+    }
+  }
+  std::vector<Constraint> out;
+  for (int m = 0; m < kRegressionScalarCount; ++m)
+    out.push_back({kRegressionScalarNames[m], t[m],
+                   m == kR2 ? ComparisonOperator::kLessThan : ComparisonOperator::kGreaterThan});
+  return out;
+}
+
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,
                                      const BinaryStatistics& stats, const SuggestOptions& o) {
-  JsonWriter w;
-  w.begin_object();
-  w.key("version").value(0.0);
-  w.key("binary_classification_constraints").begin_object();
-  for (const auto& c : constraints) {
-    w.key(c.metric).begin_object();
-    w.key("threshold").value(c.threshold);
-    w.key("comparison_operator").value(operator_name(c.op));
-    w.end_object();
-  }
-  w.end_object();
-  if (!o.strict_layout) {
-    // What a monitor run needs to recompute every threshold at the size of the window it checks.
-    const auto& c = stats.counts;
-    w.key("mqmon").begin_object();
-    w.key("threshold_method").value(method_name(o.method));
-    w.key("alpha").value(o.alpha);
-    w.key("window_size").value(o.window_size ? o.window_size : stats.item_count);
-    w.key("replicates").value(static_cast<int64_t>(o.replicates));
-    w.key("seed").value(o.seed);
-    w.key("baseline").begin_object();
-    w.key("item_count").value(stats.item_count);
-    w.key("confusion_counts").begin_object();
-    w.key("true_negatives").value(c.tn);
-    w.key("false_positives").value(c.fp);
-    w.key("false_negatives").value(c.fn);
-    w.key("true_positives").value(c.tp);
-    w.end_object();
-    w.key("auc").value(stats.metrics[kAuc].value);
-    w.key("prevalence").value(static_cast<double>(c.tp + c.fn) / static_cast<double>(c.total()));
-    w.end_object();
-    w.end_object();
-  }
-  w.end_object();
-  return w.finish();
+  return write_constraints("binary_classification_constraints", constraints, o, stats.item_count,
+                           [&](JsonWriter& w) {
+                             const auto& c = stats.counts;
+                             w.key("confusion_counts").begin_object();
+                             w.key("true_negatives").value(c.tn);
+                             w.key("false_positives").value(c.fp);
+                             w.key("false_negatives").value(c.fn);
+                             w.key("true_positives").value(c.tp);
+                             w.end_object();
+                             w.key("auc").value(stats.metrics[kAuc].value);
+                             w.key("prevalence").value(static_cast<double>(c.tp + c.fn) /
+                                                       static_cast<double>(c.total()));
+                           });
+}
+
+std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
+                                         const MulticlassStatistics& stats, const SuggestOptions& o) {
+  return write_constraints("multiclass_classification_constraints", constraints, o, stats.item_count,
+                           [&](JsonWriter& w) {
+                             // The non-zero cells: confusion_counts[actual][predicted].
+                             w.key("confusion_counts").begin_object();
+                             uint32_t row = UINT32_MAX;
+                             for (const auto& [cell, count] : stats.confusion) {
+                               if (cell.first != row) {
+                                 if (row != UINT32_MAX) w.end_object();
+                                 row = cell.first;
+                                 w.key(stats.labels[row]).begin_object();
+                               }
+                               w.key(stats.labels[cell.second]).value(count);
+                             }
+                             if (row != UINT32_MAX) w.end_object();
+                             w.end_object();
+                           });
+}
+
+std::string write_regression_constraints(const std::vector<Constraint>& constraints,
+                                         const RegressionStatistics& s, const SuggestOptions& o) {
+  return write_constraints("regression_constraints", constraints, o, s.item_count, [&](JsonWriter& w) {
+    w.key("mean_absolute_error").value(s.mean_abs_error);
+    w.key("mean_squared_error").value(s.mean_squared_error);
+    w.key("mean_fourth_power_error").value(s.mean_fourth_power_error);
+    w.key("truth_variance").value(s.truth_variance);
+  });
 }
 
 }  // namespace mqmon

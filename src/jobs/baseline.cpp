@@ -2,11 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "mqmon/common/error.h"
 #include "mqmon/io/atomic_output.h"
+#include "mqmon/common/numbers.h"
 #include "mqmon/metrics/binary.h"
+#include "mqmon/metrics/multiclass.h"
+#include "mqmon/metrics/regression.h"
 #include "mqmon/output/statistics_writer.h"
 
 namespace mqmon {
@@ -20,48 +25,116 @@ ProblemType parse_problem_type(const std::string& text) {
       text));
 }
 
+namespace {
+
+/// The attributes as the readers need them for the problem type.
+AttributeSpec reader_attributes(const BaselineConfig& config) {
+  AttributeSpec a = config.attributes;
+  switch (config.problem_type) {
+    case ProblemType::kBinaryClassification: {
+      if (a.inference.empty() && a.probability.empty())
+        throw ConfigError("give an inference attribute (the predicted label), a probability attribute, or both");
+      a.probability_use = ProbabilityUse::kScore;
+      // An array of class probabilities: the positive label's entry, by --class-labels or, for an
+      // integer label k, position k.
+      const std::string positive = canonical_label(config.positive_label);
+      const auto named = std::find(a.class_labels.begin(), a.class_labels.end(), positive);
+      if (named != a.class_labels.end()) {
+        a.probability_entry = static_cast<int>(named - a.class_labels.begin());
+      } else if (!a.class_labels.empty()) {
+        throw ConfigError(fmt::format("--class-labels does not name the positive label '{}'", positive));
+      } else if (positive.size() < 6 && std::all_of(positive.begin(), positive.end(), ::isdigit)) {
+        a.probability_entry = std::stoi(positive);
+      }
+      break;
+    }
+    case ProblemType::kMulticlassClassification:
+      if (a.inference.empty() && a.probability.empty())
+        throw ConfigError(
+            "give an inference attribute (the predicted label) or a probability attribute (an array of "
+            "class probabilities)");
+      // Multiclass metrics need only the predicted label: probabilities matter only to derive it.
+      if (!a.inference.empty()) a.probability.clear();
+      else a.probability_use = ProbabilityUse::kArgmax;
+      break;
+    case ProblemType::kRegression:
+      if (a.inference.empty()) throw ConfigError("regression needs an inference attribute (the prediction)");
+      if (!a.probability.empty()) throw ConfigError("regression takes no probability attribute");
+      a.numeric_targets = true;
+      break;
+  }
+  return a;
+}
+
+}  // namespace
+
 BaselineResult run_baseline(const BaselineConfig& config) {
-  if (config.problem_type != ProblemType::kBinaryClassification)
-    throw ConfigError("only BinaryClassification is supported yet");
-  if (config.attributes.inference.empty() && config.attributes.probability.empty())
-    throw ConfigError(
-        "give an inference attribute (the predicted label), a probability attribute, or both");
-
-  BinaryOptions options;
-  options.positive_label = config.positive_label;
-  options.negative_label = config.negative_label;
-  options.has_inference = !config.attributes.inference.empty();
-  options.has_probability = !config.attributes.probability.empty();
-  options.threshold = config.probability_threshold;
-  options.seed = config.seed;
-  const BinaryAccumulator prototype(options);  // validates the options before any reading
-
-  auto reader = open_dataset(config.dataset, config.format, config.attributes, config.block_size,
-                             config.scan.max_bad_rows.allows_any());
-  ScanResult scanned;
-  auto state = scan(
-      *reader, [&] { return std::make_unique<BinaryAccumulator>(prototype); }, config.scan,
-      scanned);
-  const auto& acc = static_cast<const BinaryAccumulator&>(*state);
-  const BinaryStatistics stats =
-      acc.finalize(config.curve_points, LabelSources{&reader->files(), config.attributes});
-
-  DatasetInfo info;
-  info.item_count = stats.item_count;
-  info.evaluation_time =
-      config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
-  info.skipped_item_count = scanned.skipped;
+  const AttributeSpec attributes = reader_attributes(config);
   SuggestOptions suggest = config.suggest;
   suggest.seed = config.seed;  // one seed governs every random choice of the job
-  const auto constraints = suggest_binary_constraints(stats, suggest);
+
+  // Validate every option before reading anything.
+  std::unique_ptr<BinaryAccumulator> binary;
+  if (config.problem_type == ProblemType::kBinaryClassification) {
+    BinaryOptions options;
+    options.positive_label = config.positive_label;
+    options.negative_label = config.negative_label;
+    options.has_inference = !attributes.inference.empty();
+    options.has_probability = !attributes.probability.empty();
+    options.threshold = config.probability_threshold;
+    options.seed = config.seed;
+    binary = std::make_unique<BinaryAccumulator>(options);
+  }
+
+  auto reader = open_dataset(config.dataset, config.format, attributes, config.block_size,
+                             config.scan.max_bad_rows.allows_any());
+  ScanResult scanned;
+  DatasetInfo info;
+  info.evaluation_time = config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
+  std::string statistics, constraints;
+  switch (config.problem_type) {
+    case ProblemType::kBinaryClassification: {
+      auto state = scan(*reader, [&] { return std::make_unique<BinaryAccumulator>(*binary); }, config.scan,
+                        scanned);
+      const auto stats = static_cast<const BinaryAccumulator&>(*state).finalize(
+          config.curve_points, LabelSources{&reader->files(), attributes});
+      info.item_count = stats.item_count;
+      info.skipped_item_count = scanned.skipped;
+      statistics = write_binary_statistics(stats, info);
+      constraints = write_binary_constraints(suggest_binary_constraints(stats, suggest), stats, suggest);
+      break;
+    }
+    case ProblemType::kMulticlassClassification: {
+      auto state = scan(*reader, [&] { return std::make_unique<MulticlassAccumulator>(config.seed); },
+                        config.scan, scanned);
+      const auto stats = static_cast<const MulticlassAccumulator&>(*state).finalize();
+      info.item_count = stats.item_count;
+      info.skipped_item_count = scanned.skipped;
+      statistics = write_multiclass_statistics(stats, info);
+      constraints =
+          write_multiclass_constraints(suggest_multiclass_constraints(stats, suggest), stats, suggest);
+      break;
+    }
+    case ProblemType::kRegression: {
+      auto state = scan(*reader, [&] { return std::make_unique<RegressionAccumulator>(config.seed); },
+                        config.scan, scanned);
+      const auto stats = static_cast<const RegressionAccumulator&>(*state).finalize();
+      info.item_count = stats.item_count;
+      info.skipped_item_count = scanned.skipped;
+      statistics = write_regression_statistics(stats, info);
+      constraints =
+          write_regression_constraints(suggest_regression_constraints(stats, suggest), stats, suggest);
+      break;
+    }
+  }
 
   AtomicOutputSet out(config.output_dir);
-  out.add("statistics.json", write_binary_statistics(stats, info));
-  out.add("constraints.json", write_binary_constraints(constraints, stats, suggest));
+  out.add("statistics.json", statistics);
+  out.add("constraints.json", constraints);
   out.commit();
 
   BaselineResult r;
-  r.item_count = stats.item_count;
+  r.item_count = info.item_count;
   r.skipped = scanned.skipped;
   r.skipped_examples = scanned.skipped_examples;
   r.statistics_path = (std::filesystem::path(config.output_dir) / "statistics.json").string();

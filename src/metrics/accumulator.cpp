@@ -1,8 +1,22 @@
 #include "mqmon/metrics/accumulator.h"
 
+#include <cmath>
+#include <limits>
+
 #include "mqmon/common/numbers.h"
 
 namespace mqmon {
+
+MetricValue with_std(double value, const std::array<double, kReplicates>& replicates,
+                     uint64_t item_count) {
+  if (item_count < kMinRowsForStd) return {value, std::numeric_limits<double>::quiet_NaN()};
+  double mean = 0;
+  for (double x : replicates) mean += x;
+  mean /= kReplicates;
+  double ss = 0;
+  for (double x : replicates) ss += (x - mean) * (x - mean);
+  return {value, std::sqrt(ss / (kReplicates - 1))};  // NaN propagates from any replicate
+}
 
 void note_labels(LabelOccurrences& seen, const Batch& batch, const BatchOrigin& origin) {
   for (const auto& e : batch.labels.entries()) {

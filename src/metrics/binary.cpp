@@ -23,15 +23,6 @@ double fbeta(double precision, double recall, double beta) {
   return den == 0 ? 0.0 : (1 + b2) * precision * recall / den;
 }
 
-/// Sample standard deviation (n-1) of the replicate values; NaN when any is NaN.
-double sample_std(const std::array<double, kReplicates>& v) {
-  double mean = 0;
-  for (double x : v) mean += x;
-  mean /= kReplicates;
-  double ss = 0;
-  for (double x : v) ss += (x - mean) * (x - mean);
-  return std::sqrt(ss / (kReplicates - 1));
-}
 }  // namespace
 
 // ---- binary ----
@@ -319,7 +310,7 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     for (int m = 0; m < kBinaryScalarCount; ++m) replicate[m][k] = r[m];
   }
   for (int m = 0; m < kBinaryScalarCount; ++m)
-    s.metrics[m] = {values[m], s.item_count >= 200 ? sample_std(replicate[m]) : kNaN};
+    s.metrics[m] = with_std(values[m], replicate[m], s.item_count);
 
   s.roc_false_positive_rates.push_back(1.0);
   s.roc_true_positive_rates.push_back(1.0);

@@ -39,12 +39,13 @@ void write_metric(JsonWriter& w, const char* name, const MetricValue& m) {
   w.end_object();
 }
 
-void write_confusion(JsonWriter& w, const std::vector<std::string>& labels,
-                     const std::vector<std::vector<uint64_t>>& cells) {
+/// confusion_matrix[actual][predicted] over every pair of labels, zeros included.
+template <typename Count>
+void write_confusion(JsonWriter& w, const std::vector<std::string>& labels, Count&& count) {
   w.key("confusion_matrix").begin_object();
   for (size_t a = 0; a < labels.size(); ++a) {
     w.key(labels[a]).begin_object();
-    for (size_t p = 0; p < labels.size(); ++p) w.key(labels[p]).value(cells[a][p]);
+    for (size_t p = 0; p < labels.size(); ++p) w.key(labels[p]).value(uint64_t{count(a, p)});
     w.end_object();
   }
   w.end_object();
@@ -56,7 +57,7 @@ std::string write_binary_statistics(const BinaryStatistics& s, const DatasetInfo
   JsonWriter w;
   write_header(w, dataset);
   w.key("binary_classification_metrics").begin_object();
-  write_confusion(w, s.labels, s.confusion);
+  write_confusion(w, s.labels, [&](size_t a, size_t p) { return s.confusion[a][p]; });
   for (int m = 0; m < kBinaryScalarCount; ++m) {
     if (m == kAuc) {  // the curves sit between the rates and auc
       w.key("receiver_operating_characteristic_curve").begin_object();
@@ -70,6 +71,30 @@ std::string write_binary_statistics(const BinaryStatistics& s, const DatasetInfo
     }
     write_metric(w, kBinaryScalarNames[m], s.metrics[m]);
   }
+  w.end_object();
+  w.end_object();
+  return w.finish();
+}
+
+std::string write_multiclass_statistics(const MulticlassStatistics& s, const DatasetInfo& dataset) {
+  JsonWriter w;
+  write_header(w, dataset);
+  w.key("multiclass_classification_metrics").begin_object();
+  write_confusion(w, s.labels, [&](size_t a, size_t p) {
+    const auto it = s.confusion.find({static_cast<uint32_t>(a), static_cast<uint32_t>(p)});
+    return it == s.confusion.end() ? uint64_t{0} : it->second;
+  });
+  for (int m = 0; m < kMulticlassScalarCount; ++m) write_metric(w, kMulticlassScalarNames[m], s.metrics[m]);
+  w.end_object();
+  w.end_object();
+  return w.finish();
+}
+
+std::string write_regression_statistics(const RegressionStatistics& s, const DatasetInfo& dataset) {
+  JsonWriter w;
+  write_header(w, dataset);
+  w.key("regression_metrics").begin_object();
+  for (int m = 0; m < kRegressionScalarCount; ++m) write_metric(w, kRegressionScalarNames[m], s.metrics[m]);
   w.end_object();
   w.end_object();
   return w.finish();

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "mqmon/metrics/binary.h"
+#include "mqmon/metrics/multiclass.h"
+#include "mqmon/metrics/regression.h"
 
 namespace mqmon {
 
@@ -50,8 +52,20 @@ double hanley_mcneil_se(double a, double n_pos, double n_neg);
 std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
                                                    const SuggestOptions& options);
 
-/// constraints.json for binary classification, with the "mqmon" block unless strict_layout.
+/// The six scalar multiclass metrics (not the best-constant variants), all LessThanThreshold.
+std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistics& stats,
+                                                       const SuggestOptions& options);
+
+/// mae, mse, rmse (GreaterThanThreshold) and r2 (LessThanThreshold).
+std::vector<Constraint> suggest_regression_constraints(const RegressionStatistics& stats,
+                                                       const SuggestOptions& options);
+
+/// constraints.json, with the "mqmon" block unless strict_layout.
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,
                                      const BinaryStatistics& stats, const SuggestOptions& options);
+std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
+                                         const MulticlassStatistics& stats, const SuggestOptions& options);
+std::string write_regression_constraints(const std::vector<Constraint>& constraints,
+                                         const RegressionStatistics& stats, const SuggestOptions& options);
 
 }  // namespace mqmon

@@ -3,10 +3,12 @@
 /// Threads, shards and MPI ranks all combine states with merge; merged results equal the
 /// single-pass result exactly because every state is made of integer counts (or exact sums).
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "mqmon/metrics/subsample.h"
 #include "mqmon/readers/batch.h"
 
 namespace mqmon {
@@ -28,6 +30,20 @@ class Accumulator {
   /// A self-describing binary blob (magic, version, options, state) that deserialize reads back.
   virtual std::string serialize() const = 0;
 };
+
+/// A scalar metric of statistics.json.
+struct MetricValue {
+  double value = 0;
+  double standard_deviation = 0;  ///< NaN when undefined (fewer than 200 rows)
+};
+
+/// SPEC §3: standard deviations are reported from 200 rows on.
+constexpr uint64_t kMinRowsForStd = 200;
+
+/// The metric's value with the sample standard deviation (n-1) of its replicate values; NaN when
+/// item_count < kMinRowsForStd or a replicate value is NaN.
+MetricValue with_std(double value, const std::array<double, kReplicates>& replicates,
+                     uint64_t item_count);
 
 /// The first occurrence of a label in the dataset (the one with the lowest record ordinal).
 struct LabelOccurrence {

@@ -55,10 +55,6 @@ extern const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames;
 /// Every scalar from a confusion matrix and an AUC (zero denominators give 0.0, SPEC §3).
 std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, double auc);
 
-struct MetricValue {
-  double value = 0;
-  double standard_deviation = 0;  ///< NaN when undefined (fewer than 200 rows)
-};
 
 struct BinaryStatistics {
   uint64_t item_count = 0;

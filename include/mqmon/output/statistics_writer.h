@@ -5,6 +5,8 @@
 #include <string>
 
 #include "mqmon/metrics/binary.h"
+#include "mqmon/metrics/multiclass.h"
+#include "mqmon/metrics/regression.h"
 
 namespace mqmon {
 
@@ -19,5 +21,7 @@ struct DatasetInfo {
 std::string utc_now_iso8601();
 
 std::string write_binary_statistics(const BinaryStatistics& stats, const DatasetInfo& dataset);
+std::string write_multiclass_statistics(const MulticlassStatistics& stats, const DatasetInfo& dataset);
+std::string write_regression_statistics(const RegressionStatistics& stats, const DatasetInfo& dataset);
 
 }  // namespace mqmon

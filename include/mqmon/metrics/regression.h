@@ -1,0 +1,54 @@
+#pragma once
+/// Regression quality (SPEC §3): mae, mse, rmse, r2, from exact sums, with five-subsample
+/// standard deviations.
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "mqmon/common/exact_sum.h"
+#include "mqmon/metrics/accumulator.h"
+
+namespace mqmon {
+
+enum RegressionScalar { kMae, kMse, kRmse, kR2, kRegressionScalarCount };
+extern const std::array<const char*, kRegressionScalarCount> kRegressionScalarNames;
+
+/// Exact sums over a set of rows (all rows, or one replicate).
+struct RegressionSums {
+  uint64_t n = 0;
+  ExactSum abs_error, squared_error, truth, squared_truth;
+  void merge(const RegressionSums& o);
+  /// mae, mse, rmse, r2 (r2 as scikit-learn: 1.0 for perfect predictions of a constant truth,
+  /// 0.0 for imperfect ones). NaN when n == 0.
+  std::array<double, kRegressionScalarCount> metrics() const;
+  /// Σ(y - ȳ)² / n, computed exactly before one rounding.
+  double truth_variance() const;
+};
+
+struct RegressionStatistics {
+  uint64_t item_count = 0;
+  std::array<MetricValue, kRegressionScalarCount> metrics{};
+  /// Moments of the errors and of the truth for constraint suggestion (SPEC §4).
+  double mean_abs_error = 0, mean_squared_error = 0, mean_fourth_power_error = 0;
+  double truth_variance = 0;
+};
+
+class RegressionAccumulator final : public Accumulator {
+ public:
+  explicit RegressionAccumulator(uint64_t seed) : seed_(seed) {}
+  void update(const Batch& batch, const BatchOrigin& origin) override;
+  void merge(const Accumulator& other) override;
+  std::string serialize() const override;
+  static RegressionAccumulator deserialize(const std::string& blob);
+  /// Throws DataError for an empty dataset.
+  RegressionStatistics finalize() const;
+
+ private:
+  uint64_t seed_;
+  RegressionSums all_;
+  ExactSum fourth_power_error_;  // all rows only: for the mse threshold
+  std::array<RegressionSums, kReplicates> replicates_;
+};
+
+}  // namespace mqmon

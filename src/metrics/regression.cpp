@@ -1,0 +1,140 @@
+#include "mqmon/metrics/regression.h"
+
+#include <cmath>
+#include <limits>
+
+#include "mqmon/common/blob.h"
+#include "mqmon/common/error.h"
+
+namespace mqmon {
+
+namespace {
+constexpr char kMagic[] = "mqmon.regression.v1";
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// n·Σy² − (Σy)², exactly, scaled by 2^(2·kFracBits).
+BigInt scaled_total_sum_of_squares(const RegressionSums& s) {
+  return (BigInt::from_u64(s.n) * s.squared_truth.exact()).shifted_limbs(ExactSum::kFracBits / 32) -
+         s.truth.exact() * s.truth.exact();
+}
+}  // namespace
+
+const std::array<const char*, kRegressionScalarCount> kRegressionScalarNames = {"mae", "mse", "rmse",
+                                                                                "r2"};
+
+void RegressionSums::merge(const RegressionSums& o) {
+  n += o.n;
+  abs_error.merge(o.abs_error);
+  squared_error.merge(o.squared_error);
+  truth.merge(o.truth);
+  squared_truth.merge(o.squared_truth);
+}
+
+double RegressionSums::truth_variance() const {
+  if (n == 0) return kNaN;
+  const double nn = static_cast<double>(n);
+  return scaled_total_sum_of_squares(*this).to_double(-2 * ExactSum::kFracBits) / nn / nn;
+}
+
+std::array<double, kRegressionScalarCount> RegressionSums::metrics() const {
+  std::array<double, kRegressionScalarCount> m{};
+  if (n == 0) return {kNaN, kNaN, kNaN, kNaN};
+  const double nn = static_cast<double>(n);
+  m[kMae] = abs_error.value() / nn;
+  m[kMse] = squared_error.value() / nn;
+  m[kRmse] = std::sqrt(m[kMse]);
+  // r2 = 1 - SSE/SST with SST = (n·Σy² − (Σy)²)/n computed exactly: no cancellation even for
+  // y ~ 1e9 + noise.
+  const BigInt d = scaled_total_sum_of_squares(*this);
+  const double sse = squared_error.value();
+  if (d.is_zero()) {
+    m[kR2] = sse == 0 ? 1.0 : 0.0;
+  } else {
+    const double sst = d.to_double(-2 * ExactSum::kFracBits) / nn;
+    m[kR2] = 1 - sse / sst;
+  }
+  return m;
+}
+
+void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
+  const size_t n = batch.rows();
+  for (size_t i = 0; i < n; ++i) {
+    const double y = batch.truth[i];
+    const double e = batch.prediction[i] - y;
+    const double ae = std::fabs(e), e2 = e * e;
+    const unsigned mask = subsample_mask(seed_, origin.first_record + batch.record[i]);
+    auto add = [&](RegressionSums& s) {
+      ++s.n;
+      s.abs_error.add(ae);
+      s.squared_error.add_square(e);
+      s.truth.add(y);
+      s.squared_truth.add_square(y);
+    };
+    add(all_);
+    fourth_power_error_.add(e2 * e2);
+    for (int k = 0; k < kReplicates; ++k)
+      if ((mask >> k) & 1u) add(replicates_[k]);
+  }
+}
+
+void RegressionAccumulator::merge(const Accumulator& other_base) {
+  const auto* other = dynamic_cast<const RegressionAccumulator*>(&other_base);
+  if (!other) throw ConfigError("cannot merge a regression state with another kind");
+  if (other->seed_ != seed_) throw ConfigError("cannot merge regression states with different seeds");
+  all_.merge(other->all_);
+  fourth_power_error_.merge(other->fourth_power_error_);
+  for (int k = 0; k < kReplicates; ++k) replicates_[k].merge(other->replicates_[k]);
+}
+
+namespace {
+void put_sums(std::string& out, const RegressionSums& s) {
+  blob::put(out, s.n);
+  for (const ExactSum* e : {&s.abs_error, &s.squared_error, &s.truth, &s.squared_truth}) e->serialize(out);
+}
+void get_sums(const std::string& in, size_t& pos, RegressionSums& s) {
+  s.n = blob::get<uint64_t>(in, pos);
+  for (ExactSum* e : {&s.abs_error, &s.squared_error, &s.truth, &s.squared_truth}) e->deserialize(in, pos);
+}
+}  // namespace
+
+std::string RegressionAccumulator::serialize() const {
+  std::string out(kMagic);
+  blob::put(out, seed_);
+  put_sums(out, all_);
+  fourth_power_error_.serialize(out);
+  for (const auto& r : replicates_) put_sums(out, r);
+  return out;
+}
+
+RegressionAccumulator RegressionAccumulator::deserialize(const std::string& in) {
+  const std::string magic(kMagic);
+  if (in.compare(0, magic.size(), magic) != 0) throw DataError("not a regression state");
+  size_t pos = magic.size();
+  RegressionAccumulator acc(blob::get<uint64_t>(in, pos));
+  get_sums(in, pos, acc.all_);
+  acc.fourth_power_error_.deserialize(in, pos);
+  for (auto& r : acc.replicates_) get_sums(in, pos, r);
+  if (pos != in.size()) throw DataError("regression state has trailing bytes");
+  return acc;
+}
+
+RegressionStatistics RegressionAccumulator::finalize() const {
+  RegressionStatistics s;
+  s.item_count = all_.n;
+  if (s.item_count == 0) throw DataError("the dataset has no rows to evaluate");
+  const auto values = all_.metrics();
+  std::array<std::array<double, kReplicates>, kRegressionScalarCount> rep{};
+  for (int k = 0; k < kReplicates; ++k) {
+    const auto r = replicates_[k].metrics();
+    for (int m = 0; m < kRegressionScalarCount; ++m) rep[m][k] = r[m];
+  }
+  for (int m = 0; m < kRegressionScalarCount; ++m) s.metrics[m] = with_std(values[m], rep[m], s.item_count);
+  const double n = static_cast<double>(s.item_count);
+  s.mean_abs_error = values[kMae];
+  s.mean_squared_error = values[kMse];
+  s.mean_fourth_power_error = fourth_power_error_.value() / n;
+  s.truth_variance = all_.truth_variance();
+  return s;
+}
+
+}  // namespace mqmon
