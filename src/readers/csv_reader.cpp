@@ -125,11 +125,13 @@ bool split_csv_record(const char*& p, const char* end, std::vector<std::string>&
 }
 
 CsvReader::CsvReader(std::vector<InputFile> files, CsvOptions options, AttributeSpec attributes)
-    : files_(std::move(files)),
+    : splitter_(std::move(files), options.block_size, last_record_end,
+                [this](uint32_t file, std::string_view head, bool whole, uint64_t& lines) {
+                  return read_header(file, head, whole, lines);
+                }),
       options_(options),
       attributes_(std::move(attributes)),
-      columns_(files_.size()) {
-  for (const auto& f : files_) total_bytes_ += f.size;
+      columns_(splitter_.files().size()) {
   if (!options_.header) {
     // Without a header the attributes must be column indices: check them before reading.
     const Columns c = resolve_indices();
@@ -162,7 +164,7 @@ CsvReader::Columns CsvReader::resolve_indices() const {
   return c;
 }
 
-CsvReader::Columns CsvReader::resolve_header(const std::vector<std::string>& names,
+CsvReader::Columns CsvReader::resolve_header(uint32_t file, const std::vector<std::string>& names,
                                              uint64_t header_line) const {
   auto find = [&](const std::string& attr, const char* role) {
     for (size_t i = 0; i < names.size(); ++i)
@@ -172,7 +174,7 @@ CsvReader::Columns CsvReader::resolve_header(const std::vector<std::string>& nam
       list += fmt::format("{}'{}'", i ? ", " : "", names[i]);
     throw ConfigError(
         fmt::format("{}:{}: {} '{}' is not a column of the header; the columns are: {}",
-                    files_[current_file_].path, header_line, role, attr, list));
+                    files()[file].path, header_line, role, attr, list));
   };
   Columns c;
   c.ground_truth = find(attributes_.ground_truth, "ground truth attribute");
@@ -183,98 +185,29 @@ CsvReader::Columns CsvReader::resolve_header(const std::vector<std::string>& nam
   return c;
 }
 
-size_t CsvReader::fill(std::vector<char>& buf, size_t& size, size_t want) {
-  if (buf.size() < want) buf.resize(want);
-  size_t added = 0;
-  while (size < want && !stream_eof_) {
-    const size_t k = stream_->read(buf.data() + size, want - size);
-    if (k == 0) stream_eof_ = true;
-    size += k;
-    added += k;
+std::optional<size_t> CsvReader::read_header(uint32_t file, std::string_view head, bool whole,
+                                             uint64_t& lines) {
+  if (!options_.header) return 0;
+  // The header is the first non-blank record of the file.
+  size_t skip = 0;
+  while (skip < head.size() && (head[skip] == '\n' || head[skip] == '\r' || is_space(head[skip]))) {
+    if (head[skip] == '\n') ++lines;
+    ++skip;
   }
-  return added;
+  if (skip == head.size()) return whole ? std::optional<size_t>(skip) : std::nullopt;  // empty file
+  if (!whole && last_record_end(head.data() + skip, head.size() - skip) == 0) return std::nullopt;
+  const char* p = head.data() + skip;
+  std::vector<std::string> names;
+  uint64_t newlines = 0;
+  const uint64_t header_line = 1 + lines;
+  if (!split_csv_record(p, head.data() + head.size(), names, newlines))
+    throw ParseError({files()[file].path, header_line, 0, ""}, "the header's quoted field is not closed", "");
+  lines += newlines;
+  columns_[file] = resolve_header(file, names, header_line);
+  return static_cast<size_t>(p - head.data());
 }
 
-bool CsvReader::open_next_file() {
-  if (stream_) {
-    bytes_done_ += stream_->raw_bytes_read();
-    stream_.reset();
-  }
-  if (next_file_ >= files_.size()) return false;
-  current_file_ = static_cast<uint32_t>(next_file_++);
-  stream_ = open_byte_stream(files_[current_file_].path);
-  stream_eof_ = false;
-  carry_size_ = 0;
-  first_line_ = 1;
-  pending_first_ = true;
-  fill(carry_, carry_size_, std::max<size_t>(options_.block_size, 4096));
-  if (carry_size_ >= 3 && std::memcmp(carry_.data(), "\xEF\xBB\xBF", 3) == 0) {
-    std::memmove(carry_.data(), carry_.data() + 3, carry_size_ - 3);
-    carry_size_ -= 3;
-  }
-  if (!options_.header) return true;
-  // Header: the first non-blank record of the file. Grow the buffer until it holds it whole.
-  for (;;) {
-    size_t skip = 0;
-    while (skip < carry_size_ &&
-           (carry_[skip] == '\n' || carry_[skip] == '\r' || is_space(carry_[skip]))) {
-      if (carry_[skip] == '\n') ++first_line_;
-      ++skip;
-    }
-    const size_t end = last_record_end(carry_.data() + skip, carry_size_ - skip);
-    if (skip == carry_size_ && stream_eof_) {  // an empty file contributes nothing
-      carry_size_ = 0;
-      return true;
-    }
-    if (end == 0 && !stream_eof_) {
-      fill(carry_, carry_size_, carry_size_ * 2);
-      continue;
-    }
-    const char* p = carry_.data() + skip;
-    const char* stop = carry_.data() + carry_size_;
-    std::vector<std::string> names;
-    uint64_t newlines = 0;
-    const uint64_t header_line = first_line_;
-    if (!split_csv_record(p, stop, names, newlines))
-      throw ParseError({files_[current_file_].path, header_line, 0, ""},
-                       "the header's quoted field is not closed", "");
-    first_line_ += newlines;
-    columns_[current_file_] = resolve_header(names, header_line);
-    const size_t used = static_cast<size_t>(p - carry_.data());
-    std::memmove(carry_.data(), carry_.data() + used, carry_size_ - used);
-    carry_size_ -= used;
-    return true;
-  }
-}
-
-bool CsvReader::next_block(Block& block) {
-  for (;;) {
-    if (!stream_ && !open_next_file()) return false;
-    const size_t want = std::max<size_t>(options_.block_size, 1);
-    if (carry_size_ < want) fill(carry_, carry_size_, want);
-    if (carry_size_ == 0 && stream_eof_) {
-      bytes_done_ += stream_->raw_bytes_read();
-      stream_.reset();
-      continue;
-    }
-    size_t end = stream_eof_ ? carry_size_ : last_record_end(carry_.data(), carry_size_);
-    while (end == 0) {  // a record longer than the block: grow until it fits
-      fill(carry_, carry_size_, carry_size_ * 2 + 1);
-      end = stream_eof_ ? carry_size_ : last_record_end(carry_.data(), carry_size_);
-    }
-    block.index = next_index_++;
-    block.file = current_file_;
-    block.first_in_file = pending_first_;
-    block.first_line = first_line_;
-    pending_first_ = false;
-    if (block.data.size() < end) block.data.resize(std::max(end, want));
-    std::memcpy(block.data.data(), carry_.data(), end);
-    block.size = end;
-    std::memmove(carry_.data(), carry_.data() + end, carry_size_ - end);
-    carry_size_ -= end;
-    return true;
-  }
-}
+bool CsvReader::next_block(Block& block) { return splitter_.next(block); }
 
 void CsvReader::parse_block(const Block& block, Batch& batch) const {
   batch.clear();

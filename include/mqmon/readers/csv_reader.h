@@ -2,11 +2,12 @@
 /// CSV datasets (RFC 4180): quoted fields with commas, doubled quotes and line breaks, CRLF or LF,
 /// spaces around fields, a UTF-8 BOM, a missing final newline, blank lines (ignored).
 
-#include <atomic>
-#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "mqmon/readers/block_splitter.h"
 #include "mqmon/readers/record_reader.h"
 
 namespace mqmon {
@@ -25,11 +26,9 @@ class CsvReader final : public RecordReader {
 
   bool next_block(Block& block) override;
   void parse_block(const Block& block, Batch& batch) const override;
-  const std::vector<InputFile>& files() const override { return files_; }
-  uint64_t bytes_read() const override {
-    return bytes_done_ + (stream_ ? stream_->raw_bytes_read() : 0);
-  }
-  uint64_t total_bytes() const override { return total_bytes_; }
+  const std::vector<InputFile>& files() const override { return splitter_.files(); }
+  uint64_t bytes_read() const override { return splitter_.bytes_read(); }
+  uint64_t total_bytes() const override { return splitter_.total_bytes(); }
 
   /// Column indices of the attributes in one file (-1: not read).
   struct Columns {
@@ -37,29 +36,16 @@ class CsvReader final : public RecordReader {
   };
 
  private:
-  bool open_next_file();
-  size_t fill(std::vector<char>& buf, size_t& size, size_t want);
-  Columns resolve_header(const std::vector<std::string>& names, uint64_t header_line) const;
+  std::optional<size_t> read_header(uint32_t file, std::string_view head, bool whole, uint64_t& lines);
+  Columns resolve_header(uint32_t file, const std::vector<std::string>& names, uint64_t header_line) const;
   Columns resolve_indices() const;
 
-  std::vector<InputFile> files_;
+  BlockSplitter splitter_;
   CsvOptions options_;
   AttributeSpec attributes_;
   std::vector<Columns> columns_;  // per file, written before the file's first block is handed out
-  uint64_t total_bytes_ = 0;
-  uint64_t bytes_done_ = 0;
-
-  // Serial splitter state.
-  size_t next_file_ = 0;
-  uint32_t current_file_ = 0;
-  std::unique_ptr<ByteStream> stream_;
-  bool stream_eof_ = false;
-  std::vector<char> carry_;
-  size_t carry_size_ = 0;
-  bool pending_first_ = false;
-  uint64_t first_line_ = 1;
-  uint64_t next_index_ = 0;
 };
+
 
 /// Splits one CSV record from [p, end) into fields (exposed for tests and the header).
 /// Returns false when a quoted field is not closed.

@@ -1,0 +1,62 @@
+#pragma once
+/// The serial half of every RecordReader: reads a dataset's files in order through their
+/// decoders and cuts the bytes into blocks of whole records, never splitting a record.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "mqmon/io/byte_source.h"
+#include "mqmon/readers/record_reader.h"
+
+namespace mqmon {
+
+/// Readable bytes after every block's end, so parsers that read ahead (simdjson) may run to it.
+constexpr size_t kBlockPadding = 64;
+
+class BlockSplitter {
+ public:
+  /// The end of the last complete record in [p, p + n), given that p starts a record; 0 if none.
+  using RecordEnd = size_t (*)(const char* p, size_t n);
+  /// Called at the start of each file with its first bytes (a UTF-8 BOM removed) and whether they
+  /// are the whole file. Returns how many bytes it consumed (a header) and adds the lines they
+  /// hold to `lines`, or nullopt to be called again with more bytes.
+  using FileStart =
+      std::function<std::optional<size_t>(uint32_t file, std::string_view head, bool whole, uint64_t& lines)>;
+
+  BlockSplitter(std::vector<InputFile> files, size_t block_size, RecordEnd record_end,
+                FileStart on_file_start = {});
+
+  bool next(Block& block);
+  const std::vector<InputFile>& files() const { return files_; }
+  uint64_t bytes_read() const { return bytes_done_ + (stream_ ? stream_->raw_bytes_read() : 0); }
+  uint64_t total_bytes() const { return total_bytes_; }
+
+ private:
+  bool open_next_file();
+  void fill(size_t want);
+  void close_stream();
+
+  std::vector<InputFile> files_;
+  size_t block_size_;
+  RecordEnd record_end_;
+  FileStart on_file_start_;
+  uint64_t total_bytes_ = 0, bytes_done_ = 0;
+  size_t next_file_ = 0;
+  uint32_t current_file_ = 0;
+  std::unique_ptr<ByteStream> stream_;
+  bool eof_ = false;
+  std::vector<char> carry_;
+  size_t carry_size_ = 0;
+  bool pending_first_ = false;
+  uint64_t first_line_ = 1;
+  uint64_t next_index_ = 0;
+};
+
+/// RecordEnd for formats whose records are lines (JSON Lines): after the last '\n'.
+size_t last_line_end(const char* p, size_t n);
+
+}  // namespace mqmon
