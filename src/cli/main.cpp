@@ -67,12 +67,11 @@ int main(int argc, char** argv) {
                    "BinaryClassification, MulticlassClassification or Regression")
       ->required();
   base->add_option("--inference-attribute", cfg.attributes.inference,
-                   "Column of the predicted label");
+                   "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
   base->add_option("--probability-attribute", cfg.attributes.probability,
-                   "Column of the score/probability");
+                   "Score of the positive class, or an array of class probabilities");
   base->add_option("--ground-truth-attribute", cfg.attributes.ground_truth,
-                   "Column of the true label")
-      ->required();
+                   "True label (or value); capture data: defaults to the merged groundTruthData");
   base->add_option(
           "--probability-threshold-attribute", cfg.probability_threshold,
           "Without an inference attribute, the prediction is positive when probability >= this")

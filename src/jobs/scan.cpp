@@ -16,6 +16,7 @@
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 #include "mqmon/readers/csv_reader.h"
+#include "mqmon/readers/json_reader.h"
 
 namespace mqmon {
 
@@ -39,7 +40,8 @@ BadRowLimit BadRowLimit::parse(const std::string& text) {
 std::unique_ptr<RecordReader> open_dataset(const std::string& path, const DatasetFormat& format,
                                            const AttributeSpec& attributes, size_t block_size,
                                            bool skip_bad_rows) {
-  if (attributes.ground_truth.empty()) throw ConfigError("a ground truth attribute is required");
+  if (attributes.ground_truth.empty() && format.kind != FormatKind::kCaptureJson)
+    throw ConfigError("a ground truth attribute is required");
   switch (format.kind) {
     case FormatKind::kCsv: {
       CsvOptions o;
@@ -48,10 +50,20 @@ std::unique_ptr<RecordReader> open_dataset(const std::string& path, const Datase
       o.skip_bad_rows = skip_bad_rows;
       return std::make_unique<CsvReader>(list_dataset_files(path), o, attributes);
     }
-    default:
-      throw ConfigError(fmt::format("dataset format '{}' is not supported yet (supported: csv)",
-                                    format_name(format.kind)));
+    case FormatKind::kJsonLines:
+    case FormatKind::kCaptureJson: {
+      JsonOptions o;
+      o.block_size = block_size;
+      o.skip_bad_rows = skip_bad_rows;
+      o.capture = format.kind == FormatKind::kCaptureJson;
+      return std::make_unique<JsonReader>(list_dataset_files(path), o, attributes);
+    }
+    case FormatKind::kParquet:
+      break;
   }
+  throw ConfigError(fmt::format("dataset format '{}' is not supported yet (supported: csv, json, "
+                                "sagemakerCaptureJson)",
+                                format_name(format.kind)));
 }
 
 namespace {
