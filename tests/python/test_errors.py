@@ -131,8 +131,6 @@ def test_outputs_are_atomic(tmp_path):
 
 
 @pytest.mark.parametrize("fmt, message", [
-    ('{"json": {"lines": true}}', "dataset format 'json' is not supported yet"),
-    ('{"sagemakerCaptureJson": {}}', "dataset format 'sagemakerCaptureJson' is not supported yet"),
     ('{"Parquet": {}}', "dataset format 'parquet' is not supported yet"),
     ("{csv}", "is not valid JSON"),
     ('{"xml": {}}', "unknown format 'xml'"),
