@@ -65,3 +65,48 @@ def test_layout_is_the_services(tmp_path):
 def test_evaluation_time_defaults_to_now_in_the_service_format(tmp_path):
     run = baseline(doc_dataset(tmp_path), tmp_path / "o")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", run.statistics()["dataset"]["evaluation_time"])
+
+
+def doc_2096(tmp_path):
+    """The 2096 rows behind the documented multiclass and regression examples (SPEC §3)."""
+    cells = {("0", "0"): 1180, ("0", "1"): 510, ("1", "0"): 268, ("1", "1"): 138}
+    rows = [f"{a},{p}\n" for (a, p), n in cells.items() for _ in range(n)]
+    path = tmp_path / "doc2096.csv"
+    path.write_text("label,prediction\n" + "".join(rows))
+    return path
+
+
+def values_in(text, block):
+    body = text[text.index(f'"{block}"'):]
+    return dict(re.findall(r'"(\w+)" : \{\n\s+"value" : ([^,\n]+),', body))
+
+
+def test_documented_multiclass_values_digit_for_digit(tmp_path):
+    from conftest import run_mqmon
+    run_mqmon(["suggest-baseline", "--baseline-dataset", doc_2096(tmp_path), "--problem-type",
+               "MulticlassClassification", "--ground-truth-attribute", "label", "--inference-attribute",
+               "prediction", "--output", tmp_path / "o"])
+    text = (tmp_path / "o" / "statistics.json").read_text()
+    got = values_in(text, "multiclass_classification_metrics")
+    assert got["accuracy"] == "0.6288167938931297"
+    assert got["weighted_recall"] == "0.6288167938931297"
+    assert got["weighted_precision"] == "0.6983172269629505"
+    assert got["weighted_f0_5"] == "0.6803947317178771"
+    assert got["weighted_f1"] == "0.6571162346664904"
+    assert got["weighted_f2"] == "0.63840243543946"  # SPEC §3 (the doc prints ...4601: summation order)
+    # SPEC §3: the best constant classifier predicts the most frequent class, "0" (1690 of 2096).
+    assert got["accuracy_best_constant_classifier"] == repr(1690 / 2096)
+    assert '"0" : {\n        "0" : 1180,\n        "1" : 510\n      }' in text
+
+
+def test_documented_regression_values_digit_for_digit(tmp_path):
+    from conftest import run_mqmon
+    run_mqmon(["suggest-baseline", "--baseline-dataset", doc_2096(tmp_path), "--problem-type", "Regression",
+               "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+               "--output", tmp_path / "o"])
+    got = values_in((tmp_path / "o" / "statistics.json").read_text(), "regression_metrics")
+    assert got["mae"] == "0.3711832061068702"
+    assert got["mse"] == "0.3711832061068702"
+    assert got["rmse"] == "0.609248066149471"
+    # Exact arithmetic reproduces the documented digits (SPEC quotes ...267, the doc ...2665).
+    assert got["r2"] == "-1.3766111872212665"
