@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Seeded dataset generator for the benchmarks.
 
-    bench/generate.py binary ROWS OUT.csv [--distinct N] [--seed S]
+    bench/generate.py binary|multiclass|regression ROWS OUT.csv|OUT.jsonl [--distinct N] [--classes K]
+
+Files ending in .jsonl are JSON Lines with the same columns.
 
 Binary: columns label,prediction,probability,f1,f2,f3 (two floats and a short string), ~30 %
 positives, probabilities with up to 17 significant digits, ties present (every 10th score is
@@ -12,12 +14,52 @@ import argparse
 import numpy as np
 
 
+def write_rows(f, jsonl, names, cols):
+    if jsonl:
+        fmt = "{{" + ", ".join(f'"{n}": {{!r}}' if n != "f3" else f'"{n}": "{{}}"' for n in names) + "}}\n"
+    else:
+        fmt = ",".join("{!r}" if n in ("probability", "label", "prediction") else "{}" for n in names) + "\n"
+    f.writelines(fmt.format(*r) for r in zip(*[c.tolist() for c in cols]))
+
+
+def multiclass(rows, out, classes, seed):
+    rng = np.random.default_rng(seed)
+    jsonl = out.endswith(".jsonl")
+    with open(out, "w") as f:
+        if not jsonl:
+            f.write("label,prediction,f1,f2,f3\n")
+        for start in range(0, rows, 1_000_000):
+            n = min(1_000_000, rows - start)
+            y = rng.zipf(1.3, n) % classes
+            pred = np.where(rng.random(n) < 0.7, y, rng.integers(0, classes, n))
+            write_rows(f, jsonl, ["label", "prediction", "f1", "f2", "f3"],
+                       [y, pred, rng.normal(size=n).round(6), rng.random(n).round(4),
+                        np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]])
+
+
+def regression(rows, out, seed):
+    rng = np.random.default_rng(seed)
+    jsonl = out.endswith(".jsonl")
+    with open(out, "w") as f:
+        if not jsonl:
+            f.write("label,prediction,f1,f2,f3\n")
+        for start in range(0, rows, 1_000_000):
+            n = min(1_000_000, rows - start)
+            y = rng.normal(100, 20, n)
+            pred = y + rng.normal(0, 5, n)
+            write_rows(f, jsonl, ["label", "prediction", "f1", "f2", "f3"],
+                       [y, pred, rng.normal(size=n).round(6), rng.random(n).round(4),
+                        np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]])
+
+
 def binary(rows, out, distinct, seed):
     rng = np.random.default_rng(seed)
     chunk = 1_000_000
     pool = np.sort(rng.random(distinct)) if distinct else None
+    jsonl = out.endswith(".jsonl")
     with open(out, "w") as f:
-        f.write("label,prediction,probability,f1,f2,f3\n")
+        if not jsonl:
+            f.write("label,prediction,probability,f1,f2,f3\n")
         for start in range(0, rows, chunk):
             n = min(chunk, rows - start)
             y = (rng.random(n) < 0.3).astype(np.int8)
@@ -30,17 +72,22 @@ def binary(rows, out, distinct, seed):
             f1 = rng.normal(size=n).round(6)
             f2 = rng.random(n).round(4)
             f3 = np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]
-            lines = [f"{a},{b},{c!r},{d},{e},{s}\n" for a, b, c, d, e, s in
-                     zip(y.tolist(), pred.tolist(), p.tolist(), f1.tolist(), f2.tolist(), f3.tolist())]
-            f.writelines(lines)
+            write_rows(f, jsonl, ["label", "prediction", "probability", "f1", "f2", "f3"],
+                       [y, pred, p, f1, f2, f3])
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["binary"])
+    ap.add_argument("kind", choices=["binary", "multiclass", "regression"])
     ap.add_argument("rows", type=int)
     ap.add_argument("out")
     ap.add_argument("--distinct", type=int, default=0)
+    ap.add_argument("--classes", type=int, default=20)
     ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args()
-    binary(a.rows, a.out, a.distinct, a.seed)
+    if a.kind == "binary":
+        binary(a.rows, a.out, a.distinct, a.seed)
+    elif a.kind == "multiclass":
+        multiclass(a.rows, a.out, a.classes, a.seed)
+    else:
+        regression(a.rows, a.out, a.seed)
