@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
   base->add_option("--problem-type", problem_type,
                    "BinaryClassification, MulticlassClassification or Regression")
       ->required();
-  base->add_option("--inference-attribute", cfg.attributes.inference,
-                   "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
+  base->add_option(
+      "--inference-attribute", cfg.attributes.inference,
+      "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
   base->add_option("--probability-attribute", cfg.attributes.probability,
                    "Score of the positive class, or an array of class probabilities");
   base->add_option("--ground-truth-attribute", cfg.attributes.ground_truth,
@@ -80,9 +81,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   base->add_option("--negative-label", cfg.negative_label,
                    "The negative class (default: the one other label in the data)");
-  base->add_option("--label-type", label_type,
-                   "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
-                   "verbatim (01 differs from 1); number: every label must be a number")
+  base->add_option(
+          "--label-type", label_type,
+          "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
+          "verbatim (01 differs from 1); number: every label must be a number")
       ->check(CLI::IsMember({"auto", "string", "number"}))
       ->capture_default_str();
   base->add_option("--class-labels", cfg.attributes.class_labels,

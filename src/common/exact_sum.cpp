@@ -22,7 +22,8 @@ int compare_magnitude(const std::vector<uint32_t>& a, const std::vector<uint32_t
     if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
   return 0;
 }
-std::vector<uint32_t> add_magnitude(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+std::vector<uint32_t> add_magnitude(const std::vector<uint32_t>& a,
+                                    const std::vector<uint32_t>& b) {
   std::vector<uint32_t> r(std::max(a.size(), b.size()) + 1, 0);
   uint64_t carry = 0;
   for (size_t i = 0; i < r.size(); ++i) {
@@ -34,7 +35,8 @@ std::vector<uint32_t> add_magnitude(const std::vector<uint32_t>& a, const std::v
   return r;
 }
 /// a - b for |a| >= |b|.
-std::vector<uint32_t> sub_magnitude(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+std::vector<uint32_t> sub_magnitude(const std::vector<uint32_t>& a,
+                                    const std::vector<uint32_t>& b) {
   std::vector<uint32_t> r(a.size(), 0);
   int64_t borrow = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -62,7 +64,8 @@ BigInt operator*(const BigInt& a, const BigInt& b) {
   for (size_t i = 0; i < a.magnitude.size(); ++i) {
     uint64_t carry = 0;
     for (size_t j = 0; j < b.magnitude.size(); ++j) {
-      const uint64_t t = static_cast<uint64_t>(a.magnitude[i]) * b.magnitude[j] + r.magnitude[i + j] + carry;
+      const uint64_t t =
+          static_cast<uint64_t>(a.magnitude[i]) * b.magnitude[j] + r.magnitude[i + j] + carry;
       r.magnitude[i + j] = static_cast<uint32_t>(t);
       carry = t >> 32;
     }
@@ -119,13 +122,14 @@ double BigInt::to_double(int exp2) const {
 void ExactSum::add(double x) {
   if (x == 0) return;
   int exp = 0;
-  const double f = std::frexp(x, &exp);  // x = f · 2^exp, 0.5 <= |f| < 1
+  const double f = std::frexp(x, &exp);                       // x = f · 2^exp, 0.5 <= |f| < 1
   const int64_t m = static_cast<int64_t>(std::ldexp(f, 53));  // exact: |m| < 2^53
   const int p = exp - 53 + kFracBits;  // >= 0 for every double, subnormals included
   const int i = p >> 5, r = p & 31;
   const u128 v = u128{static_cast<uint64_t>(m < 0 ? -m : m)} << r;  // < 2^85
   const int64_t parts[3] = {static_cast<int64_t>(v & 0xffffffffu),
-                            static_cast<int64_t>((v >> 32) & 0xffffffffu), static_cast<int64_t>(v >> 64)};
+                            static_cast<int64_t>((v >> 32) & 0xffffffffu),
+                            static_cast<int64_t>(v >> 64)};
   if (m < 0) {
     for (int k = 0; k < 3; ++k) limbs_[i + k] -= parts[k];
   } else {

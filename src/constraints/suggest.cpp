@@ -102,7 +102,8 @@ double quantile_sorted(const std::vector<double>& v, double q) {
 
 /// One draw of n rows from a multinomial over cells with the given proportions (sequential
 /// conditional binomials; std::binomial_distribution is deterministic for a given libstdc++).
-std::vector<uint64_t> multinomial_draw(const std::vector<double>& p, uint64_t n, std::mt19937_64& rng) {
+std::vector<uint64_t> multinomial_draw(const std::vector<double>& p, uint64_t n,
+                                       std::mt19937_64& rng) {
   std::vector<uint64_t> cells(p.size(), 0);
   int64_t remaining = static_cast<int64_t>(n);
   double rest = 1.0;
@@ -143,7 +144,8 @@ double window_threshold(std::vector<double> values, ComparisonOperator op, doubl
 /// member `baseline` writes.
 template <typename BaselineWriter>
 std::string write_constraints(const char* block, const std::vector<Constraint>& constraints,
-                              const SuggestOptions& o, uint64_t item_count, BaselineWriter&& baseline) {
+                              const SuggestOptions& o, uint64_t item_count,
+                              BaselineWriter&& baseline) {
   JsonWriter w;
   w.begin_object();
   w.key("version").value(0.0);
@@ -216,8 +218,8 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
 std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistics& stats,
                                                        const SuggestOptions& o) {
   validate(o);
-  static constexpr MulticlassScalar kConstrained[] = {kMcAccuracy, kWeightedRecall, kWeightedPrecision,
-                                                      kWeightedF0_5, kWeightedF1, kWeightedF2};
+  static constexpr MulticlassScalar kConstrained[] = {
+      kMcAccuracy, kWeightedRecall, kWeightedPrecision, kWeightedF0_5, kWeightedF1, kWeightedF2};
   std::vector<Constraint> out;
   std::vector<std::vector<double>> drawn(kMulticlassScalarCount);
   if (o.method == ThresholdMethod::kWindow) {
@@ -242,7 +244,8 @@ std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistic
   for (MulticlassScalar k : kConstrained) {
     double threshold = stats.metrics[k].value;
     if (o.method == ThresholdMethod::kWindow)
-      threshold = std::clamp(window_threshold(drawn[k], ComparisonOperator::kLessThan, o.alpha), 0.0, 1.0);
+      threshold =
+          std::clamp(window_threshold(drawn[k], ComparisonOperator::kLessThan, o.alpha), 0.0, 1.0);
     out.push_back({kMulticlassScalarNames[k], threshold, ComparisonOperator::kLessThan});
   }
   return out;
@@ -278,25 +281,26 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
 
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,
                                      const BinaryStatistics& stats, const SuggestOptions& o) {
-  return write_constraints("binary_classification_constraints", constraints, o, stats.item_count,
-                           [&](JsonWriter& w) {
-                             const auto& c = stats.counts;
-                             w.key("confusion_counts").begin_object();
-                             w.key("true_negatives").value(c.tn);
-                             w.key("false_positives").value(c.fp);
-                             w.key("false_negatives").value(c.fn);
-                             w.key("true_positives").value(c.tp);
-                             w.end_object();
-                             w.key("auc").value(stats.metrics[kAuc].value);
-                             w.key("prevalence").value(static_cast<double>(c.tp + c.fn) /
-                                                       static_cast<double>(c.total()));
-                           });
+  return write_constraints(
+      "binary_classification_constraints", constraints, o, stats.item_count, [&](JsonWriter& w) {
+        const auto& c = stats.counts;
+        w.key("confusion_counts").begin_object();
+        w.key("true_negatives").value(c.tn);
+        w.key("false_positives").value(c.fp);
+        w.key("false_negatives").value(c.fn);
+        w.key("true_positives").value(c.tp);
+        w.end_object();
+        w.key("auc").value(stats.metrics[kAuc].value);
+        w.key("prevalence")
+            .value(static_cast<double>(c.tp + c.fn) / static_cast<double>(c.total()));
+      });
 }
 
 std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
-                                         const MulticlassStatistics& stats, const SuggestOptions& o) {
-  return write_constraints("multiclass_classification_constraints", constraints, o, stats.item_count,
-                           [&](JsonWriter& w) {
+                                         const MulticlassStatistics& stats,
+                                         const SuggestOptions& o) {
+  return write_constraints("multiclass_classification_constraints", constraints, o,
+                           stats.item_count, [&](JsonWriter& w) {
                              // The non-zero cells: confusion_counts[actual][predicted].
                              w.key("confusion_counts").begin_object();
                              uint32_t row = UINT32_MAX;
@@ -315,12 +319,13 @@ std::string write_multiclass_constraints(const std::vector<Constraint>& constrai
 
 std::string write_regression_constraints(const std::vector<Constraint>& constraints,
                                          const RegressionStatistics& s, const SuggestOptions& o) {
-  return write_constraints("regression_constraints", constraints, o, s.item_count, [&](JsonWriter& w) {
-    w.key("mean_absolute_error").value(s.mean_abs_error);
-    w.key("mean_squared_error").value(s.mean_squared_error);
-    w.key("mean_fourth_power_error").value(s.mean_fourth_power_error);
-    w.key("truth_variance").value(s.truth_variance);
-  });
+  return write_constraints("regression_constraints", constraints, o, s.item_count,
+                           [&](JsonWriter& w) {
+                             w.key("mean_absolute_error").value(s.mean_abs_error);
+                             w.key("mean_squared_error").value(s.mean_squared_error);
+                             w.key("mean_fourth_power_error").value(s.mean_fourth_power_error);
+                             w.key("truth_variance").value(s.truth_variance);
+                           });
 }
 
 }  // namespace mqmon

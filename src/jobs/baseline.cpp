@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <type_traits>
 
 #include "mqmon/common/error.h"
-#include "mqmon/io/atomic_output.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/io/atomic_output.h"
 #include "mqmon/metrics/binary.h"
 #include "mqmon/metrics/multiclass.h"
 #include "mqmon/metrics/regression.h"
@@ -33,7 +34,8 @@ AttributeSpec reader_attributes(const BaselineConfig& config) {
   switch (config.problem_type) {
     case ProblemType::kBinaryClassification: {
       if (a.inference.empty() && a.probability.empty())
-        throw ConfigError("give an inference attribute (the predicted label), a probability attribute, or both");
+        throw ConfigError(
+            "give an inference attribute (the predicted label), a probability attribute, or both");
       a.probability_use = ProbabilityUse::kScore;
       // An array of class probabilities: the positive label's entry, by --class-labels or, for an
       // integer label k, position k.
@@ -42,7 +44,8 @@ AttributeSpec reader_attributes(const BaselineConfig& config) {
       if (named != a.class_labels.end()) {
         a.probability_entry = static_cast<int>(named - a.class_labels.begin());
       } else if (!a.class_labels.empty()) {
-        throw ConfigError(fmt::format("--class-labels does not name the positive label '{}'", positive));
+        throw ConfigError(
+            fmt::format("--class-labels does not name the positive label '{}'", positive));
       } else if (positive.size() < 6 && std::all_of(positive.begin(), positive.end(), ::isdigit)) {
         a.probability_entry = std::stoi(positive);
       }
@@ -51,14 +54,18 @@ AttributeSpec reader_attributes(const BaselineConfig& config) {
     case ProblemType::kMulticlassClassification:
       if (a.inference.empty() && a.probability.empty())
         throw ConfigError(
-            "give an inference attribute (the predicted label) or a probability attribute (an array of "
+            "give an inference attribute (the predicted label) or a probability attribute (an "
+            "array of "
             "class probabilities)");
       // Multiclass metrics need only the predicted label: probabilities matter only to derive it.
-      if (!a.inference.empty()) a.probability.clear();
-      else a.probability_use = ProbabilityUse::kArgmax;
+      if (!a.inference.empty())
+        a.probability.clear();
+      else
+        a.probability_use = ProbabilityUse::kArgmax;
       break;
     case ProblemType::kRegression:
-      if (a.inference.empty()) throw ConfigError("regression needs an inference attribute (the prediction)");
+      if (a.inference.empty())
+        throw ConfigError("regression needs an inference attribute (the prediction)");
       if (!a.probability.empty()) throw ConfigError("regression takes no probability attribute");
       a.numeric_targets = true;
       break;
@@ -90,42 +97,42 @@ BaselineResult run_baseline(const BaselineConfig& config) {
                              config.scan.max_bad_rows.allows_any());
   ScanResult scanned;
   DatasetInfo info;
-  info.evaluation_time = config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
+  info.evaluation_time =
+      config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
   std::string statistics, constraints;
+  // scan -> finalize -> statistics.json and constraints.json, the same for every problem type.
+  auto evaluate = [&](const auto& prototype, auto finalize, auto write_statistics, auto suggest_for,
+                      auto write_constraints) {
+    using State = std::decay_t<decltype(prototype)>;
+    auto state = scan(
+        *reader, [&] { return std::make_unique<State>(prototype); }, config.scan, scanned);
+    const auto stats = finalize(static_cast<const State&>(*state));
+    info.item_count = stats.item_count;
+    info.skipped_item_count = scanned.skipped;
+    statistics = write_statistics(stats, info);
+    constraints = write_constraints(suggest_for(stats, suggest), stats, suggest);
+  };
   switch (config.problem_type) {
-    case ProblemType::kBinaryClassification: {
-      auto state = scan(*reader, [&] { return std::make_unique<BinaryAccumulator>(*binary); }, config.scan,
-                        scanned);
-      const auto stats = static_cast<const BinaryAccumulator&>(*state).finalize(
-          config.curve_points, LabelSources{&reader->files(), attributes});
-      info.item_count = stats.item_count;
-      info.skipped_item_count = scanned.skipped;
-      statistics = write_binary_statistics(stats, info);
-      constraints = write_binary_constraints(suggest_binary_constraints(stats, suggest), stats, suggest);
+    case ProblemType::kBinaryClassification:
+      evaluate(
+          *binary,
+          [&](const BinaryAccumulator& a) {
+            return a.finalize(config.curve_points, LabelSources{&reader->files(), attributes});
+          },
+          write_binary_statistics, suggest_binary_constraints, write_binary_constraints);
       break;
-    }
-    case ProblemType::kMulticlassClassification: {
-      auto state = scan(*reader, [&] { return std::make_unique<MulticlassAccumulator>(config.seed); },
-                        config.scan, scanned);
-      const auto stats = static_cast<const MulticlassAccumulator&>(*state).finalize();
-      info.item_count = stats.item_count;
-      info.skipped_item_count = scanned.skipped;
-      statistics = write_multiclass_statistics(stats, info);
-      constraints =
-          write_multiclass_constraints(suggest_multiclass_constraints(stats, suggest), stats, suggest);
+    case ProblemType::kMulticlassClassification:
+      evaluate(
+          MulticlassAccumulator(config.seed),
+          [](const MulticlassAccumulator& a) { return a.finalize(); }, write_multiclass_statistics,
+          suggest_multiclass_constraints, write_multiclass_constraints);
       break;
-    }
-    case ProblemType::kRegression: {
-      auto state = scan(*reader, [&] { return std::make_unique<RegressionAccumulator>(config.seed); },
-                        config.scan, scanned);
-      const auto stats = static_cast<const RegressionAccumulator&>(*state).finalize();
-      info.item_count = stats.item_count;
-      info.skipped_item_count = scanned.skipped;
-      statistics = write_regression_statistics(stats, info);
-      constraints =
-          write_regression_constraints(suggest_regression_constraints(stats, suggest), stats, suggest);
+    case ProblemType::kRegression:
+      evaluate(
+          RegressionAccumulator(config.seed),
+          [](const RegressionAccumulator& a) { return a.finalize(); }, write_regression_statistics,
+          suggest_regression_constraints, write_regression_constraints);
       break;
-    }
   }
 
   AtomicOutputSet out(config.output_dir);

@@ -61,9 +61,10 @@ std::unique_ptr<RecordReader> open_dataset(const std::string& path, const Datase
     case FormatKind::kParquet:
       break;
   }
-  throw ConfigError(fmt::format("dataset format '{}' is not supported yet (supported: csv, json, "
-                                "sagemakerCaptureJson)",
-                                format_name(format.kind)));
+  throw ConfigError(
+      fmt::format("dataset format '{}' is not supported yet (supported: csv, json, "
+                  "sagemakerCaptureJson)",
+                  format_name(format.kind)));
 }
 
 namespace {

@@ -9,19 +9,13 @@
 #include "mqmon/common/blob.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/metrics/formulas.h"
 
 namespace mqmon {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr char kMagic[] = "mqmon.binary.v1";
-
-double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
-double fbeta(double precision, double recall, double beta) {
-  const double b2 = beta * beta;
-  const double den = b2 * precision + recall;
-  return den == 0 ? 0.0 : (1 + b2) * precision * recall / den;
-}
 
 }  // namespace
 

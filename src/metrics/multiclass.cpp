@@ -5,18 +5,13 @@
 
 #include "mqmon/common/blob.h"
 #include "mqmon/common/error.h"
+#include "mqmon/metrics/formulas.h"
 
 namespace mqmon {
 
 namespace {
 constexpr char kMagic[] = "mqmon.multiclass.v1";
 
-double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
-double fbeta(double precision, double recall, double beta) {
-  const double b2 = beta * beta;
-  const double den = b2 * precision + recall;
-  return den == 0 ? 0.0 : (1 + b2) * precision * recall / den;
-}
 }  // namespace
 
 const std::array<const char*, kMulticlassScalarCount> kMulticlassScalarNames = {
@@ -57,7 +52,8 @@ std::array<double, kMulticlassScalarCount> multiclass_scalars(const SparseConfus
   for (size_t c = 0; c < classes; ++c) {
     const double w = static_cast<double>(support[c]) / n;
     const double recall = ratio(static_cast<double>(correct[c]), static_cast<double>(support[c]));
-    const double precision = ratio(static_cast<double>(correct[c]), static_cast<double>(predicted[c]));
+    const double precision =
+        ratio(static_cast<double>(correct[c]), static_cast<double>(predicted[c]));
     m[kWeightedRecall] += w * recall;
     m[kWeightedPrecision] += w * precision;
     m[kWeightedF0_5] += w * fbeta(precision, recall, 0.5);
@@ -66,7 +62,8 @@ std::array<double, kMulticlassScalarCount> multiclass_scalars(const SparseConfus
   }
   // Best constant classifier: always the most frequent actual class b. Only b is ever
   // predicted: recall_b = 1, precision_b = support_b / N, every other class scores 0.
-  const size_t b = static_cast<size_t>(std::max_element(support.begin(), support.end()) - support.begin());
+  const size_t b =
+      static_cast<size_t>(std::max_element(support.begin(), support.end()) - support.begin());
   const double p = static_cast<double>(support[b]) / n;
   m[kMcAccuracyBcc] = p;
   m[kWeightedRecallBcc] = p * 1.0;
@@ -121,9 +118,11 @@ void MulticlassAccumulator::update(const Batch& batch, const BatchOrigin& origin
 void MulticlassAccumulator::merge(const Accumulator& other_base) {
   const auto* other = dynamic_cast<const MulticlassAccumulator*>(&other_base);
   if (!other) throw ConfigError("cannot merge a multiclass state with another kind");
-  if (other->seed_ != seed_) throw ConfigError("cannot merge multiclass states with different seeds");
+  if (other->seed_ != seed_)
+    throw ConfigError("cannot merge multiclass states with different seeds");
   for (const auto& [key, counts] : other->cells_)
-    add_cell(class_id(other->names_[key >> 32]), class_id(other->names_[key & 0xffffffffu]), counts);
+    add_cell(class_id(other->names_[key >> 32]), class_id(other->names_[key & 0xffffffffu]),
+             counts);
 }
 
 std::string MulticlassAccumulator::serialize() const {
@@ -170,7 +169,8 @@ MulticlassStatistics MulticlassAccumulator::finalize() const {
 
   std::array<SparseConfusion, kReplicates + 1> cells;
   for (const auto& [key, counts] : cells_) {
-    const auto cell = std::make_pair(index.at(names_[key >> 32]), index.at(names_[key & 0xffffffffu]));
+    const auto cell =
+        std::make_pair(index.at(names_[key >> 32]), index.at(names_[key & 0xffffffffu]));
     for (int k = 0; k <= kReplicates; ++k)
       if (counts[k]) cells[k][cell] = counts[k];
   }
@@ -183,7 +183,8 @@ MulticlassStatistics MulticlassAccumulator::finalize() const {
     const auto r = multiclass_scalars(cells[k + 1], s.labels.size());
     for (int m = 0; m < kMulticlassScalarCount; ++m) rep[m][k] = r[m];
   }
-  for (int m = 0; m < kMulticlassScalarCount; ++m) s.metrics[m] = with_std(values[m], rep[m], s.item_count);
+  for (int m = 0; m < kMulticlassScalarCount; ++m)
+    s.metrics[m] = with_std(values[m], rep[m], s.item_count);
   return s;
 }
 

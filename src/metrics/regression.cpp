@@ -19,8 +19,8 @@ BigInt scaled_total_sum_of_squares(const RegressionSums& s) {
 }
 }  // namespace
 
-const std::array<const char*, kRegressionScalarCount> kRegressionScalarNames = {"mae", "mse", "rmse",
-                                                                                "r2"};
+const std::array<const char*, kRegressionScalarCount> kRegressionScalarNames = {"mae", "mse",
+                                                                                "rmse", "r2"};
 
 void RegressionSums::merge(const RegressionSums& o) {
   n += o.n;
@@ -80,7 +80,8 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
 void RegressionAccumulator::merge(const Accumulator& other_base) {
   const auto* other = dynamic_cast<const RegressionAccumulator*>(&other_base);
   if (!other) throw ConfigError("cannot merge a regression state with another kind");
-  if (other->seed_ != seed_) throw ConfigError("cannot merge regression states with different seeds");
+  if (other->seed_ != seed_)
+    throw ConfigError("cannot merge regression states with different seeds");
   all_.merge(other->all_);
   fourth_power_error_.merge(other->fourth_power_error_);
   for (int k = 0; k < kReplicates; ++k) replicates_[k].merge(other->replicates_[k]);
@@ -89,11 +90,13 @@ void RegressionAccumulator::merge(const Accumulator& other_base) {
 namespace {
 void put_sums(std::string& out, const RegressionSums& s) {
   blob::put(out, s.n);
-  for (const ExactSum* e : {&s.abs_error, &s.squared_error, &s.truth, &s.squared_truth}) e->serialize(out);
+  for (const ExactSum* e : {&s.abs_error, &s.squared_error, &s.truth, &s.squared_truth})
+    e->serialize(out);
 }
 void get_sums(const std::string& in, size_t& pos, RegressionSums& s) {
   s.n = blob::get<uint64_t>(in, pos);
-  for (ExactSum* e : {&s.abs_error, &s.squared_error, &s.truth, &s.squared_truth}) e->deserialize(in, pos);
+  for (ExactSum* e : {&s.abs_error, &s.squared_error, &s.truth, &s.squared_truth})
+    e->deserialize(in, pos);
 }
 }  // namespace
 
@@ -128,7 +131,8 @@ RegressionStatistics RegressionAccumulator::finalize() const {
     const auto r = replicates_[k].metrics();
     for (int m = 0; m < kRegressionScalarCount; ++m) rep[m][k] = r[m];
   }
-  for (int m = 0; m < kRegressionScalarCount; ++m) s.metrics[m] = with_std(values[m], rep[m], s.item_count);
+  for (int m = 0; m < kRegressionScalarCount; ++m)
+    s.metrics[m] = with_std(values[m], rep[m], s.item_count);
   const double n = static_cast<double>(s.item_count);
   s.mean_abs_error = values[kMae];
   s.mean_squared_error = values[kMse];

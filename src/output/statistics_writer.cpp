@@ -84,7 +84,8 @@ std::string write_multiclass_statistics(const MulticlassStatistics& s, const Dat
     const auto it = s.confusion.find({static_cast<uint32_t>(a), static_cast<uint32_t>(p)});
     return it == s.confusion.end() ? uint64_t{0} : it->second;
   });
-  for (int m = 0; m < kMulticlassScalarCount; ++m) write_metric(w, kMulticlassScalarNames[m], s.metrics[m]);
+  for (int m = 0; m < kMulticlassScalarCount; ++m)
+    write_metric(w, kMulticlassScalarNames[m], s.metrics[m]);
   w.end_object();
   w.end_object();
   return w.finish();
@@ -94,7 +95,8 @@ std::string write_regression_statistics(const RegressionStatistics& s, const Dat
   JsonWriter w;
   write_header(w, dataset);
   w.key("regression_metrics").begin_object();
-  for (int m = 0; m < kRegressionScalarCount; ++m) write_metric(w, kRegressionScalarNames[m], s.metrics[m]);
+  for (int m = 0; m < kRegressionScalarCount; ++m)
+    write_metric(w, kRegressionScalarNames[m], s.metrics[m]);
   w.end_object();
   w.end_object();
   return w.finish();

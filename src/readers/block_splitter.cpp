@@ -51,7 +51,8 @@ bool BlockSplitter::open_next_file() {
   if (!on_file_start_) return true;
   for (;;) {
     uint64_t lines = 0;
-    const auto used = on_file_start_(current_file_, std::string_view(carry_.data(), carry_size_), eof_, lines);
+    const auto used =
+        on_file_start_(current_file_, std::string_view(carry_.data(), carry_size_), eof_, lines);
     if (!used) {
       fill(carry_size_ * 2);  // the header is longer than what we have
       continue;
@@ -81,7 +82,8 @@ bool BlockSplitter::next(Block& block) {
     block.first_in_file = pending_first_;
     block.first_line = first_line_;
     pending_first_ = false;
-    if (block.data.size() < end + kBlockPadding) block.data.resize(std::max(end, block_size_) + kBlockPadding);
+    if (block.data.size() < end + kBlockPadding)
+      block.data.resize(std::max(end, block_size_) + kBlockPadding);
     std::memcpy(block.data.data(), carry_.data(), end);
     std::memset(block.data.data() + end, 0, kBlockPadding);
     block.size = end;

@@ -201,7 +201,8 @@ std::optional<size_t> CsvReader::read_header(uint32_t file, std::string_view hea
   uint64_t newlines = 0;
   const uint64_t header_line = 1 + lines;
   if (!split_csv_record(p, head.data() + head.size(), names, newlines))
-    throw ParseError({files()[file].path, header_line, 0, ""}, "the header's quoted field is not closed", "");
+    throw ParseError({files()[file].path, header_line, 0, ""},
+                     "the header's quoted field is not closed", "");
   lines += newlines;
   columns_[file] = resolve_header(file, names, header_line);
   return static_cast<size_t>(p - head.data());
@@ -282,8 +283,9 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),
                                   RawValue::of_text(value[2])};
       if (auto bad = append_row(attributes_, batch, record, record_line, values))
-        problem = RowProblem{record,    record_line, static_cast<uint32_t>(want[bad->slot] + 1),
-                             *names[bad->slot], bad->reason, bad->text};
+        problem = RowProblem{
+            record,      record_line, static_cast<uint32_t>(want[bad->slot] + 1), *names[bad->slot],
+            bad->reason, bad->text};
     }
     if (problem) {
       if (!options_.skip_bad_rows) {

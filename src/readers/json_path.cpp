@@ -10,17 +10,21 @@ namespace {
 void append_segment(std::string& pointer, std::string_view name) {
   pointer += '/';
   for (char c : name) {
-    if (c == '~') pointer += "~0";
-    else if (c == '/') pointer += "~1";
-    else pointer += c;
+    if (c == '~')
+      pointer += "~0";
+    else if (c == '/')
+      pointer += "~1";
+    else
+      pointer += c;
   }
 }
 }  // namespace
 
 std::string json_pointer(std::string_view path) {
   auto fail = [&](size_t at, const char* what) -> std::string {
-    throw ConfigError(fmt::format("JSONPath '{}': {} at position {} (supported: $.a.b, $.a[0], a.b, $['a b'])",
-                                  path, what, at + 1));
+    throw ConfigError(
+        fmt::format("JSONPath '{}': {} at position {} (supported: $.a.b, $.a[0], a.b, $['a b'])",
+                    path, what, at + 1));
   };
   std::string pointer;
   size_t i = 0;

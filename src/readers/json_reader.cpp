@@ -1,10 +1,10 @@
 // The only translation unit that includes simdjson.
 #include "mqmon/readers/json_reader.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <charconv>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
@@ -146,8 +146,8 @@ struct Payload {
 };
 
 /// Decodes {"data", "encoding", "observedContentType"} into `p`, or returns why it cannot.
-std::optional<std::string> decode_payload(simdjson::dom::element event, int which, simdjson::dom::parser& parser,
-                                          Payload& p) {
+std::optional<std::string> decode_payload(simdjson::dom::element event, int which,
+                                          simdjson::dom::parser& parser, Payload& p) {
   std::string_view data, encoding, content_type;
   if (event["data"].get(data) != simdjson::SUCCESS) return "has no string 'data'";
   if (event["encoding"].get(encoding) != simdjson::SUCCESS) encoding = "CSV";
@@ -174,9 +174,11 @@ std::optional<std::string> decode_payload(simdjson::dom::element event, int whic
   const char* end = q + data.size();
   uint64_t newlines = 0;
   auto& fields = tls.fields[which];
-  if (!split_csv_record(q, end, fields, newlines)) return "holds a CSV record whose quoted field is not closed";
+  if (!split_csv_record(q, end, fields, newlines))
+    return "holds a CSV record whose quoted field is not closed";
   while (q < end && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')) ++q;
-  if (q != end) return "holds more than one CSV record (one inference per capture record is supported)";
+  if (q != end)
+    return "holds more than one CSV record (one inference per capture record is supported)";
   p.fields = &fields;
   return std::nullopt;
 }
@@ -199,8 +201,12 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
     std::optional<RowProblem> problem;
     auto fail = [&](int slot, std::string reason, std::string shown) {
       if (!problem)
-        problem = RowProblem{record, line, 0, slot >= 0 ? attribute_of(attributes_, slot) : std::string(),
-                             std::move(reason), std::move(shown)};
+        problem = RowProblem{record,
+                             line,
+                             0,
+                             slot >= 0 ? attribute_of(attributes_, slot) : std::string(),
+                             std::move(reason),
+                             std::move(shown)};
     };
 
     simdjson::dom::element root;
@@ -226,7 +232,8 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
         fail(-1, "the endpoint output " + *why, std::string(text));
       } else if (root["groundTruthData"].get(truth) != simdjson::SUCCESS &&
                  root.at_pointer("/captureData/groundTruthData").get(truth) != simdjson::SUCCESS) {
-        fail(kGroundTruthSlot, "the capture record has no groundTruthData (merge the ground truth in first)",
+        fail(kGroundTruthSlot,
+             "the capture record has no groundTruthData (merge the ground truth in first)",
              std::string(text));
       } else if (auto why = decode_payload(truth, 1, tls.truth_payload, truth_payload)) {
         fail(kGroundTruthSlot, "the groundTruthData " + *why, std::string(text));
@@ -247,16 +254,18 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
               values[s] = raw_of(el, s);
           } else if (whole) {
             values[s] = RawValue::of_text(pl.fields->size() == 1 ? std::string_view((*pl.fields)[0])
-                                                                  : std::string_view());
+                                                                 : std::string_view());
             if (pl.fields->size() != 1)
-              fail(s, fmt::format("groundTruthData holds {} CSV fields; give --ground-truth-attribute",
-                                  pl.fields->size()),
+              fail(s,
+                   fmt::format("groundTruthData holds {} CSV fields; give --ground-truth-attribute",
+                               pl.fields->size()),
                    std::string(text));
           } else if (field_[s] < 0) {
             fail(s, "a CSV payload is addressed by a 0-based field index", std::string(text));
           } else if (static_cast<size_t>(field_[s]) >= pl.fields->size()) {
-            fail(s, fmt::format("the CSV payload has {} field{}", pl.fields->size(),
-                                pl.fields->size() == 1 ? "" : "s"),
+            fail(s,
+                 fmt::format("the CSV payload has {} field{}", pl.fields->size(),
+                             pl.fields->size() == 1 ? "" : "s"),
                  std::string(text));
           } else {
             values[s] = RawValue::of_text((*pl.fields)[static_cast<size_t>(field_[s])]);
@@ -267,7 +276,8 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
     if (!problem) {
       if (auto bad = append_row(attributes_, batch, record, line, values)) {
         std::string shown = bad->text;
-        problem = RowProblem{record, line, 0, attribute_of(attributes_, bad->slot), bad->reason, shown};
+        problem =
+            RowProblem{record, line, 0, attribute_of(attributes_, bad->slot), bad->reason, shown};
       }
     }
     if (problem) {

@@ -1,8 +1,9 @@
 #include "mqmon/readers/row_builder.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 #include "mqmon/common/numbers.h"
 
@@ -18,13 +19,20 @@ namespace {
 
 const char* kind_name(RawValue::Kind k) {
   switch (k) {
-    case RawValue::Kind::kMissing: return "nothing";
-    case RawValue::Kind::kText: return "a string";
-    case RawValue::Kind::kNumber: return "a number";
-    case RawValue::Kind::kBool: return "a boolean";
-    case RawValue::Kind::kNull: return "null";
-    case RawValue::Kind::kArray: return "an array";
-    case RawValue::Kind::kObject: return "an object";
+    case RawValue::Kind::kMissing:
+      return "nothing";
+    case RawValue::Kind::kText:
+      return "a string";
+    case RawValue::Kind::kNumber:
+      return "a number";
+    case RawValue::Kind::kBool:
+      return "a boolean";
+    case RawValue::Kind::kNull:
+      return "null";
+    case RawValue::Kind::kArray:
+      return "an array";
+    case RawValue::Kind::kObject:
+      return "an object";
   }
   return "?";
 }
@@ -32,10 +40,14 @@ const char* kind_name(RawValue::Kind k) {
 std::string shown(const RawValue& v) {
   switch (v.kind) {
     case RawValue::Kind::kText:
-    case RawValue::Kind::kNumber: return std::string(v.text);
-    case RawValue::Kind::kBool: return v.boolean ? "true" : "false";
-    case RawValue::Kind::kNull: return "null";
-    default: return "";
+    case RawValue::Kind::kNumber:
+      return std::string(v.text);
+    case RawValue::Kind::kBool:
+      return v.boolean ? "true" : "false";
+    case RawValue::Kind::kNull:
+      return "null";
+    default:
+      return "";
   }
 }
 
@@ -67,7 +79,8 @@ std::optional<ValueProblem> label_text(const AttributeSpec& spec, const RawValue
       out.text = v.text;
       if (spec.label_type == LabelType::kNumber) {
         if (!parse_double(v.text))
-          return ValueProblem{slot, "label is not a number (--label-type number)", std::string(v.text)};
+          return ValueProblem{slot, "label is not a number (--label-type number)",
+                              std::string(v.text)};
         out.canonicalize = true;
       }
       return std::nullopt;
@@ -126,11 +139,12 @@ std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, 
       if (spec.probability_use == ProbabilityUse::kArgmax) {
         const size_t best = static_cast<size_t>(std::max_element(a.begin(), a.end()) - a.begin());
         if (!spec.class_labels.empty() && a.size() != spec.class_labels.size())
-          return ValueProblem{kProbabilitySlot,
-                              fmt::format("array of probabilities has {} entries but --class-labels "
-                                          "names {}",
-                                          a.size(), spec.class_labels.size()),
-                              ""};
+          return ValueProblem{
+              kProbabilitySlot,
+              fmt::format("array of probabilities has {} entries but --class-labels "
+                          "names {}",
+                          a.size(), spec.class_labels.size()),
+              ""};
         argmax_label = spec.class_labels.empty() ? std::to_string(best) : spec.class_labels[best];
         predicted = {argmax_label, spec.label_type == LabelType::kAuto};
         predicted_from_probability = true;
@@ -168,7 +182,8 @@ std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, 
       batch.predicted.push_back(batch.labels.intern(predicted.text, record, line,
                                                     LabelRole::kInference, predicted.canonicalize));
   }
-  if (has_probability && spec.probability_use == ProbabilityUse::kScore) batch.score.push_back(score);
+  if (has_probability && spec.probability_use == ProbabilityUse::kScore)
+    batch.score.push_back(score);
   batch.record.push_back(static_cast<uint32_t>(record));
   return std::nullopt;
 }

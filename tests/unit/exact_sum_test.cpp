@@ -81,7 +81,8 @@ TEST(ExactSum, SquaresAreExactAndBigIntGivesTheTotalSumOfSquares) {
     s2.add_square(y);
   }
   const BigInt n = BigInt::from_u64(4);
-  const BigInt d = (n * s2.exact()).shifted_limbs(ExactSum::kFracBits / 32) - s1.exact() * s1.exact();
+  const BigInt d =
+      (n * s2.exact()).shifted_limbs(ExactSum::kFracBits / 32) - s1.exact() * s1.exact();
   EXPECT_EQ(d.to_double(-2 * ExactSum::kFracBits) / 4, 5.0);
   // Negative results keep their sign.
   const BigInt neg = BigInt::from_u64(3) - BigInt::from_u64(10);

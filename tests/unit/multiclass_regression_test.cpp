@@ -13,8 +13,10 @@ namespace {
 
 void expect_same(const MetricValue& a, const MetricValue& b) {
   EXPECT_EQ(a.value, b.value);
-  if (std::isnan(a.standard_deviation)) EXPECT_TRUE(std::isnan(b.standard_deviation));
-  else EXPECT_EQ(a.standard_deviation, b.standard_deviation);
+  if (std::isnan(a.standard_deviation))
+    EXPECT_TRUE(std::isnan(b.standard_deviation));
+  else
+    EXPECT_EQ(a.standard_deviation, b.standard_deviation);
 }
 
 std::vector<size_t> random_cuts(size_t n, int pieces, std::mt19937& rng) {
@@ -24,7 +26,8 @@ std::vector<size_t> random_cuts(size_t n, int pieces, std::mt19937& rng) {
   return cuts;
 }
 
-Batch multiclass_batch(const std::vector<std::pair<std::string, std::string>>& rows, size_t from, size_t to) {
+Batch multiclass_batch(const std::vector<std::pair<std::string, std::string>>& rows, size_t from,
+                       size_t to) {
   Batch b;
   for (size_t i = from; i < to; ++i) {
     const uint64_t local = i - from;
@@ -66,8 +69,10 @@ TEST(Multiclass, AnySplitGivesTheSinglePassResult) {
     for (size_t c = 0; c + 1 < cuts.size(); ++c) {
       MulticlassAccumulator part(7);
       part.update(multiclass_batch(rows, cuts[c], cuts[c + 1]), {0, cuts[c], 1});
-      if (c % 2) merged.merge(MulticlassAccumulator::deserialize(part.serialize()));
-      else merged.merge(part);
+      if (c % 2)
+        merged.merge(MulticlassAccumulator::deserialize(part.serialize()));
+      else
+        merged.merge(part);
     }
     const auto got = merged.finalize();
     EXPECT_EQ(got.labels, want.labels);
@@ -107,8 +112,10 @@ TEST(Regression, AnySplitGivesTheSinglePassResultEvenWithLargeOffsets) {
     for (size_t c = 0; c + 1 < cuts.size(); ++c) {
       RegressionAccumulator part(3);
       part.update(regression_batch(rows, cuts[c], cuts[c + 1]), {0, cuts[c], 1});
-      if (c % 2) merged.merge(RegressionAccumulator::deserialize(part.serialize()));
-      else merged.merge(part);
+      if (c % 2)
+        merged.merge(RegressionAccumulator::deserialize(part.serialize()));
+      else
+        merged.merge(part);
     }
     const auto got = merged.finalize();
     for (int m = 0; m < kRegressionScalarCount; ++m) expect_same(got.metrics[m], want.metrics[m]);

@@ -64,8 +64,10 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,
                                      const BinaryStatistics& stats, const SuggestOptions& options);
 std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
-                                         const MulticlassStatistics& stats, const SuggestOptions& options);
+                                         const MulticlassStatistics& stats,
+                                         const SuggestOptions& options);
 std::string write_regression_constraints(const std::vector<Constraint>& constraints,
-                                         const RegressionStatistics& stats, const SuggestOptions& options);
+                                         const RegressionStatistics& stats,
+                                         const SuggestOptions& options);
 
 }  // namespace mqmon

@@ -55,7 +55,6 @@ extern const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames;
 /// Every scalar from a confusion matrix and an AUC (zero denominators give 0.0, SPEC §3).
 std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, double auc);
 
-
 struct BinaryStatistics {
   uint64_t item_count = 0;
   std::vector<std::string> labels;               ///< confusion matrix keys, sorted

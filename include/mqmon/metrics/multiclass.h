@@ -15,9 +15,19 @@
 namespace mqmon {
 
 enum MulticlassScalar {
-  kMcAccuracy, kWeightedRecall, kWeightedPrecision, kWeightedF0_5, kWeightedF1, kWeightedF2,
-  kMcAccuracyBcc, kWeightedRecallBcc, kWeightedPrecisionBcc, kWeightedF0_5Bcc, kWeightedF1Bcc,
-  kWeightedF2Bcc, kMulticlassScalarCount
+  kMcAccuracy,
+  kWeightedRecall,
+  kWeightedPrecision,
+  kWeightedF0_5,
+  kWeightedF1,
+  kWeightedF2,
+  kMcAccuracyBcc,
+  kWeightedRecallBcc,
+  kWeightedPrecisionBcc,
+  kWeightedF0_5Bcc,
+  kWeightedF1Bcc,
+  kWeightedF2Bcc,
+  kMulticlassScalarCount
 };
 extern const std::array<const char*, kMulticlassScalarCount> kMulticlassScalarNames;
 

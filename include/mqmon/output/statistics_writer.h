@@ -21,7 +21,9 @@ struct DatasetInfo {
 std::string utc_now_iso8601();
 
 std::string write_binary_statistics(const BinaryStatistics& stats, const DatasetInfo& dataset);
-std::string write_multiclass_statistics(const MulticlassStatistics& stats, const DatasetInfo& dataset);
-std::string write_regression_statistics(const RegressionStatistics& stats, const DatasetInfo& dataset);
+std::string write_multiclass_statistics(const MulticlassStatistics& stats,
+                                        const DatasetInfo& dataset);
+std::string write_regression_statistics(const RegressionStatistics& stats,
+                                        const DatasetInfo& dataset);
 
 }  // namespace mqmon

@@ -24,8 +24,8 @@ class BlockSplitter {
   /// Called at the start of each file with its first bytes (a UTF-8 BOM removed) and whether they
   /// are the whole file. Returns how many bytes it consumed (a header) and adds the lines they
   /// hold to `lines`, or nullopt to be called again with more bytes.
-  using FileStart =
-      std::function<std::optional<size_t>(uint32_t file, std::string_view head, bool whole, uint64_t& lines)>;
+  using FileStart = std::function<std::optional<size_t>(uint32_t file, std::string_view head,
+                                                        bool whole, uint64_t& lines)>;
 
   BlockSplitter(std::vector<InputFile> files, size_t block_size, RecordEnd record_end,
                 FileStart on_file_start = {});

@@ -36,8 +36,10 @@ class CsvReader final : public RecordReader {
   };
 
  private:
-  std::optional<size_t> read_header(uint32_t file, std::string_view head, bool whole, uint64_t& lines);
-  Columns resolve_header(uint32_t file, const std::vector<std::string>& names, uint64_t header_line) const;
+  std::optional<size_t> read_header(uint32_t file, std::string_view head, bool whole,
+                                    uint64_t& lines);
+  Columns resolve_header(uint32_t file, const std::vector<std::string>& names,
+                         uint64_t header_line) const;
   Columns resolve_indices() const;
 
   BlockSplitter splitter_;
@@ -45,7 +47,6 @@ class CsvReader final : public RecordReader {
   AttributeSpec attributes_;
   std::vector<Columns> columns_;  // per file, written before the file's first block is handed out
 };
-
 
 /// Splits one CSV record from [p, end) into fields (exposed for tests and the header).
 /// Returns false when a quoted field is not closed.

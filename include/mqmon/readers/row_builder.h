@@ -17,9 +17,9 @@ namespace mqmon {
 struct RawValue {
   enum class Kind { kMissing, kText, kNumber, kBool, kNull, kArray, kObject };
   Kind kind = Kind::kMissing;
-  std::string_view text;               ///< kText: the text; kNumber: its canonical label form
-  double number = 0;                   ///< kNumber
-  bool boolean = false;                ///< kBool
+  std::string_view text;  ///< kText: the text; kNumber: its canonical label form
+  double number = 0;      ///< kNumber
+  bool boolean = false;   ///< kBool
   const std::vector<double>* numbers = nullptr;  ///< kArray of numbers (nullptr: not all numbers)
 
   static RawValue of_text(std::string_view t) {
