@@ -67,19 +67,19 @@ int main(int argc, char** argv) {
                    "BinaryClassification, MulticlassClassification or Regression")
       ->required();
   base->add_option(
-      "--inference-attribute", cfg.attributes.inference,
+      "--inference-attribute", cfg.evaluation.attributes.inference,
       "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
-  base->add_option("--probability-attribute", cfg.attributes.probability,
+  base->add_option("--probability-attribute", cfg.evaluation.attributes.probability,
                    "Score of the positive class, or an array of class probabilities");
-  base->add_option("--ground-truth-attribute", cfg.attributes.ground_truth,
+  base->add_option("--ground-truth-attribute", cfg.evaluation.attributes.ground_truth,
                    "True label (or value); capture data: defaults to the merged groundTruthData");
   base->add_option(
-          "--probability-threshold-attribute", cfg.probability_threshold,
+          "--probability-threshold-attribute", cfg.evaluation.probability_threshold,
           "Without an inference attribute, the prediction is positive when probability >= this")
       ->capture_default_str();
-  base->add_option("--positive-label", cfg.positive_label, "The positive class of a binary problem")
+  base->add_option("--positive-label", cfg.evaluation.positive_label, "The positive class of a binary problem")
       ->capture_default_str();
-  base->add_option("--negative-label", cfg.negative_label,
+  base->add_option("--negative-label", cfg.evaluation.negative_label,
                    "The negative class (default: the one other label in the data)");
   base->add_option(
           "--label-type", label_type,
@@ -87,12 +87,12 @@ int main(int argc, char** argv) {
           "verbatim (01 differs from 1); number: every label must be a number")
       ->check(CLI::IsMember({"auto", "string", "number"}))
       ->capture_default_str();
-  base->add_option("--class-labels", cfg.attributes.class_labels,
+  base->add_option("--class-labels", cfg.evaluation.attributes.class_labels,
                    "Labels of the positions of a probability array (default 0, 1, ...)")
       ->delimiter(',');
-  base->add_option("--seed", cfg.seed, "Seed of the subsamples and of the threshold draws")
+  base->add_option("--seed", cfg.evaluation.seed, "Seed of the subsamples and of the threshold draws")
       ->capture_default_str();
-  base->add_option("--curve-points", cfg.curve_points,
+  base->add_option("--curve-points", cfg.evaluation.curve_points,
                    "Most thresholds drawn per curve; 0 keeps all")
       ->capture_default_str();
   base->add_option("--threshold-method", threshold_method,
@@ -113,11 +113,11 @@ int main(int argc, char** argv) {
   base->add_option("--max-bad-rows", max_bad_rows,
                    "Skip and count up to N bad records, or a percentage ('0.5%')")
       ->capture_default_str();
-  base->add_option("--threads", cfg.scan.threads, "Worker threads (default: all cores)");
+  base->add_option("--threads", cfg.evaluation.scan.threads, "Worker threads (default: all cores)");
   base->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
   base->add_flag("--no-progress", no_progress, "Never show progress");
-  base->add_option("--block-size", cfg.block_size, "Bytes per parallel block")->group("");
-  base->add_option("--progress-after", cfg.scan.progress_after_seconds,
+  base->add_option("--block-size", cfg.evaluation.block_size, "Bytes per parallel block")->group("");
+  base->add_option("--progress-after", cfg.evaluation.scan.progress_after_seconds,
                    "Seconds before progress shows")
       ->group("");
   base->add_option("--evaluation-time", cfg.evaluation_time,
@@ -133,22 +133,22 @@ int main(int argc, char** argv) {
 
   try {
     if (base->parsed()) {
-      cfg.format = mqmon::parse_dataset_format(format_json);
+      cfg.evaluation.format = mqmon::parse_dataset_format(format_json);
       if (header && no_header)
         throw mqmon::ConfigError("--header and --no-header contradict each other");
       if (header || no_header) {
-        if (cfg.format.kind != mqmon::FormatKind::kCsv)
+        if (cfg.evaluation.format.kind != mqmon::FormatKind::kCsv)
           throw mqmon::ConfigError("--header/--no-header apply to CSV datasets only");
-        cfg.format.header = header;
+        cfg.evaluation.format.header = header;
       }
-      cfg.problem_type = mqmon::parse_problem_type(problem_type);
-      cfg.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
+      cfg.evaluation.problem_type = mqmon::parse_problem_type(problem_type);
+      cfg.evaluation.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
                                   : label_type == "number" ? mqmon::LabelType::kNumber
                                                            : mqmon::LabelType::kAuto;
       cfg.suggest.method = threshold_method == "window" ? mqmon::ThresholdMethod::kWindow
                                                         : mqmon::ThresholdMethod::kBaseline;
-      cfg.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
-      cfg.scan.progress = progress || (!no_progress && ::isatty(STDERR_FILENO));
+      cfg.evaluation.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
+      cfg.evaluation.scan.progress = progress || (!no_progress && ::isatty(STDERR_FILENO));
       const auto r = mqmon::run_baseline(cfg);
       if (r.skipped) {
         fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,

@@ -6,30 +6,15 @@
 #include <vector>
 
 #include "mqmon/constraints/suggest.h"
-#include "mqmon/jobs/scan.h"
-#include "mqmon/readers/batch.h"
-#include "mqmon/readers/dataset_format.h"
+#include "mqmon/jobs/evaluate.h"
 
 namespace mqmon {
 
-enum class ProblemType { kBinaryClassification, kMulticlassClassification, kRegression };
-/// Accepts the service's spellings ("BinaryClassification", ...). Throws ConfigError.
-ProblemType parse_problem_type(const std::string& text);
-
 struct BaselineConfig {
   std::string dataset;  ///< file or directory
-  DatasetFormat format;
-  ProblemType problem_type = ProblemType::kBinaryClassification;
-  AttributeSpec attributes;
-  double probability_threshold = 0.5;
-  std::string positive_label = "1";
-  std::string negative_label;  ///< empty: the other label found in the data
-  uint64_t seed = kDefaultSeed;
-  size_t curve_points = 1000;  ///< 0: curves keep every threshold
+  EvaluationSpec evaluation;
   SuggestOptions suggest;
   std::string output_dir;
-  ScanOptions scan;
-  size_t block_size = 4u << 20;
   std::string evaluation_time;  ///< empty: now
 };
 
@@ -39,6 +24,9 @@ struct BaselineResult {
   std::vector<std::string> skipped_examples;
   std::string statistics_path, constraints_path;
 };
+
+/// constraints.json suggested from an evaluation.
+std::string suggest_constraints(const Evaluation& evaluation, const SuggestOptions& suggest);
 
 /// Runs the job; the two files appear together or not at all. Throws Error subclasses.
 BaselineResult run_baseline(const BaselineConfig& config);

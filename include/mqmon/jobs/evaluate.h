@@ -1,0 +1,55 @@
+#pragma once
+/// What the baseline and monitor jobs share: read a dataset and compute its statistics for a
+/// problem type.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "mqmon/jobs/scan.h"
+#include "mqmon/metrics/binary.h"
+#include "mqmon/metrics/multiclass.h"
+#include "mqmon/metrics/regression.h"
+#include "mqmon/readers/batch.h"
+#include "mqmon/readers/dataset_format.h"
+
+namespace mqmon {
+
+enum class ProblemType { kBinaryClassification, kMulticlassClassification, kRegression };
+/// Accepts the service's spellings ("BinaryClassification", ...). Throws ConfigError.
+ProblemType parse_problem_type(const std::string& text);
+const char* problem_type_name(ProblemType p);
+
+/// How to read and score a dataset.
+struct EvaluationSpec {
+  DatasetFormat format;
+  ProblemType problem_type = ProblemType::kBinaryClassification;
+  AttributeSpec attributes;
+  double probability_threshold = 0.5;
+  std::string positive_label = "1";
+  std::string negative_label;  ///< empty: the other label found in the data
+  uint64_t seed = kDefaultSeed;
+  size_t curve_points = 1000;  ///< 0: curves keep every threshold
+  ScanOptions scan;
+  size_t block_size = 4u << 20;
+};
+
+struct Evaluation {
+  std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> statistics;
+  ScanResult scanned;
+
+  uint64_t item_count() const;
+  /// Every scalar metric in statistics.json order (the curves and matrices left out).
+  std::vector<std::pair<std::string, MetricValue>> scalars() const;
+};
+
+/// Reads the dataset (a file or directory) and computes its statistics. Validates every option
+/// before reading. Throws Error subclasses.
+Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec);
+
+/// statistics.json for an evaluation.
+std::string write_statistics(const Evaluation& evaluation, const std::string& evaluation_time);
+
+}  // namespace mqmon
