@@ -27,12 +27,18 @@ AtomicOutputSet::~AtomicOutputSet() {
   for (auto& [tmp, final_path] : pending_) std::remove(tmp.c_str());
 }
 
-void AtomicOutputSet::add(const std::string& name, const std::string& content) {
+std::string AtomicOutputSet::add_streamed(const std::string& name) {
   const std::string final_path = (fs::path(dir_) / name).string();
   const std::string tmp = (fs::path(dir_) / fmt::format(".{}.tmp-{}", name, ::getpid())).string();
+  pending_.emplace_back(tmp, final_path);
+  return tmp;
+}
+
+void AtomicOutputSet::add(const std::string& name, const std::string& content) {
+  const std::string tmp = add_streamed(name);
+  const std::string final_path = pending_.back().second;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(fmt::format("cannot write '{}': {}", final_path, std::strerror(errno)));
-  pending_.emplace_back(tmp, final_path);
   size_t done = 0;
   while (done < content.size()) {
     const ssize_t k = ::write(fd, content.data() + done, content.size() - done);

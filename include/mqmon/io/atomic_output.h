@@ -18,6 +18,9 @@ class AtomicOutputSet {
 
   /// Writes `content` to a temporary file for `name` (fsynced). Throws IoError.
   void add(const std::string& name, const std::string& content);
+  /// Registers `name` and returns the temporary path to write it to (for outputs streamed by
+  /// their producer rather than held in memory).
+  std::string add_streamed(const std::string& name);
   /// Renames every temporary onto its final name. Throws IoError.
   void commit();
 
