@@ -10,8 +10,10 @@
 namespace mqmon {
 
 void JsonWriter::newline_indent() {
+  // Like Jackson's pretty printer, arrays are inline and do not deepen the indentation.
   out_ += '\n';
-  out_.append(stack_.size() * 2, ' ');
+  for (const Level& l : stack_)
+    if (!l.array) out_ += "  ";
 }
 
 void JsonWriter::before_value() {

@@ -37,4 +37,27 @@ TEST(JsonWriter, WritesTheServiceLayout) {
             "}\n");
 }
 
+TEST(JsonWriter, ArraysOfObjectsAsJacksonWritesThem) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("violations").begin_array();
+  for (const char* m : {"f2", "auc"}) {
+    w.begin_object();
+    w.key("metric_name").value(m);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("none").begin_array().end_array();
+  w.end_object();
+  EXPECT_EQ(w.finish(),
+            "{\n"
+            "  \"violations\" : [ {\n"
+            "    \"metric_name\" : \"f2\"\n"
+            "  }, {\n"
+            "    \"metric_name\" : \"auc\"\n"
+            "  } ],\n"
+            "  \"none\" : [ ]\n"
+            "}\n");
+}
+
 }  // namespace mqmon
