@@ -1,14 +1,19 @@
 // The mqmon command line: the only user of CLI11. Maps options onto job configurations and
 // errors onto the exit codes documented in docs/cli.md.
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
+#include "mqmon/common/time.h"
+#include "mqmon/io/atomic_output.h"
 #include "mqmon/jobs/baseline.h"
+#include "mqmon/jobs/merge.h"
+#include "mqmon/jobs/monitor.h"
 
 namespace {
 
@@ -18,6 +23,8 @@ enum ExitCode : int {
   kUsage = 2,
   kBadData = 3,
   kIo = 4,
+  kViolations = 5,
+  kNoData = 6,
 };
 
 constexpr const char* kBaselineExamples = R"(
@@ -32,9 +39,110 @@ Examples:
       --problem-type BinaryClassification --probability-attribute 1 \
       --ground-truth-attribute 0 --positive-label yes --output results/
 
-  # thresholds at the baseline values, as the service suggested them
-  mqmon suggest-baseline ... --threshold-method baseline --strict-layout
+  # JSON Lines, multiclass from an array of class probabilities
+  mqmon suggest-baseline --baseline-dataset preds.jsonl --dataset-format '{"json": {"lines": true}}' \
+      --problem-type MulticlassClassification --ground-truth-attribute '$.label' \
+      --probability-attribute '$.output.probabilities' --class-labels cat,dog,eel --output results/
 )";
+
+constexpr const char* kMergeExamples = R"(
+Examples:
+  # the inferences captured between 10:00 and 11:00 with the labels collected since
+  mqmon merge --capture capture/my-endpoint/AllTraffic --ground-truth ground-truth/ \
+      --start 2024-05-01T10:00:00Z --end 2024-05-01T11:00:00Z --output merged/
+)";
+
+constexpr const char* kMonitorExamples = R"(
+Examples:
+  # an hourly execution at 2024-05-02T12:00Z over the window a day earlier (labels arrive late)
+  mqmon monitor --capture capture/my-endpoint/AllTraffic --ground-truth ground-truth/ \
+      --scheduled-time 2024-05-02T12:00:00Z --start-time-offset -P1DT1H --end-time-offset -P1D \
+      --problem-type BinaryClassification --probability-attribute 0 \
+      --constraints baseline/constraints.json --output executions/2024-05-02T12/
+  echo $?   # 0 Completed, 5 CompletedWithViolations, 3/4/6 Failed
+
+  # a merged or labelled dataset
+  mqmon monitor --dataset window.csv --problem-type BinaryClassification \
+      --ground-truth-attribute label --inference-attribute prediction \
+      --constraints constraints.json --output out/
+)";
+
+/// Options shared by the jobs that read and score a dataset.
+struct EvaluationOptions {
+  std::string format_json = R"({"csv": {"header": true}})";
+  std::string problem_type, max_bad_rows = "0", label_type = "auto";
+  bool header = false, no_header = false, progress = false, no_progress = false;
+
+  void add_to(CLI::App* cmd, mqmon::EvaluationSpec& spec) {
+    cmd->add_option("--dataset-format", format_json,
+                    "Format in any of the service's spellings, e.g. '{\"csv\": {\"header\": true}}'")
+        ->capture_default_str();
+    cmd->add_flag("--header", header, "Shortcut: CSV whose first record names the columns");
+    cmd->add_flag("--no-header", no_header, "Shortcut: CSV without header; attributes are 0-based indices");
+    cmd->add_option("--problem-type", problem_type,
+                    "BinaryClassification, MulticlassClassification or Regression")
+        ->required();
+    cmd->add_option("--inference-attribute", spec.attributes.inference,
+                    "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
+    cmd->add_option("--probability-attribute", spec.attributes.probability,
+                    "Score of the positive class, or an array of class probabilities");
+    cmd->add_option("--ground-truth-attribute", spec.attributes.ground_truth,
+                    "True label (or value); capture data: defaults to the merged groundTruthData");
+    cmd->add_option("--probability-threshold-attribute", spec.probability_threshold,
+                    "Without an inference attribute, the prediction is positive when probability >= this")
+        ->capture_default_str();
+    cmd->add_option("--positive-label", spec.positive_label, "The positive class of a binary problem")
+        ->capture_default_str();
+    cmd->add_option("--negative-label", spec.negative_label,
+                    "The negative class (default: the one other label in the data)");
+    cmd->add_option("--label-type", label_type,
+                    "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
+                    "verbatim (01 differs from 1); number: every label must be a number")
+        ->check(CLI::IsMember({"auto", "string", "number"}))
+        ->capture_default_str();
+    cmd->add_option("--class-labels", spec.attributes.class_labels,
+                    "Labels of the positions of a probability array (default 0, 1, ...)")
+        ->delimiter(',');
+    cmd->add_option("--seed", spec.seed, "Seed of the subsamples and of the threshold draws")
+        ->capture_default_str();
+    cmd->add_option("--curve-points", spec.curve_points, "Most thresholds drawn per curve; 0 keeps all")
+        ->capture_default_str();
+    cmd->add_option("--max-bad-rows", max_bad_rows,
+                    "Skip and count up to N bad records, or a percentage ('0.5%')")
+        ->capture_default_str();
+    cmd->add_option("--threads", spec.scan.threads, "Worker threads (default: all cores)");
+    cmd->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
+    cmd->add_flag("--no-progress", no_progress, "Never show progress");
+    cmd->add_option("--block-size", spec.block_size, "Bytes per parallel block")->group("");
+    cmd->add_option("--progress-after", spec.scan.progress_after_seconds, "Seconds before progress shows")
+        ->group("");
+  }
+
+  void apply(mqmon::EvaluationSpec& spec) const {
+    spec.format = mqmon::parse_dataset_format(format_json);
+    if (header && no_header) throw mqmon::ConfigError("--header and --no-header contradict each other");
+    if (header || no_header) {
+      if (spec.format.kind != mqmon::FormatKind::kCsv)
+        throw mqmon::ConfigError("--header/--no-header apply to CSV datasets only");
+      spec.format.header = header;
+    }
+    spec.problem_type = mqmon::parse_problem_type(problem_type);
+    spec.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
+                                 : label_type == "number" ? mqmon::LabelType::kNumber
+                                                          : mqmon::LabelType::kAuto;
+    spec.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
+    spec.scan.progress = progress || (!no_progress && ::isatty(STDERR_FILENO));
+  }
+};
+
+void print_merge_counts(const mqmon::MergeCounts& c) {
+  fmt::print(
+      "mqmon: {} inferences in the window ({} outside it by time), {} labels read: {} matched "
+      "(label coverage {:.1f}%), {} inferences without a label, {} labels without an inference, "
+      "{} duplicate labels ({} conflicting; the label collected last wins)\n",
+      c.inferences, c.outside_window, c.labels, c.matched, 100 * c.label_coverage(), c.unmatched_inferences,
+      c.labels_without_inference, c.duplicate_labels, c.conflicting_duplicates);
+}
 
 }  // namespace
 
@@ -43,86 +151,82 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "mqmon 0.1.0");
   app.require_subcommand(1);
 
+  // suggest-baseline
   mqmon::BaselineConfig cfg;
-  std::string format_json = R"({"csv": {"header": true}})";
-  std::string problem_type, max_bad_rows = "0", threshold_method = "window", label_type = "auto";
-  bool header = false, no_header = false, progress = false, no_progress = false;
-
-  auto* base =
-      app.add_subcommand("suggest-baseline",
-                         "Compute a labelled dataset's model quality and suggest constraints "
-                         "(writes statistics.json and constraints.json)");
+  EvaluationOptions base_eval;
+  std::string threshold_method = "window";
+  auto* base = app.add_subcommand("suggest-baseline",
+                                  "Compute a labelled dataset's model quality and suggest constraints "
+                                  "(writes statistics.json and constraints.json)");
   base->footer(kBaselineExamples);
-  base->add_option(
-          "--baseline-dataset", cfg.dataset,
-          "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
+  base->add_option("--baseline-dataset", cfg.dataset,
+                   "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
       ->required();
-  base->add_option("--dataset-format", format_json,
-                   "Format in any of the service's spellings, e.g. '{\"csv\": {\"header\": true}}'")
-      ->capture_default_str();
-  base->add_flag("--header", header, "Shortcut: CSV whose first record names the columns");
-  base->add_flag("--no-header", no_header,
-                 "Shortcut: CSV without header; attributes are 0-based indices");
-  base->add_option("--problem-type", problem_type,
-                   "BinaryClassification, MulticlassClassification or Regression")
-      ->required();
-  base->add_option(
-      "--inference-attribute", cfg.evaluation.attributes.inference,
-      "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
-  base->add_option("--probability-attribute", cfg.evaluation.attributes.probability,
-                   "Score of the positive class, or an array of class probabilities");
-  base->add_option("--ground-truth-attribute", cfg.evaluation.attributes.ground_truth,
-                   "True label (or value); capture data: defaults to the merged groundTruthData");
-  base->add_option(
-          "--probability-threshold-attribute", cfg.evaluation.probability_threshold,
-          "Without an inference attribute, the prediction is positive when probability >= this")
-      ->capture_default_str();
-  base->add_option("--positive-label", cfg.evaluation.positive_label, "The positive class of a binary problem")
-      ->capture_default_str();
-  base->add_option("--negative-label", cfg.evaluation.negative_label,
-                   "The negative class (default: the one other label in the data)");
-  base->add_option(
-          "--label-type", label_type,
-          "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
-          "verbatim (01 differs from 1); number: every label must be a number")
-      ->check(CLI::IsMember({"auto", "string", "number"}))
-      ->capture_default_str();
-  base->add_option("--class-labels", cfg.evaluation.attributes.class_labels,
-                   "Labels of the positions of a probability array (default 0, 1, ...)")
-      ->delimiter(',');
-  base->add_option("--seed", cfg.evaluation.seed, "Seed of the subsamples and of the threshold draws")
-      ->capture_default_str();
-  base->add_option("--curve-points", cfg.evaluation.curve_points,
-                   "Most thresholds drawn per curve; 0 keeps all")
-      ->capture_default_str();
+  base_eval.add_to(base, cfg.evaluation);
   base->add_option("--threshold-method", threshold_method,
                    "window (chance crossing at the window size) or baseline (the baseline value)")
       ->check(CLI::IsMember({"window", "baseline"}))
       ->capture_default_str();
-  base->add_option("--alpha", cfg.suggest.alpha,
-                   "Window method: false-alarm probability per metric")
+  base->add_option("--alpha", cfg.suggest.alpha, "Window method: false-alarm probability per metric")
       ->capture_default_str();
   base->add_option("--window-size", cfg.suggest.window_size,
                    "Window method: rows per monitoring window (default: the baseline's rows)");
-  base->add_option("--replicates", cfg.suggest.replicates,
-                   "Window method: multinomial draws per threshold")
+  base->add_option("--replicates", cfg.suggest.replicates, "Window method: multinomial draws per threshold")
       ->capture_default_str();
-  base->add_flag("--strict-layout", cfg.suggest.strict_layout,
-                 "Write constraints.json without mqmon's extra block");
+  base->add_flag("--strict-layout", cfg.suggest.strict_layout, "Write constraints.json without mqmon's extra block");
   base->add_option("--output", cfg.output_dir, "Output directory")->required();
-  base->add_option("--max-bad-rows", max_bad_rows,
-                   "Skip and count up to N bad records, or a percentage ('0.5%')")
+  base->add_option("--evaluation-time", cfg.evaluation_time, "Fixed evaluation_time (reproducible outputs)")
+      ->group("");
+
+  // merge
+  mqmon::MergeConfig merge_cfg;
+  std::string merge_start, merge_end, merge_exec, merge_lookback, merge_out;
+  auto* merge = app.add_subcommand("merge", "Join captured inferences of a window with their ground truth");
+  merge->footer(kMergeExamples);
+  merge->add_option("--capture", merge_cfg.capture_prefix, "Capture prefix with yyyy/mm/dd/hh folders")->required();
+  merge->add_option("--ground-truth", merge_cfg.ground_truth_prefix, "Ground-truth prefix with yyyy/mm/dd/hh folders")
+      ->required();
+  merge->add_option("--start", merge_start, "Window start, UTC (2024-05-01T10:00:00Z)")->required();
+  merge->add_option("--end", merge_end, "Window end (exclusive)")->required();
+  merge->add_option("--execution-time", merge_exec, "Use labels collected up to this time (default: now)");
+  merge->add_option("--max-lookback", merge_lookback,
+                    "Ignore labels collected more than this before the execution time (-P7D style)");
+  merge->add_option("--output", merge_out, "Output directory (merged.jsonl, merge_report.json)")->required();
+
+  // monitor
+  mqmon::MonitorConfig mon;
+  EvaluationOptions mon_eval;
+  std::string mon_start, mon_end, mon_scheduled, start_offset = "-PT1H", end_offset = "-PT0H", mon_exec,
+                                                 mon_lookback;
+  bool ignore_undefined = false;
+  auto* monitor = app.add_subcommand("monitor",
+                                     "Run one monitoring execution over a window: statistics, constraint "
+                                     "violations, execution status, metric records");
+  monitor->footer(kMonitorExamples);
+  monitor->add_option("--dataset", mon.dataset, "A merged or labelled dataset (file or directory)");
+  monitor->add_option("--capture", mon.capture_prefix, "Capture prefix with yyyy/mm/dd/hh folders");
+  monitor->add_option("--ground-truth", mon.ground_truth_prefix, "Ground-truth prefix with yyyy/mm/dd/hh folders");
+  mon_eval.add_to(monitor, mon.evaluation);
+  monitor->add_option("--constraints", mon.constraints_path, "constraints.json (mqmon's, the service's or your own)")
+      ->required();
+  monitor->add_option("--start", mon_start, "Window start, UTC");
+  monitor->add_option("--end", mon_end, "Window end (exclusive), UTC");
+  monitor->add_option("--scheduled-time", mon_scheduled, "Time the execution is scheduled for (default: now)");
+  monitor->add_option("--start-time-offset", start_offset, "Window start relative to the scheduled time")
       ->capture_default_str();
-  base->add_option("--threads", cfg.evaluation.scan.threads, "Worker threads (default: all cores)");
-  base->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
-  base->add_flag("--no-progress", no_progress, "Never show progress");
-  base->add_option("--block-size", cfg.evaluation.block_size, "Bytes per parallel block")->group("");
-  base->add_option("--progress-after", cfg.evaluation.scan.progress_after_seconds,
-                   "Seconds before progress shows")
-      ->group("");
-  base->add_option("--evaluation-time", cfg.evaluation_time,
-                   "Fixed evaluation_time (reproducible outputs)")
-      ->group("");
+  monitor->add_option("--end-time-offset", end_offset, "Window end relative to the scheduled time")
+      ->capture_default_str();
+  monitor->add_option("--execution-time", mon_exec, "Use labels collected up to this time (default: now)");
+  monitor->add_option("--max-lookback", mon_lookback, "Ignore labels collected this long before the execution");
+  monitor->add_option("--endpoint-name", mon.endpoint_name, "Endpoint dimension of the metric records")
+      ->capture_default_str();
+  monitor->add_option("--monitoring-schedule-name", mon.monitoring_schedule_name,
+                      "MonitoringSchedule dimension of the metric records")
+      ->capture_default_str();
+  monitor->add_flag("--ignore-undefined-metrics", ignore_undefined,
+                    "A constrained metric undefined on the window is not a violation");
+  monitor->add_option("--output", mon.output_dir, "Output directory")->required();
+  monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
 
   try {
     app.parse(argc, argv);
@@ -133,30 +237,67 @@ int main(int argc, char** argv) {
 
   try {
     if (base->parsed()) {
-      cfg.evaluation.format = mqmon::parse_dataset_format(format_json);
-      if (header && no_header)
-        throw mqmon::ConfigError("--header and --no-header contradict each other");
-      if (header || no_header) {
-        if (cfg.evaluation.format.kind != mqmon::FormatKind::kCsv)
-          throw mqmon::ConfigError("--header/--no-header apply to CSV datasets only");
-        cfg.evaluation.format.header = header;
-      }
-      cfg.evaluation.problem_type = mqmon::parse_problem_type(problem_type);
-      cfg.evaluation.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
-                                  : label_type == "number" ? mqmon::LabelType::kNumber
-                                                           : mqmon::LabelType::kAuto;
-      cfg.suggest.method = threshold_method == "window" ? mqmon::ThresholdMethod::kWindow
-                                                        : mqmon::ThresholdMethod::kBaseline;
-      cfg.evaluation.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
-      cfg.evaluation.scan.progress = progress || (!no_progress && ::isatty(STDERR_FILENO));
+      base_eval.apply(cfg.evaluation);
+      cfg.suggest.method =
+          threshold_method == "window" ? mqmon::ThresholdMethod::kWindow : mqmon::ThresholdMethod::kBaseline;
       const auto r = mqmon::run_baseline(cfg);
       if (r.skipped) {
-        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
-                   r.skipped == 1 ? "" : "s");
+        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped, r.skipped == 1 ? "" : "s");
         for (const auto& m : r.skipped_examples) fmt::print(stderr, "  {}\n", m);
       }
       fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
                  r.constraints_path);
+      return kOk;
+    }
+    if (merge->parsed()) {
+      merge_cfg.start = mqmon::parse_timestamp(merge_start);
+      merge_cfg.end = mqmon::parse_timestamp(merge_end);
+      if (merge_cfg.end <= merge_cfg.start) throw mqmon::ConfigError("--end must come after --start");
+      merge_cfg.execution_time = merge_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(merge_exec);
+      if (!merge_lookback.empty()) merge_cfg.max_lookback = std::abs(mqmon::parse_duration(merge_lookback));
+      mqmon::AtomicOutputSet out(merge_out);
+      const auto counts = mqmon::merge_window(merge_cfg, out.add_streamed("merged.jsonl"));
+      mqmon::JsonWriter w;
+      w.begin_object();
+      mqmon::write_merge_counts(w, counts);
+      w.end_object();
+      out.add("merge_report.json", w.finish());
+      out.commit();
+      print_merge_counts(counts);
+      fmt::print("mqmon: wrote {}\n", (std::filesystem::path(merge_out) / "merged.jsonl").string());
+      return kOk;
+    }
+    if (monitor->parsed()) {
+      mon_eval.apply(mon.evaluation);
+      if (!mon_start.empty() || !mon_end.empty()) {
+        if (mon_start.empty() || mon_end.empty()) throw mqmon::ConfigError("give both --start and --end");
+        mon.start = mqmon::parse_timestamp(mon_start);
+        mon.end = mqmon::parse_timestamp(mon_end);
+      } else {
+        const int64_t scheduled = mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
+        mon.start = scheduled + mqmon::parse_duration(start_offset);
+        mon.end = scheduled + mqmon::parse_duration(end_offset);
+      }
+      mon.execution_time = mon_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_exec);
+      if (!mon_lookback.empty()) mon.max_lookback = std::abs(mqmon::parse_duration(mon_lookback));
+      mon.check.report_undefined = !ignore_undefined;
+      const auto r = mqmon::run_monitor(mon);
+      if (r.merge) print_merge_counts(*r.merge);
+      switch (r.status) {
+        case mqmon::ExecutionStatus::kCompleted:
+          fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count, mon.output_dir);
+          return kOk;
+        case mqmon::ExecutionStatus::kCompletedWithViolations:
+          fmt::print("mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n", r.item_count,
+                     r.violations, r.violations == 1 ? "" : "s",
+                     (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
+          return kViolations;
+        case mqmon::ExecutionStatus::kFailed:
+          fmt::print(stderr, "mqmon: Failed: {}\n", r.failure_reason);
+          return r.failure == mqmon::FailureKind::kNoData ? kNoData
+                 : r.failure == mqmon::FailureKind::kIo   ? kIo
+                                                          : kBadData;
+      }
     }
     return kOk;
   } catch (const mqmon::ConfigError& e) {

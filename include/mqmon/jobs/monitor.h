@@ -1,0 +1,52 @@
+#pragma once
+/// The monitor job (SPEC §5): one monitoring execution over a window, checked against constraints.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "mqmon/constraints/check.h"
+#include "mqmon/jobs/evaluate.h"
+#include "mqmon/jobs/merge.h"
+
+namespace mqmon {
+
+struct MonitorConfig {
+  /// Either a dataset (merged capture records or any dataset with both labels and predictions)...
+  std::string dataset;
+  /// ... or capture and ground-truth prefixes to merge for the window first.
+  std::string capture_prefix, ground_truth_prefix;
+  EvaluationSpec evaluation;
+  std::string constraints_path;
+  int64_t start = 0, end = 0;   ///< the window, milliseconds since the epoch
+  int64_t execution_time = 0;   ///< labels collected up to here are merged
+  int64_t max_lookback = 0;     ///< see MergeConfig
+  std::string output_dir;
+  std::string endpoint_name = "local";
+  std::string monitoring_schedule_name = "mqmon";
+  CheckOptions check;
+  std::string evaluation_time;  ///< empty: now
+};
+
+enum class ExecutionStatus { kCompleted, kCompletedWithViolations, kFailed };
+const char* status_name(ExecutionStatus s);
+
+/// Why an execution failed, for the exit code.
+enum class FailureKind { kNone, kNoData, kBadData, kIo };
+
+struct MonitorResult {
+  ExecutionStatus status = ExecutionStatus::kCompleted;
+  FailureKind failure = FailureKind::kNone;
+  std::string failure_reason;
+  uint64_t item_count = 0;
+  size_t violations = 0;
+  std::optional<MergeCounts> merge;
+};
+
+/// Runs one execution. Completed and CompletedWithViolations write statistics.json,
+/// constraint_violations.json, execution.json and the metric records (cloudwatch_metrics.json,
+/// metrics.prom) together; a failed execution writes only execution.json with its reason.
+/// Usage errors (ConfigError) are thrown before anything is written.
+MonitorResult run_monitor(const MonitorConfig& config);
+
+}  // namespace mqmon

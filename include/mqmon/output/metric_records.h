@@ -1,0 +1,32 @@
+#pragma once
+/// Metric records of a monitoring execution (SPEC §5): CloudWatch Embedded Metric Format and the
+/// Prometheus text format, one metric per scalar statistics key.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mqmon/metrics/accumulator.h"
+
+namespace mqmon {
+
+struct MetricRecordContext {
+  std::string endpoint;             ///< dimension/label `Endpoint`
+  std::string monitoring_schedule;  ///< dimension/label `MonitoringSchedule`
+  int64_t timestamp = 0;            ///< milliseconds since the epoch
+};
+
+constexpr const char* kMetricNamespace = "aws/sagemaker/Endpoints/model-metrics";
+
+/// One EMF document (a JSON line): `_aws.CloudWatchMetrics` with the namespace, the dimension set
+/// [Endpoint, MonitoringSchedule] and one metric per finite value; values at the top level.
+std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& metrics,
+                      const MetricRecordContext& context);
+
+/// Prometheus text exposition format: a gauge per metric with the same name and the labels
+/// Endpoint and MonitoringSchedule (undefined values as NaN).
+std::string write_prometheus(const std::vector<std::pair<std::string, MetricValue>>& metrics,
+                             const MetricRecordContext& context);
+
+}  // namespace mqmon

@@ -1,0 +1,157 @@
+#include "mqmon/jobs/monitor.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "mqmon/common/error.h"
+#include "mqmon/common/time.h"
+#include "mqmon/io/atomic_output.h"
+#include "mqmon/output/json_writer.h"
+#include "mqmon/output/metric_records.h"
+#include "mqmon/output/statistics_writer.h"
+
+namespace mqmon {
+
+namespace fs = std::filesystem;
+
+const char* status_name(ExecutionStatus s) {
+  switch (s) {
+    case ExecutionStatus::kCompleted: return "Completed";
+    case ExecutionStatus::kCompletedWithViolations: return "CompletedWithViolations";
+    case ExecutionStatus::kFailed: return "Failed";
+  }
+  return "?";
+}
+
+namespace {
+
+/// A scratch directory removed with its contents when the execution ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "mqmon-merge-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a temporary directory");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string execution_json(const MonitorConfig& c, const MonitorResult& r, const std::string& evaluation_time) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("status").value(status_name(r.status));
+  if (r.status == ExecutionStatus::kFailed) w.key("failure_reason").value(r.failure_reason);
+  w.key("evaluation_time").value(evaluation_time);
+  w.key("start_time").value(format_timestamp(c.start));
+  w.key("end_time").value(format_timestamp(c.end));
+  w.key("execution_time").value(format_timestamp(c.execution_time));
+  w.key("problem_type").value(problem_type_name(c.evaluation.problem_type));
+  w.key("constraints").value(c.constraints_path);
+  if (!c.dataset.empty()) w.key("dataset").value(c.dataset);
+  if (r.merge) {
+    w.key("merge").begin_object();
+    write_merge_counts(w, *r.merge);
+    w.end_object();
+  }
+  if (r.status != ExecutionStatus::kFailed) {
+    w.key("item_count").value(r.item_count);
+    w.key("violation_count").value(static_cast<uint64_t>(r.violations));
+  }
+  w.end_object();
+  return w.finish();
+}
+
+}  // namespace
+
+MonitorResult run_monitor(const MonitorConfig& config) {
+  if (config.dataset.empty() == config.capture_prefix.empty())
+    throw ConfigError("give either a dataset or --capture with --ground-truth");
+  if (!config.capture_prefix.empty() && config.ground_truth_prefix.empty())
+    throw ConfigError("--capture needs --ground-truth");
+  if (config.end <= config.start) throw ConfigError("the window's end must come after its start");
+  const ConstraintSet constraints = read_constraints(config.constraints_path);
+  if (constraints.problem_type != config.evaluation.problem_type)
+    throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}", config.constraints_path,
+                                  problem_type_name(constraints.problem_type),
+                                  problem_type_name(config.evaluation.problem_type)));
+  const std::string evaluation_time = config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
+
+  MonitorResult r;
+  AtomicOutputSet out(config.output_dir);
+  auto fail = [&](FailureKind kind, std::string reason) {
+    r.status = ExecutionStatus::kFailed;
+    r.failure = kind;
+    r.failure_reason = std::move(reason);
+    out.add("execution.json", execution_json(config, r, evaluation_time));
+    out.commit();
+    return r;
+  };
+  try {
+    std::optional<ScratchDir> scratch;
+    std::string dataset = config.dataset;
+    EvaluationSpec spec = config.evaluation;
+    if (!config.capture_prefix.empty()) {
+      scratch.emplace();
+      MergeConfig m;
+      m.capture_prefix = config.capture_prefix;
+      m.ground_truth_prefix = config.ground_truth_prefix;
+      m.start = config.start;
+      m.end = config.end;
+      m.execution_time = config.execution_time;
+      m.max_lookback = config.max_lookback;
+      dataset = (fs::path(scratch->path()) / "merged.jsonl").string();
+      r.merge = merge_window(m, dataset);
+      if (r.merge->inferences == 0)
+        return fail(FailureKind::kNoData,
+                    fmt::format("no captured inferences in the window {} to {} under '{}'",
+                                format_timestamp(config.start), format_timestamp(config.end), config.capture_prefix));
+      if (r.merge->matched == 0)
+        return fail(FailureKind::kNoData,
+                    fmt::format("nothing merged: none of the window's {} inferences has ground truth under '{}' "
+                                "(collected up to {})",
+                                r.merge->inferences, config.ground_truth_prefix,
+                                format_timestamp(config.execution_time)));
+      spec.format.kind = FormatKind::kCaptureJson;
+    }
+    Evaluation ev;
+    try {
+      ev = evaluate_dataset(dataset, spec);
+    } catch (const DataError& e) {
+      if (std::string(e.what()).find("no rows to evaluate") != std::string::npos)
+        return fail(FailureKind::kNoData, fmt::format("no data in the window: {}", e.what()));
+      throw;
+    }
+    r.item_count = ev.item_count();
+    const auto thresholds = thresholds_for_window(constraints, r.item_count);
+    const auto violations = check_constraints(thresholds, constraints.problem_type, ev, config.check);
+    r.violations = violations.size();
+    r.status = violations.empty() ? ExecutionStatus::kCompleted : ExecutionStatus::kCompletedWithViolations;
+
+    const MetricRecordContext context{config.endpoint_name, config.monitoring_schedule_name, now_millis()};
+    const auto scalars = ev.scalars();
+    out.add("statistics.json", write_statistics(ev, evaluation_time));
+    out.add("constraint_violations.json", write_violations(violations));
+    out.add("cloudwatch_metrics.json", write_emf(scalars, context));
+    out.add("metrics.prom", write_prometheus(scalars, context));
+    out.add("execution.json", execution_json(config, r, evaluation_time));
+    out.commit();
+    return r;
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const IoError& e) {
+    return fail(FailureKind::kIo, e.what());
+  } catch (const Error& e) {
+    return fail(FailureKind::kBadData, e.what());
+  }
+}
+
+}  // namespace mqmon
