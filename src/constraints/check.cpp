@@ -17,7 +17,7 @@ namespace mqmon {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // constraints are checked in file order
 
 ComparisonOperator parse_operator(const std::string& s, const std::string& where) {
   if (s == "LessThanThreshold") return ComparisonOperator::kLessThan;
