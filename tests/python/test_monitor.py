@@ -213,6 +213,12 @@ def test_window_thresholds_follow_the_window_size(world):
     violations = json.loads((out / "constraint_violations.json").read_text())["violations"]
     assert proc.returncode == 0, violations
     assert json.loads((out / "execution.json").read_text())["status"] == "Completed"
+    # Without the mqmon block the same thresholds stay at the baseline's size, and chance fires them.
+    strict = json.loads(constraints.read_text())
+    del strict["mqmon"]
+    (world["tmp"] / "strict.json").write_text(json.dumps(strict))
+    proc, _ = monitor(world, world["tmp"] / "strict.json")
+    assert proc.returncode == 5
     # Edited by hand, a threshold is kept as written.
     c = json.loads(constraints.read_text())
     c["binary_classification_constraints"]["accuracy"]["threshold"] = 0.99
