@@ -102,12 +102,13 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
     positive[i] = batch.labels.entries()[i].canonical == options_.positive_label;
 
   const size_t n = batch.rows();
+  const double* scores = batch.score_data();
   for (size_t i = 0; i < n; ++i) {
     const bool actual_pos = positive[batch.actual[i]];
     const bool predicted_pos = options_.has_inference ? positive[batch.predicted[i]] != 0
-                                                      : batch.score[i] >= options_.threshold;
-    const double score = options_.has_probability ? batch.score[i] : (predicted_pos ? 1.0 : 0.0);
-    const unsigned mask = subsample_mask(options_.seed, origin.first_record + batch.record[i]);
+                                                      : scores[i] >= options_.threshold;
+    const double score = options_.has_probability ? scores[i] : (predicted_pos ? 1.0 : 0.0);
+    const unsigned mask = subsample_mask(options_.seed, origin.first_record + batch.record_of(i));
     const int cell = (actual_pos ? 2 : 0) | (predicted_pos ? 1 : 0);
     auto bump = [cell](ConfusionCounts& c, uint64_t by) {
       switch (cell) {

@@ -58,11 +58,13 @@ std::array<double, kRegressionScalarCount> RegressionSums::metrics() const {
 
 void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
   const size_t n = batch.rows();
+  const double* truth = batch.truth_data();
+  const double* prediction = batch.prediction_data();
   for (size_t i = 0; i < n; ++i) {
-    const double y = batch.truth[i];
-    const double e = batch.prediction[i] - y;
+    const double y = truth[i];
+    const double e = prediction[i] - y;
     const double ae = std::fabs(e), e2 = e * e;
-    const unsigned mask = subsample_mask(seed_, origin.first_record + batch.record[i]);
+    const unsigned mask = subsample_mask(seed_, origin.first_record + batch.record_of(i));
     auto add = [&](RegressionSums& s) {
       ++s.n;
       s.abs_error.add(ae);

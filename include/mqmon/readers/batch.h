@@ -65,7 +65,20 @@ struct Batch {
   std::optional<RowProblem> error;  ///< first fatal problem: parsing stopped there
   std::vector<RowProblem> skipped;  ///< bad rows skipped because the user allowed it
 
-  size_t rows() const { return record.size(); }
+  /// Numeric columns owned by the caller instead of the vectors above (the Python API passes
+  /// NumPy arrays without copying); with them, `external_rows` rows and record ordinals 0..n-1.
+  const double* external_score = nullptr;
+  const double* external_truth = nullptr;
+  const double* external_prediction = nullptr;
+  size_t external_rows = 0;
+
+  size_t rows() const { return external_rows ? external_rows : record.size(); }
+  const double* score_data() const { return external_score ? external_score : score.data(); }
+  const double* truth_data() const { return external_truth ? external_truth : truth.data(); }
+  const double* prediction_data() const {
+    return external_prediction ? external_prediction : prediction.data();
+  }
+  uint64_t record_of(size_t i) const { return record.empty() ? i : record[i]; }
   void clear() {
     labels.clear();
     actual.clear();
@@ -74,6 +87,8 @@ struct Batch {
     prediction.clear();
     score.clear();
     record.clear();
+    external_score = external_truth = external_prediction = nullptr;
+    external_rows = 0;
     records = lines = 0;
     error.reset();
     skipped.clear();
