@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <type_traits>
 
 #include "mqmon/common/error.h"
@@ -100,42 +101,129 @@ std::vector<std::pair<std::string, MetricValue>> Evaluation::scalars() const {
   return out;
 }
 
-Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec) {
-  const AttributeSpec attributes = reader_attributes(spec);
-  // Validate every option before reading anything.
-  std::unique_ptr<BinaryAccumulator> binary;
-  if (spec.problem_type == ProblemType::kBinaryClassification) {
-    BinaryOptions options;
-    options.positive_label = spec.positive_label;
-    options.negative_label = spec.negative_label;
-    options.has_inference = !attributes.inference.empty();
-    options.has_probability = !attributes.probability.empty();
-    options.threshold = spec.probability_threshold;
-    options.seed = spec.seed;
-    binary = std::make_unique<BinaryAccumulator>(options);
+namespace {
+
+/// A fresh accumulator for the problem type; constructing the first one validates the options.
+AccumulatorFactory accumulator_factory(const EvaluationSpec& spec, const AttributeSpec& attributes) {
+  switch (spec.problem_type) {
+    case ProblemType::kBinaryClassification: {
+      BinaryOptions options;
+      options.positive_label = spec.positive_label;
+      options.negative_label = spec.negative_label;
+      options.has_inference = !attributes.inference.empty();
+      options.has_probability = !attributes.probability.empty();
+      options.threshold = spec.probability_threshold;
+      options.seed = spec.seed;
+      const BinaryAccumulator prototype(options);
+      return [prototype] { return std::make_unique<BinaryAccumulator>(prototype); };
+    }
+    case ProblemType::kMulticlassClassification:
+      return [seed = spec.seed] { return std::make_unique<MulticlassAccumulator>(seed); };
+    case ProblemType::kRegression:
+      return [seed = spec.seed] { return std::make_unique<RegressionAccumulator>(seed); };
   }
-  auto reader = open_dataset(dataset, spec.format, attributes, spec.block_size,
-                             spec.scan.max_bad_rows.allows_any());
+  throw ConfigError("unknown problem type");
+}
+
+Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec, const LabelSources& sources,
+                          ScanResult scanned) {
   Evaluation ev;
-  auto run = [&](const auto& prototype, auto finalize) {
-    using State = std::decay_t<decltype(prototype)>;
-    auto state = scan(*reader, [&] { return std::make_unique<State>(prototype); }, spec.scan, ev.scanned);
-    ev.statistics = finalize(static_cast<const State&>(*state));
-  };
+  ev.scanned = std::move(scanned);
   switch (spec.problem_type) {
     case ProblemType::kBinaryClassification:
-      run(*binary, [&](const BinaryAccumulator& a) {
-        return a.finalize(spec.curve_points, LabelSources{&reader->files(), attributes});
-      });
+      ev.statistics = static_cast<const BinaryAccumulator&>(state).finalize(spec.curve_points, sources);
       break;
     case ProblemType::kMulticlassClassification:
-      run(MulticlassAccumulator(spec.seed), [](const MulticlassAccumulator& a) { return a.finalize(); });
+      ev.statistics = static_cast<const MulticlassAccumulator&>(state).finalize();
       break;
     case ProblemType::kRegression:
-      run(RegressionAccumulator(spec.seed), [](const RegressionAccumulator& a) { return a.finalize(); });
+      ev.statistics = static_cast<const RegressionAccumulator&>(state).finalize();
       break;
   }
   return ev;
+}
+
+}  // namespace
+
+Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec) {
+  const AttributeSpec attributes = reader_attributes(spec);
+  const AccumulatorFactory make = accumulator_factory(spec, attributes);  // validates before reading
+  auto reader = open_dataset(dataset, spec.format, attributes, spec.block_size,
+                             spec.scan.max_bad_rows.allows_any());
+  ScanResult scanned;
+  const auto state = scan(*reader, make, spec.scan, scanned);
+  return finalize_state(*state, spec, LabelSources{&reader->files(), attributes}, std::move(scanned));
+}
+
+Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& spec) {
+  const AttributeSpec attributes = reader_attributes(spec);
+  const AccumulatorFactory make = accumulator_factory(spec, attributes);
+  const size_t n = columns.rows;
+  if (n == 0) throw DataError("the arrays hold no rows to evaluate");
+  if (n > UINT32_MAX) throw ConfigError("the in-memory API takes at most 2^32 rows per call");
+  Batch batch;
+  batch.external_rows = n;
+  batch.records = n;
+  auto need = [&](const void* column, const std::string& attribute) {
+    if (!column) throw ConfigError(fmt::format("'{}' is required for {}", attribute, problem_type_name(spec.problem_type)));
+  };
+  if (attributes.numeric_targets) {
+    need(columns.truth, attributes.ground_truth);
+    need(columns.prediction, attributes.inference);
+    batch.external_truth = columns.truth;
+    batch.external_prediction = columns.prediction;
+  } else {
+    // Labels arrive as codes into vocabularies: intern each vocabulary entry once, at the row where
+    // it first occurs (so errors name that row), and map the codes.
+    auto labels = [&](const int32_t* codes, const std::vector<std::string>& vocab, LabelRole role,
+                      const std::string& attribute, std::vector<uint32_t>& ids) {
+      std::vector<int64_t> first(vocab.size(), -1);
+      for (size_t i = 0; i < n; ++i) {
+        const int32_t c = codes[i];
+        if (c < 0 || static_cast<size_t>(c) >= vocab.size())
+          throw ConfigError(fmt::format("{}: code {} at row {} is outside its vocabulary", attribute, c, i));
+        if (first[c] < 0) first[c] = static_cast<int64_t>(i);
+      }
+      std::vector<uint32_t> id_of(vocab.size(), 0);
+      for (size_t k = 0; k < vocab.size(); ++k) {
+        if (first[k] < 0) continue;
+        const auto row = static_cast<uint64_t>(first[k]);
+        if (spec.attributes.label_type == LabelType::kNumber && !parse_double(vocab[k]))
+          throw ParseError({"<arrays>", row + 1, 0, attribute}, "label is not a number (label_type number)", vocab[k]);
+        id_of[k] = batch.labels.intern(vocab[k], row, row, role, spec.attributes.label_type != LabelType::kString);
+      }
+      ids.resize(n);
+      for (size_t i = 0; i < n; ++i) ids[i] = id_of[codes[i]];
+    };
+    need(columns.truth_codes, attributes.ground_truth);
+    labels(columns.truth_codes, columns.truth_vocab, LabelRole::kGroundTruth, attributes.ground_truth, batch.actual);
+    if (!attributes.inference.empty()) {
+      need(columns.predicted_codes, attributes.inference);
+      labels(columns.predicted_codes, columns.predicted_vocab, LabelRole::kInference, attributes.inference,
+             batch.predicted);
+    } else if (spec.problem_type == ProblemType::kMulticlassClassification) {
+      throw ConfigError("multiclass in memory needs the predicted labels");
+    }
+    if (!attributes.probability.empty()) {
+      need(columns.probability, attributes.probability);
+      for (size_t i = 0; i < n; ++i)
+        if (!std::isfinite(columns.probability[i]))
+          throw ParseError({"<arrays>", i + 1, 0, attributes.probability}, "not a finite number",
+                           format_plain_double(columns.probability[i]));
+      batch.external_score = columns.probability;
+    }
+  }
+  if (attributes.numeric_targets) {
+    for (size_t i = 0; i < n; ++i)
+      for (const auto& [col, name] : {std::pair{columns.truth, &attributes.ground_truth},
+                                      std::pair{columns.prediction, &attributes.inference}})
+        if (!std::isfinite(col[i]))
+          throw ParseError({"<arrays>", i + 1, 0, *name}, "not a finite number", format_plain_double(col[i]));
+  }
+  auto state = make();
+  state->update(batch, BatchOrigin{0, 0, 1});
+  const std::vector<InputFile> files = {{"<arrays>", 0}};
+  return finalize_state(*state, spec, LabelSources{&files, attributes}, ScanResult{n, 0, {}});
 }
 
 std::string write_statistics(const Evaluation& ev, const std::string& evaluation_time) {

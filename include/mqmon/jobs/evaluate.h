@@ -49,6 +49,23 @@ struct Evaluation {
 /// before reading. Throws Error subclasses.
 Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec);
 
+/// Columns held in memory (the Python API's arrays). Labels are codes into vocabularies of label
+/// text; numbers are read in place, never copied. Row i is record i.
+struct MemoryColumns {
+  size_t rows = 0;
+  const int32_t* truth_codes = nullptr;
+  std::vector<std::string> truth_vocab;
+  const int32_t* predicted_codes = nullptr;
+  std::vector<std::string> predicted_vocab;
+  const double* probability = nullptr;
+  const double* truth = nullptr;       ///< regression
+  const double* prediction = nullptr;  ///< regression
+};
+
+/// The statistics of in-memory columns: the same numbers evaluate_dataset gives for the same rows
+/// in a file. Errors name "<arrays>", the 1-based row and the attribute.
+Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& spec);
+
 /// statistics.json for an evaluation.
 std::string write_statistics(const Evaluation& evaluation, const std::string& evaluation_time);
 

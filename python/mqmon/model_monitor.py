@@ -1,0 +1,236 @@
+"""``sagemaker.model_monitor``'s model-quality classes, running locally on mqmon's engine."""
+import datetime
+import json
+import os
+import time
+
+from . import _mqmon
+
+
+def _local(uri, what):
+    if uri is None:
+        return None
+    uri = str(uri)
+    if uri.startswith("s3://"):
+        raise ValueError(f"{what} '{uri}': s3:// locations are not supported yet; give a local path")
+    if uri.startswith("file://"):
+        return uri[len("file://"):]
+    return uri
+
+
+def _millis(t):
+    """Milliseconds since the epoch of a datetime (naive = UTC) or an ISO-8601 UTC string."""
+    if t is None:
+        return _mqmon.now_millis()
+    if isinstance(t, datetime.datetime):
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=datetime.timezone.utc)
+        return int(round(t.timestamp() * 1000))
+    return _mqmon.parse_timestamp(str(t))
+
+
+class DatasetFormat:
+    """The SDK's dataset formats, producing the same dictionaries."""
+
+    @staticmethod
+    def csv(header=True, output_columns_position="START"):
+        return {"csv": {"header": header, "output_columns_position": output_columns_position}}
+
+    @staticmethod
+    def json(lines=True):
+        return {"json": {"lines": lines}}
+
+    @staticmethod
+    def sagemaker_capture_json():
+        return {"sagemakerCaptureJson": {}}
+
+
+class _JsonFile:
+    """A JSON output of a job: ``body_dict`` and where it lives (``file_s3_uri`` keeps the SDK's name;
+    here it is a local path)."""
+
+    def __init__(self, body_dict, file_s3_uri):
+        self.body_dict = body_dict
+        self.file_s3_uri = file_s3_uri
+
+    @classmethod
+    def from_file_path(cls, path):
+        with open(path) as f:
+            return cls(json.load(f), str(path))
+
+    from_s3_uri = from_file_path
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.file_s3_uri!r})"
+
+
+class Statistics(_JsonFile):
+    """statistics.json."""
+
+
+class Constraints(_JsonFile):
+    """constraints.json."""
+
+    def save(self):
+        with open(self.file_s3_uri, "w") as f:
+            json.dump(self.body_dict, f, indent=2)
+
+
+class ConstraintViolations(_JsonFile):
+    """constraint_violations.json."""
+
+
+class BaseliningJob:
+    """A finished baseline job (jobs run synchronously: ``wait`` returns at once)."""
+
+    def __init__(self, job_name, outputs, output_path):
+        self.job_name = job_name
+        self.outputs = outputs
+        self.output_path = output_path
+
+    def wait(self, logs=True):
+        return None
+
+    def describe(self):
+        return {"ProcessingJobName": self.job_name, "ProcessingJobStatus": "Completed",
+                "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": self.output_path}}]},
+                "ItemCount": self.outputs["item_count"]}
+
+    def baseline_statistics(self, file_name="statistics.json", kms_key=None):
+        return Statistics.from_file_path(os.path.join(self.output_path, file_name))
+
+    def suggested_constraints(self, file_name="constraints.json", kms_key=None):
+        return Constraints.from_file_path(os.path.join(self.output_path, file_name))
+
+
+class MonitoringExecution:
+    """One monitoring execution and its outputs."""
+
+    def __init__(self, name, result, output_path):
+        self.name = name
+        self.result = result
+        self.output_path = output_path
+
+    def describe(self):
+        d = {"MonitoringExecutionStatus": self.result["status"],
+             "ProcessingJobName": self.name,
+             "MonitoringOutputs": [{"S3Output": {"S3Uri": self.output_path}}]}
+        if self.result["failure_reason"]:
+            d["FailureReason"] = self.result["failure_reason"]
+        return d
+
+    def wait(self, logs=True):
+        return None
+
+    def statistics(self, file_name="statistics.json", kms_key=None):
+        path = os.path.join(self.output_path, file_name)
+        return Statistics.from_file_path(path) if os.path.exists(path) else None
+
+    def constraint_violations(self, file_name="constraint_violations.json", kms_key=None):
+        path = os.path.join(self.output_path, file_name)
+        return ConstraintViolations.from_file_path(path) if os.path.exists(path) else None
+
+
+class ModelQualityMonitor:
+    """The SDK's ModelQualityMonitor. Cloud-only arguments are accepted and ignored, except
+    ``instance_count``, which sets the worker threads when it is above 1."""
+
+    def __init__(self, role=None, instance_count=1, instance_type=None, volume_size_in_gb=None,
+                 volume_kms_key=None, output_kms_key=None, max_runtime_in_seconds=None, base_job_name=None,
+                 sagemaker_session=None, env=None, tags=None, network_config=None, **kwargs):
+        self.role = role
+        self.instance_count = instance_count
+        self.base_job_name = base_job_name or "model-quality"
+        self.sagemaker_session = sagemaker_session
+        self.env = dict(env or {})
+        self.latest_baselining_job = None
+        self.latest_baselining_job_name = None
+        self._executions = []
+
+    def _threads(self):
+        return int(self.instance_count) if self.instance_count and int(self.instance_count) > 1 else None
+
+    def _job_name(self, given, kind):
+        stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
+        return given or f"{self.base_job_name}-{kind}-{stamp}"
+
+    def suggest_baseline(self, baseline_dataset, dataset_format, problem_type, inference_attribute=None,
+                         probability_attribute=None, ground_truth_attribute=None,
+                         probability_threshold_attribute=None, post_analytics_processor_script=None,
+                         output_s3_uri=None, wait=False, logs=False, job_name=None, **mqmon_options):
+        """Runs the baseline job on a local file or directory and returns the finished job.
+
+        Besides the SDK's arguments, mqmon's options are accepted by keyword: ``positive_label``,
+        ``negative_label``, ``label_type``, ``class_labels``, ``seed``, ``curve_points``,
+        ``threshold_method``, ``alpha``, ``window_size``, ``replicates``, ``strict_layout``,
+        ``max_bad_rows``.
+        """
+        if post_analytics_processor_script is not None:
+            raise ValueError("post_analytics_processor_script is not supported yet")
+        job_name = self._job_name(job_name, "baseline")
+        output = _local(output_s3_uri, "output_s3_uri") or os.path.join("model-monitor", "baselining", job_name,
+                                                                         "results")
+        options = dict(mqmon_options)
+        options.update(dataset_format=json.dumps(dataset_format), problem_type=problem_type,
+                       inference_attribute=inference_attribute, probability_attribute=probability_attribute,
+                       ground_truth_attribute=ground_truth_attribute, threads=self._threads())
+        if probability_threshold_attribute is not None:
+            options["probability_threshold"] = float(probability_threshold_attribute)
+        outputs = _mqmon.suggest_baseline(_local(baseline_dataset, "baseline_dataset"), output, options)
+        self.latest_baselining_job = BaseliningJob(job_name, outputs, output)
+        self.latest_baselining_job_name = job_name
+        return self.latest_baselining_job
+
+    def suggested_constraints(self, file_name="constraints.json", kms_key=None):
+        return self.latest_baselining_job.suggested_constraints(file_name, kms_key)
+
+    def baseline_statistics(self, file_name="statistics.json", kms_key=None):
+        return self.latest_baselining_job.baseline_statistics(file_name, kms_key)
+
+    def run_monitoring(self, constraints, problem_type, ground_truth_input=None, capture_uri=None, dataset=None,
+                       dataset_format=None, inference_attribute=None, probability_attribute=None,
+                       probability_threshold_attribute=None, ground_truth_attribute=None,
+                       start_time_offset="-PT1H", end_time_offset="-PT0H", scheduled_time=None, start_time=None,
+                       end_time=None, execution_time=None, output_s3_uri=None, endpoint_name=None,
+                       monitor_schedule_name=None, **mqmon_options):
+        """One monitoring execution, as a schedule would run it: the window is ``start_time`` to
+        ``end_time``, or ``scheduled_time`` (default now) plus the offsets. Give ``capture_uri`` and
+        ``ground_truth_input`` (hour-folder prefixes) to merge them, or a ``dataset``. ``constraints``
+        is a path or a Constraints object. Returns the MonitoringExecution."""
+        if isinstance(constraints, Constraints):
+            constraints = constraints.file_s3_uri
+        if start_time is not None or end_time is not None:
+            start, end = _millis(start_time), _millis(end_time)
+        else:
+            scheduled = _millis(scheduled_time)
+            start = scheduled + _mqmon.parse_duration(start_time_offset)
+            end = scheduled + _mqmon.parse_duration(end_time_offset)
+        name = self._job_name(None, "execution")
+        output = _local(output_s3_uri, "output_s3_uri") or os.path.join("model-monitor", "monitoring",
+                                                                         monitor_schedule_name or "local", name)
+        options = dict(mqmon_options)
+        options.update(
+            problem_type=problem_type, constraints=_local(constraints, "constraints"),
+            capture=_local(capture_uri, "capture_uri"), ground_truth=_local(ground_truth_input, "ground_truth_input"),
+            dataset=_local(dataset, "dataset"), output=output, start=start, end=end,
+            execution_time=_millis(execution_time), inference_attribute=inference_attribute,
+            probability_attribute=probability_attribute, ground_truth_attribute=ground_truth_attribute,
+            endpoint_name=endpoint_name or "local", monitoring_schedule_name=monitor_schedule_name or "mqmon",
+            threads=self._threads())
+        if dataset_format is not None:
+            options["dataset_format"] = json.dumps(dataset_format)
+        if probability_threshold_attribute is not None:
+            options["probability_threshold"] = float(probability_threshold_attribute)
+        execution = MonitoringExecution(name, _mqmon.monitor(options), output)
+        self._executions.append(execution)
+        return execution
+
+    def list_executions(self):
+        """The executions this monitor ran, oldest first."""
+        return list(self._executions)
+
+    def latest_monitoring_statistics(self, file_name="statistics.json"):
+        return self._executions[-1].statistics(file_name) if self._executions else None
+
+    def latest_monitoring_constraint_violations(self, file_name="constraint_violations.json"):
+        return self._executions[-1].constraint_violations(file_name) if self._executions else None

@@ -1,0 +1,192 @@
+// The _mqmon extension: the only translation unit that includes pybind11. Thin: it converts
+// arguments, releases the GIL around the native jobs, and maps mqmon's errors onto Python
+// exceptions with the same messages.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "mqmon/common/error.h"
+#include "mqmon/common/time.h"
+#include "mqmon/jobs/baseline.h"
+#include "mqmon/jobs/monitor.h"
+#include "mqmon/output/statistics_writer.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using Floats = py::array_t<double, py::array::c_style>;
+using Codes = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
+
+mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
+  mqmon::EvaluationSpec s;
+  auto str = [&](const char* k, std::string& out) {
+    if (o.contains(k) && !o[k].is_none()) out = py::str(o[k]);
+  };
+  std::string format = R"({"csv": {"header": true}})", problem = "BinaryClassification", label_type = "auto";
+  str("dataset_format", format);
+  str("problem_type", problem);
+  str("label_type", label_type);
+  s.format = mqmon::parse_dataset_format(format);
+  s.problem_type = mqmon::parse_problem_type(problem);
+  str("ground_truth_attribute", s.attributes.ground_truth);
+  str("inference_attribute", s.attributes.inference);
+  str("probability_attribute", s.attributes.probability);
+  str("positive_label", s.positive_label);
+  str("negative_label", s.negative_label);
+  s.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
+                            : label_type == "number" ? mqmon::LabelType::kNumber
+                                                     : mqmon::LabelType::kAuto;
+  if (o.contains("class_labels") && !o["class_labels"].is_none())
+    s.attributes.class_labels = o["class_labels"].cast<std::vector<std::string>>();
+  if (o.contains("probability_threshold") && !o["probability_threshold"].is_none())
+    s.probability_threshold = o["probability_threshold"].cast<double>();
+  if (o.contains("seed") && !o["seed"].is_none()) s.seed = o["seed"].cast<uint64_t>();
+  if (o.contains("curve_points") && !o["curve_points"].is_none()) s.curve_points = o["curve_points"].cast<size_t>();
+  if (o.contains("threads") && !o["threads"].is_none()) s.scan.threads = o["threads"].cast<unsigned>();
+  if (o.contains("max_bad_rows") && !o["max_bad_rows"].is_none())
+    s.scan.max_bad_rows = mqmon::BadRowLimit::parse(py::str(o["max_bad_rows"]));
+  return s;
+}
+
+/// Runs f without the GIL.
+template <typename F>
+auto released(F&& f) {
+  py::gil_scoped_release release;
+  return f();
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_mqmon, m) {
+  m.doc() = "mqmon's native engine (use the mqmon package, not this module)";
+  // Translators are tried last-registered first: the base class goes first.
+  static py::exception<mqmon::Error> error(m, "Error", PyExc_RuntimeError);
+  static py::exception<mqmon::ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
+  static py::exception<mqmon::DataError> data_error(m, "DataError", error.ptr());
+  static py::exception<mqmon::ParseError> parse_error(m, "ParseError", error.ptr());
+  static py::exception<mqmon::IoError> io_error(m, "IoError", PyExc_OSError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const mqmon::ConfigError& e) {
+      config_error(e.what());
+    } catch (const mqmon::ParseError& e) {
+      parse_error(e.what());
+    } catch (const mqmon::DataError& e) {
+      data_error(e.what());
+    } catch (const mqmon::IoError& e) {
+      io_error(e.what());
+    } catch (const mqmon::Error& e) {
+      error(e.what());
+    }
+  });
+
+  m.def("parse_timestamp", &mqmon::parse_timestamp, "Milliseconds since the epoch of a UTC timestamp");
+  m.def("parse_duration", &mqmon::parse_duration, "Milliseconds of an ISO-8601 duration (-PT1H)");
+  m.def("now_millis", &mqmon::now_millis);
+
+  m.def(
+      "suggest_baseline",
+      [](const std::string& dataset, const std::string& output, const py::dict& options) {
+        mqmon::BaselineConfig c;
+        c.dataset = dataset;
+        c.output_dir = output;
+        c.evaluation = evaluation_spec(options);
+        if (options.contains("threshold_method")) {
+          const std::string m = py::str(options["threshold_method"]);
+          if (m != "window" && m != "baseline") throw mqmon::ConfigError("threshold_method must be window or baseline");
+          c.suggest.method = m == "window" ? mqmon::ThresholdMethod::kWindow : mqmon::ThresholdMethod::kBaseline;
+        }
+        if (options.contains("alpha")) c.suggest.alpha = options["alpha"].cast<double>();
+        if (options.contains("window_size") && !options["window_size"].is_none())
+          c.suggest.window_size = options["window_size"].cast<uint64_t>();
+        if (options.contains("replicates")) c.suggest.replicates = options["replicates"].cast<int>();
+        if (options.contains("strict_layout")) c.suggest.strict_layout = options["strict_layout"].cast<bool>();
+        const auto r = released([&] { return mqmon::run_baseline(c); });
+        py::dict out;
+        out["item_count"] = r.item_count;
+        out["skipped"] = r.skipped;
+        out["statistics_path"] = r.statistics_path;
+        out["constraints_path"] = r.constraints_path;
+        return out;
+      },
+      py::arg("dataset"), py::arg("output"), py::arg("options"));
+
+  m.def(
+      "monitor",
+      [](const py::dict& options) {
+        mqmon::MonitorConfig c;
+        c.evaluation = evaluation_spec(options);
+        auto str = [&](const char* k, std::string& out) {
+          if (options.contains(k) && !options[k].is_none()) out = py::str(options[k]);
+        };
+        str("dataset", c.dataset);
+        str("capture", c.capture_prefix);
+        str("ground_truth", c.ground_truth_prefix);
+        str("constraints", c.constraints_path);
+        str("output", c.output_dir);
+        str("endpoint_name", c.endpoint_name);
+        str("monitoring_schedule_name", c.monitoring_schedule_name);
+        c.start = options["start"].cast<int64_t>();
+        c.end = options["end"].cast<int64_t>();
+        c.execution_time = options["execution_time"].cast<int64_t>();
+        if (options.contains("max_lookback")) c.max_lookback = options["max_lookback"].cast<int64_t>();
+        const auto r = released([&] { return mqmon::run_monitor(c); });
+        py::dict out;
+        out["status"] = mqmon::status_name(r.status);
+        out["failure_reason"] = r.failure_reason;
+        out["item_count"] = r.item_count;
+        out["violations"] = r.violations;
+        return out;
+      },
+      py::arg("options"));
+
+  m.def(
+      "compute_statistics",
+      [](const py::dict& options, py::object truth, py::object predicted, py::object probability,
+         const std::string& evaluation_time) {
+        const mqmon::EvaluationSpec spec = evaluation_spec(options);
+        mqmon::MemoryColumns cols;
+        // Keep the arrays alive (and, for float64 C-contiguous input, uncopied) while computing.
+        std::vector<py::object> keep;
+        auto floats = [&](py::object o) -> const double* {
+          if (o.is_none()) return nullptr;
+          Floats a = Floats::ensure(o);  // no copy for contiguous float64
+          if (!a) throw mqmon::ConfigError("expected a one-dimensional array of numbers");
+          if (a.ndim() != 1) throw mqmon::ConfigError("expected a one-dimensional array");
+          if (cols.rows && static_cast<size_t>(a.shape(0)) != cols.rows)
+            throw mqmon::ConfigError("the arrays differ in length");
+          cols.rows = static_cast<size_t>(a.shape(0));
+          keep.push_back(a);
+          return a.data();
+        };
+        auto labels = [&](py::object o, std::vector<std::string>& vocab) -> const int32_t* {
+          if (o.is_none()) return nullptr;
+          auto pair = o.cast<py::tuple>();  // (codes, vocabulary)
+          Codes codes = Codes::ensure(pair[0]);
+          if (!codes || codes.ndim() != 1) throw mqmon::ConfigError("label codes must be one-dimensional");
+          if (cols.rows && static_cast<size_t>(codes.shape(0)) != cols.rows)
+            throw mqmon::ConfigError("the arrays differ in length");
+          cols.rows = static_cast<size_t>(codes.shape(0));
+          vocab = pair[1].cast<std::vector<std::string>>();
+          keep.push_back(codes);
+          return codes.data();
+        };
+        if (spec.problem_type == mqmon::ProblemType::kRegression) {
+          cols.truth = floats(truth);
+          cols.prediction = floats(predicted);
+        } else {
+          cols.truth_codes = labels(truth, cols.truth_vocab);
+          cols.predicted_codes = labels(predicted, cols.predicted_vocab);
+          cols.probability = floats(probability);
+        }
+        return released([&] {
+          const auto ev = mqmon::evaluate_columns(cols, spec);
+          return mqmon::write_statistics(ev, evaluation_time.empty() ? mqmon::utc_now_iso8601() : evaluation_time);
+        });
+      },
+      py::arg("options"), py::arg("truth"), py::arg("predicted"), py::arg("probability"),
+      py::arg("evaluation_time") = "");
+}

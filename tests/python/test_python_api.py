@@ -1,0 +1,249 @@
+"""The Python API (issue 6): the seed page's SDK code with only its imports changed, the in-memory
+API against scikit-learn and against the CLI's files, errors as Python exceptions."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import MQMON, ROOT, run_mqmon
+
+PYTHON_DIR = Path(os.environ.get("MQMON_PYTHON_DIR", Path(MQMON).parent / "python"))
+sys.path.insert(0, str(PYTHON_DIR))
+import mqmon  # noqa: E402
+
+from test_binary_sklearn import check as check_binary  # noqa: E402
+from test_multiclass_regression_sklearn import check_multiclass, check_regression  # noqa: E402
+
+TIME = "2024-01-01T00:00:00.000Z"
+
+SEED_SNIPPETS = '''
+from mqmon import get_execution_role, session, Session
+from mqmon import ModelQualityMonitor, DatasetFormat
+
+role = get_execution_role()
+session = Session()
+
+model_quality_monitor = ModelQualityMonitor(
+    role=role,
+    instance_count=1,
+    instance_type='ml.m5.xlarge',
+    volume_size_in_gb=20,
+    max_runtime_in_seconds=1800,
+    sagemaker_session=session
+)
+
+baseline_job_name = "MyBaseLineJob"
+job = model_quality_monitor.suggest_baseline(
+    job_name=baseline_job_name,
+    baseline_dataset=baseline_dataset_uri, # The S3 location of the validation dataset.
+    dataset_format=DatasetFormat.csv(header=True),
+    output_s3_uri = baseline_results_uri, # The S3 location to store the results.
+    problem_type='BinaryClassification',
+    inference_attribute= "prediction", # The column in the dataset that contains predictions.
+    probability_attribute= "probability", # The column in the dataset that contains probabilities.
+    ground_truth_attribute= "label" # The column in the dataset that contains ground truth labels.
+)
+job.wait(logs=False)
+
+baseline_job = model_quality_monitor.latest_baselining_job
+
+import pandas as pd
+result = pd.DataFrame(baseline_job.suggested_constraints().body_dict["binary_classification_constraints"]).T
+'''
+
+
+def test_the_seed_page_runs_with_only_its_imports_changed(tmp_path):
+    scope = {"baseline_dataset_uri": str(ROOT / "examples" / "validation.csv"),
+             "baseline_results_uri": str(tmp_path / "results")}
+    exec(SEED_SNIPPETS, scope)
+    frame = scope["result"]
+    assert list(frame.index) == ["recall", "precision", "accuracy", "true_positive_rate", "true_negative_rate",
+                                 "false_positive_rate", "false_negative_rate", "auc", "f0_5", "f1", "f2"]
+    assert list(frame.columns) == ["threshold", "comparison_operator"]
+    ops = frame["comparison_operator"].to_dict()
+    assert ops["false_positive_rate"] == ops["false_negative_rate"] == "GreaterThanThreshold"
+    assert {ops[k] for k in frame.index if k not in ("false_positive_rate", "false_negative_rate")} == \
+        {"LessThanThreshold"}
+    job = scope["baseline_job"]
+    assert job.suggested_constraints().file_s3_uri == str(tmp_path / "results" / "constraints.json")
+    stats = job.baseline_statistics().body_dict
+    assert stats["dataset"]["item_count"] == 600
+    assert scope["model_quality_monitor"].latest_baselining_job_name == "MyBaseLineJob"
+
+
+def test_sdk_module_path_and_dataset_formats():
+    from mqmon.model_monitor import DatasetFormat, ModelQualityMonitor  # noqa: F401
+    assert DatasetFormat.csv(header=True) == {"csv": {"header": True, "output_columns_position": "START"}}
+    assert DatasetFormat.csv(header=False, output_columns_position="END") == \
+        {"csv": {"header": False, "output_columns_position": "END"}}
+    assert DatasetFormat.json(lines=True) == {"json": {"lines": True}}
+    assert DatasetFormat.sagemaker_capture_json() == {"sagemakerCaptureJson": {}}
+    assert mqmon.get_execution_role().startswith("arn:aws:iam::")
+
+
+def binary_frame(n, seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+    p = np.clip(rng.normal(0.3 + 0.35 * y, 0.2), 0, 1).round(3)
+    return pd.DataFrame({"label": y, "prediction": (p >= 0.5).astype(int), "probability": p})
+
+
+def test_in_memory_binary_matches_sklearn_and_the_cli(tmp_path):
+    df = binary_frame(5000, 1)
+    stats = mqmon.compute_statistics("BinaryClassification", df.label.to_numpy(), df.prediction.to_numpy(),
+                                     df.probability.to_numpy(), curve_points=0, evaluation_time=TIME)
+    check_binary(stats, df.label.astype(str).tolist(), df.prediction.astype(str).tolist(),
+                 df.probability.to_numpy(), "1", check_std=True)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "d.csv", "--problem-type",
+               "BinaryClassification", "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+               "--probability-attribute", "probability", "--curve-points", "0", "--evaluation-time", TIME,
+               "--output", tmp_path / "o"])
+    assert json.loads((tmp_path / "o" / "statistics.json").read_text()) == stats
+    # A DataFrame by attribute names, and a strided (copied) array, give the same.
+    assert mqmon.compute_statistics("BinaryClassification", data=df, curve_points=0, evaluation_time=TIME) == stats
+    strided = np.repeat(df.probability.to_numpy(), 2)[::2]
+    assert not strided.flags["C_CONTIGUOUS"]
+    assert mqmon.compute_statistics("BinaryClassification", df.label, df.prediction, strided, curve_points=0,
+                                    evaluation_time=TIME) == stats
+
+
+def test_in_memory_multiclass_and_regression(tmp_path):
+    rng = np.random.default_rng(2)
+    n = 4000
+    y = np.array(["cat", "dog", "eel", "fox"])[rng.zipf(1.6, n) % 4]
+    p = np.where(rng.random(n) < 0.6, y, np.array(["cat", "dog", "eel", "gnu"])[rng.integers(0, 4, n)])
+    stats = mqmon.compute_statistics("MulticlassClassification", y, p, evaluation_time=TIME)
+    check_multiclass(stats, y.tolist(), p.tolist(), check_std=True)
+    pd.DataFrame({"label": y, "prediction": p}).to_csv(tmp_path / "m.csv", index=False)
+    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "m.csv", "--problem-type",
+               "MulticlassClassification", "--ground-truth-attribute", "label", "--inference-attribute",
+               "prediction", "--evaluation-time", TIME, "--output", tmp_path / "mo"])
+    assert json.loads((tmp_path / "mo" / "statistics.json").read_text()) == stats
+
+    t = 1e9 + rng.normal(0, 2, n)
+    f = t + rng.normal(0, 1, n)
+    stats = mqmon.compute_statistics("Regression", t, f, evaluation_time=TIME)
+    check_regression(stats, t, f, check_std=True)
+    pd.DataFrame({"label": t, "prediction": f}).to_csv(tmp_path / "r.csv", index=False, float_format="%.17g")
+    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "r.csv", "--problem-type", "Regression",
+               "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+               "--evaluation-time", TIME, "--output", tmp_path / "ro"])
+    assert json.loads((tmp_path / "ro" / "statistics.json").read_text()) == stats
+
+
+def test_labels_of_any_python_type_are_canonical():
+    as_ints = mqmon.compute_statistics("MulticlassClassification", [1, 0, 1, 1], [1, 1, 0, 1],
+                                       evaluation_time=TIME)
+    as_floats = mqmon.compute_statistics("MulticlassClassification", np.array([1.0, 0.0, 1.0, 1.0]),
+                                         ["1", "1", "0", "1.00"], evaluation_time=TIME)
+    assert as_ints == as_floats
+    assert list(as_ints["multiclass_classification_metrics"]["confusion_matrix"]) == ["0", "1"]
+
+
+def test_native_errors_are_python_exceptions_with_the_cli_message(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("probability,prediction,label\n0.5,1,1\nabc,0,0\n")
+    monitor = mqmon.ModelQualityMonitor()
+    with pytest.raises(mqmon.ParseError) as err:
+        monitor.suggest_baseline(baseline_dataset=str(bad), dataset_format=mqmon.DatasetFormat.csv(),
+                                 problem_type="BinaryClassification", inference_attribute="prediction",
+                                 probability_attribute="probability", ground_truth_attribute="label",
+                                 output_s3_uri=str(tmp_path / "o"))
+    cli = run_mqmon(["suggest-baseline", "--baseline-dataset", bad, "--problem-type", "BinaryClassification",
+                     "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+                     "--probability-attribute", "probability", "--output", tmp_path / "o2"], check=False)
+    assert cli.stderr == f"mqmon: error: {err.value}\n"
+    assert f"{bad}:3: column 1 (attribute 'probability') not a finite number: 'abc'" == str(err.value)
+    with pytest.raises(mqmon.ConfigError, match="ground truth attribute 'truth' is not a column"):
+        monitor.suggest_baseline(baseline_dataset=str(bad), dataset_format=mqmon.DatasetFormat.csv(),
+                                 problem_type="BinaryClassification", inference_attribute="prediction",
+                                 ground_truth_attribute="truth", output_s3_uri=str(tmp_path / "o"))
+    assert issubclass(mqmon.ConfigError, ValueError) and issubclass(mqmon.IoError, OSError)
+    with pytest.raises(mqmon.IoError, match="does not exist"):
+        monitor.suggest_baseline(baseline_dataset=str(tmp_path / "nope.csv"), dataset_format=mqmon.DatasetFormat.csv(),
+                                 problem_type="BinaryClassification", inference_attribute="prediction",
+                                 ground_truth_attribute="label", output_s3_uri=str(tmp_path / "o"))
+    with pytest.raises(mqmon.ParseError, match=r"<arrays>:3: \(attribute 'label'\) label '2' is a third class"):
+        mqmon.compute_statistics("BinaryClassification", [0, 1, 2], [0, 1, 1])
+    with pytest.raises(mqmon.ParseError, match=r"<arrays>:2: \(attribute 'probability'\) not a finite number"):
+        mqmon.compute_statistics("BinaryClassification", [0, 1], probability=[0.5, np.nan])
+    with pytest.raises(ValueError, match="s3:// locations are not supported yet"):
+        monitor.suggest_baseline(baseline_dataset="s3://bucket/data.csv", dataset_format=mqmon.DatasetFormat.csv(),
+                                 problem_type="BinaryClassification", inference_attribute="prediction",
+                                 ground_truth_attribute="label")
+
+
+def test_the_gil_is_released_while_computing():
+    n = 3_000_000
+    rng = np.random.default_rng(4)
+    y = (rng.random(n) < 0.3).astype(np.int8)
+    p = rng.random(n)
+    # Prepare in this thread, so that the worker runs native code only.
+    from mqmon import _mqmon
+    from mqmon.in_memory import _label_codes
+    truth = _label_codes(y)
+    options = {"problem_type": "BinaryClassification", "ground_truth_attribute": "label",
+               "probability_attribute": "probability"}
+    started, done = threading.Event(), threading.Event()
+    ticks = 0
+
+    def work():
+        started.set()
+        _mqmon.compute_statistics(options, truth, None, p, "")
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    while not done.is_set():  # a Python loop runs only while the native code does not hold the GIL
+        ticks += 1
+    t.join()
+    # Released: tens of millions of iterations here; held: about 10^5 (switch intervals only).
+    assert ticks > 5_000_000
+
+
+def test_monitoring_execution_shaped_like_the_sdk(tmp_path):
+    df = binary_frame(3000, 5)
+    df.to_csv(tmp_path / "baseline.csv", index=False)
+    monitor = mqmon.ModelQualityMonitor(role=mqmon.get_execution_role(), instance_count=2)
+    monitor.suggest_baseline(baseline_dataset=str(tmp_path / "baseline.csv"),
+                             dataset_format=mqmon.DatasetFormat.csv(header=True), problem_type="BinaryClassification",
+                             inference_attribute="prediction", probability_attribute="probability",
+                             ground_truth_attribute="label", output_s3_uri=str(tmp_path / "baseline"),
+                             threshold_method="baseline")
+    window = binary_frame(400, 6)
+    window.loc[:150, "prediction"] = 1 - window.loc[:150, "prediction"]  # a degraded model
+    window.to_csv(tmp_path / "window.csv", index=False)
+    execution = monitor.run_monitoring(constraints=monitor.suggested_constraints(), problem_type="BinaryClassification",
+                                       dataset=str(tmp_path / "window.csv"), inference_attribute="prediction",
+                                       probability_attribute="probability", ground_truth_attribute="label",
+                                       start_time="2024-05-01T10:00:00Z", end_time="2024-05-01T11:00:00Z",
+                                       output_s3_uri=str(tmp_path / "execution"))
+    assert execution.describe()["MonitoringExecutionStatus"] == "CompletedWithViolations"
+    violated = {v["metric_name"] for v in execution.constraint_violations().body_dict["violations"]}
+    assert "accuracy" in violated
+    assert execution.statistics().body_dict["dataset"]["item_count"] == 400
+    assert monitor.list_executions() == [execution]
+    assert monitor.latest_monitoring_constraint_violations().body_dict == execution.constraint_violations().body_dict
+
+
+def test_pip_installs_the_package_without_network(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "python", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    env = dict(os.environ, MQMON_BUILD_DIR=str(Path(MQMON).parent))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation", "--no-deps", "--no-index",
+                    "--target", tmp_path / "site", source], check=True, capture_output=True, env=env)
+    out = subprocess.run([sys.executable, "-c", "import mqmon; print(mqmon.__file__); "
+                          "print(mqmon.compute_statistics('Regression', [1.0, 2.0], [1.0, 3.0])['regression_metrics']"
+                          "['mae']['value'])"], env=dict(env, PYTHONPATH=str(tmp_path / "site")), check=True,
+                         capture_output=True, text=True, cwd=tmp_path).stdout.split()
+    assert out[0].startswith(str(tmp_path / "site"))
+    assert out[1] == "0.5"
