@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""The peer: what a user would write with pandas + scikit-learn to get mqmon's metric set.
+
+    bench/peer.py binary|multiclass|regression FILE OUT.json
+
+Reads FILE with pandas (`read_csv`, or `read_json(lines=True)` for .jsonl), computes every scalar of
+SPEC §3 on all rows and on the same five 80 % subsamples mqmon uses (so the standard deviations can
+be compared), the ROC and PR curves (drop_intermediate=True) and exact AUC for binary, and writes
+{metric: [value, standard_deviation]} to OUT.json.
+"""
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (accuracy_score, confusion_matrix, fbeta_score, mean_absolute_error,
+                             mean_squared_error, precision_recall_curve, precision_recall_fscore_support,
+                             r2_score, roc_auc_score, roc_curve)
+
+
+def mix64(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def subsamples(n, seed=0x6D716D6F6E):
+    with np.errstate(over="ignore"):
+        base = mix64(np.uint64(seed) ^ np.uint64(0x9E3779B97F4A7C15)) ^ (np.arange(n, dtype=np.uint64) * np.uint64(5))
+        return [mix64(mix64(base + np.uint64(k))) < np.uint64(14757395258967641292) for k in range(5)]
+
+
+def binary(df):
+    y = df["label"].to_numpy() == 1
+    pred = df["prediction"].to_numpy() == 1
+    score = df["probability"].to_numpy()
+
+    def metrics(y, pred, score):
+        tn, fp, fn, tp = confusion_matrix(y, pred, labels=[False, True]).ravel()
+        n = len(y)
+        p = (tp + fn) / n
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        fpr = fp / (fp + tn) if fp + tn else 0.0
+        out = {"recall": rec, "precision": prec, "accuracy": (tp + tn) / n,
+               "recall_best_constant_classifier": 1.0, "precision_best_constant_classifier": p,
+               "accuracy_best_constant_classifier": p, "true_positive_rate": rec, "true_negative_rate": 1 - fpr,
+               "false_positive_rate": fpr, "false_negative_rate": 1 - rec, "auc": roc_auc_score(y, score)}
+        for name, b in (("f0_5", 0.5), ("f1", 1), ("f2", 2)):
+            out[name] = fbeta_score(y, pred, beta=b, zero_division=0)
+            out[name + "_best_constant_classifier"] = (1 + b * b) * p / (b * b * p + 1)
+        return out
+
+    roc_curve(y, score, drop_intermediate=True)
+    precision_recall_curve(y, score)
+    return metrics(y, pred, score), [metrics(y[k], pred[k], score[k]) for k in subsamples(len(y))]
+
+
+def multiclass(df):
+    y = df["label"].astype(str).to_numpy()
+    pred = df["prediction"].astype(str).to_numpy()
+
+    def metrics(y, pred):
+        labels = np.union1d(y, pred)
+        counts = pd.Series(y).value_counts()
+        best = counts.index[counts.to_numpy() == counts.max()].min()
+        out = {}
+        for suffix, p in (("", pred), ("_best_constant_classifier", np.full(len(y), best))):
+            out["accuracy" + suffix] = accuracy_score(y, p)
+            for name, b in (("f0_5", 0.5), ("f1", 1), ("f2", 2)):
+                pr, rc, f, _ = precision_recall_fscore_support(y, p, beta=b, average="weighted", labels=labels,
+                                                               zero_division=0)
+                out["weighted_recall" + suffix], out["weighted_precision" + suffix] = rc, pr
+                out[f"weighted_{name}{suffix}"] = f
+        return out
+
+    return metrics(y, pred), [metrics(y[k], pred[k]) for k in subsamples(len(y))]
+
+
+def regression(df):
+    y = df["label"].to_numpy(dtype=float)
+    pred = df["prediction"].to_numpy(dtype=float)
+
+    def metrics(y, pred):
+        mse = mean_squared_error(y, pred)
+        return {"mae": mean_absolute_error(y, pred), "mse": mse, "rmse": float(np.sqrt(mse)), "r2": r2_score(y, pred)}
+
+    return metrics(y, pred), [metrics(y[k], pred[k]) for k in subsamples(len(y))]
+
+
+def main():
+    kind, path, out = sys.argv[1:4]
+    df = pd.read_json(path, lines=True) if path.endswith(".jsonl") else pd.read_csv(path)
+    values, reps = {"binary": binary, "multiclass": multiclass, "regression": regression}[kind](df)
+    result = {k: [float(v), float(np.std([r[k] for r in reps], ddof=1))] for k, v in values.items()}
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
