@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <tuple>
+#include <numeric>
 
 #include "mqmon/common/blob.h"
 #include "mqmon/common/error.h"
@@ -11,26 +11,33 @@
 namespace mqmon {
 
 namespace {
-uint64_t key_of(double score) {
-  if (score == 0) score = 0;  // fold -0 onto +0: they are one threshold
-  return std::bit_cast<uint64_t>(score);
-}
-/// Maps a double's bits onto an unsigned integer with the same order.
-uint64_t ordered(uint64_t bits) { return (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63); }
+constexpr uint64_t kSign = uint64_t{1} << 63;
+constexpr size_t kMinFlush = size_t{1} << 20;
+constexpr uint32_t kMaxTotal = UINT32_MAX;
+constexpr uint16_t kMaxReplicate = UINT16_MAX;
 }  // namespace
+
+uint64_t ScoreTable::sort_key(double score) {
+  if (score == 0) score = 0;  // -0 and +0 are one threshold
+  const uint64_t bits = std::bit_cast<uint64_t>(score);
+  const uint64_t ordered = (bits & kSign) ? ~bits : bits | kSign;  // ascending with the value
+  return ~ordered;                                                 // ascending key = descending score
+}
+
+double ScoreTable::score_of(uint64_t key) {
+  const uint64_t ordered = ~key;
+  return std::bit_cast<double>((ordered & kSign) ? ordered & ~kSign : ~ordered);
+}
 
 ScoreTable::ScoreTable() : slots_(1024, 0), mask_(1023) {}
 
-double ScoreTable::score_of(const Entry& e) { return std::bit_cast<double>(e.key); }
-
-ScoreTable::Entry& ScoreTable::slot_for(double score) {
-  const uint64_t key = key_of(score);
+ScoreTable::Entry& ScoreTable::slot_for(uint64_t key) {
   for (uint64_t i = mix64(key) & mask_;; i = (i + 1) & mask_) {
     const uint32_t s = slots_[i];
     if (s == 0) {
       if ((entries_.size() + 1) * 2 > slots_.size()) {
         grow();
-        return slot_for(score);
+        return slot_for(key);
       }
       entries_.emplace_back().key = key;
       slots_[i] = static_cast<uint32_t>(entries_.size());
@@ -50,12 +57,38 @@ void ScoreTable::grow() {
   }
 }
 
-void ScoreTable::spill(Entry& e) {
-  auto& wide = spilled_[e.key];
+void ScoreTable::bump(Entry& e, bool positive, unsigned mask) {
+  uint32_t& total = positive ? e.pos : e.neg;
+  uint16_t* rep = positive ? e.rep_pos : e.rep_neg;
+  if (total == kMaxTotal || std::any_of(rep, rep + kReplicates, [](uint16_t r) { return r == kMaxReplicate; }))
+      [[unlikely]] {
+    // Move this class's narrow counts to the wide table before one could wrap.
+    auto& wide = positive ? wide_[e.key].first : wide_[e.key].second;
+    wide[0] += total;
+    total = 0;
+    for (int k = 0; k < kReplicates; ++k) {
+      wide[k + 1] += rep[k];
+      rep[k] = 0;
+    }
+  }
+  ++total;
+  for (int k = 0; k < kReplicates; ++k) rep[k] = static_cast<uint16_t>(rep[k] + ((mask >> k) & 1u));
+}
+
+void ScoreTable::add_counts(Entry& e, const Counts& pos, const Counts& neg) const {
+  auto add = [&](auto& narrow, uint64_t incoming, uint64_t limit, bool positive, int column) {
+    if (narrow + incoming <= limit) {
+      narrow = static_cast<std::remove_reference_t<decltype(narrow)>>(narrow + incoming);
+    } else {
+      auto& wide = positive ? wide_[e.key].first : wide_[e.key].second;
+      wide[column] += incoming;
+    }
+  };
+  add(e.pos, pos[0], kMaxTotal - 1, true, 0);
+  add(e.neg, neg[0], kMaxTotal - 1, false, 0);
   for (int k = 0; k < kReplicates; ++k) {
-    wide[k] += e.rep_pos[k];
-    wide[kReplicates + k] += e.rep_neg[k];
-    e.rep_pos[k] = e.rep_neg[k] = 0;
+    add(e.rep_pos[k], pos[k + 1], kMaxReplicate - 1, true, k + 1);
+    add(e.rep_neg[k], neg[k + 1], kMaxReplicate - 1, false, k + 1);
   }
 }
 
@@ -66,72 +99,168 @@ void ScoreTable::counts(const Entry& e, Counts& pos, Counts& neg) const {
     pos[k + 1] = e.rep_pos[k];
     neg[k + 1] = e.rep_neg[k];
   }
-  if (!spilled_.empty()) {
-    if (auto it = spilled_.find(e.key); it != spilled_.end()) {
-      for (int k = 0; k < kReplicates; ++k) {
-        pos[k + 1] += it->second[k];
-        neg[k + 1] += it->second[kReplicates + k];
+  if (!wide_.empty()) {
+    if (auto it = wide_.find(e.key); it != wide_.end()) {
+      for (int k = 0; k <= kReplicates; ++k) {
+        pos[k] += it->second.first[k];
+        neg[k] += it->second.second[k];
       }
     }
   }
 }
 
-void ScoreTable::add_counts(double score, const Counts& pos, const Counts& neg) {
-  Entry& e = slot_for(score);
-  e.pos += pos[0];
-  e.neg += neg[0];
-  // An entry's 32-bit replicate counts stay below 2^31 after a merge, so the 2^31 rows that
-  // add() may put on top before its next spill still fit; larger counts go to the side table.
-  constexpr uint64_t kRoom = 0x7fffffffu;
-  for (int k = 0; k < kReplicates; ++k) {
-    for (auto [rep, wide_at, incoming] : {std::tuple{e.rep_pos + k, k, pos[k + 1]},
-                                          std::tuple{e.rep_neg + k, kReplicates + k, neg[k + 1]}}) {
-      if (*rep + incoming <= kRoom)
-        *rep += static_cast<uint32_t>(incoming);
-      else
-        spilled_[e.key][wide_at] += incoming;
-    }
-  }
-}
-
-void ScoreTable::merge(const ScoreTable& other) {
-  Counts pos, neg;
-  for (const auto& e : other.entries_) {
-    other.counts(e, pos, neg);
-    add_counts(score_of(e), pos, neg);
-  }
-}
-
-std::vector<std::pair<uint64_t, uint32_t>> ScoreTable::descending_order() const {
-  std::vector<std::pair<uint64_t, uint32_t>> order(entries_.size());
-  for (size_t i = 0; i < entries_.size(); ++i)
-    order[i] = {~ordered(entries_[i].key), static_cast<uint32_t>(i)};
-  std::sort(order.begin(), order.end());
+std::vector<uint32_t> ScoreTable::hash_order() const {
+  std::vector<uint32_t> order(entries_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return entries_[a].key < entries_[b].key; });
   return order;
 }
 
-void ScoreTable::serialize(std::string& out) const {
-  blob::put<uint64_t>(out, entries_.size());
-  Counts pos, neg;
-  for (const auto& e : entries_) {
-    counts(e, pos, neg);
-    blob::put(out, e.key);
-    blob::put(out, pos);
-    blob::put(out, neg);
+void ScoreTable::to_sorted() {
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  std::vector<uint32_t>().swap(slots_);
+  sorted_ = true;
+  flush_at_ = std::max(kMinFlush, entries_.size());
+}
+
+namespace {
+/// LSD radix sort by key, 8 bits a pass, skipping bytes that are the same in every key.
+template <typename T>
+void radix_sort(std::vector<T>& v, std::vector<T>& scratch) {
+  const size_t n = v.size();
+  if (n < 2) return;
+  scratch.resize(n);
+  std::vector<std::array<size_t, 256>> hist(8, std::array<size_t, 256>{});
+  for (const T& p : v) {
+    const uint64_t k = p.key;
+    for (int d = 0; d < 8; ++d) ++hist[d][(k >> (8 * d)) & 0xff];
   }
+  T* src = v.data();
+  T* dst = scratch.data();
+  for (int d = 0; d < 8; ++d) {
+    if (hist[d][(src[0].key >> (8 * d)) & 0xff] == n) continue;
+    size_t offset[256];
+    size_t sum = 0;
+    for (int b = 0; b < 256; ++b) {
+      offset[b] = sum;
+      sum += hist[d][b];
+    }
+    for (size_t i = 0; i < n; ++i) dst[offset[(src[i].key >> (8 * d)) & 0xff]++] = src[i];
+    std::swap(src, dst);
+  }
+  if (src != v.data()) v.swap(scratch);
+}
+}  // namespace
+
+template <typename CountsOf>
+void ScoreTable::merge_run(const std::vector<Entry>& run, CountsOf&& counts_of) const {
+  std::vector<Entry> out;
+  out.reserve(entries_.size() + run.size());
+  size_t i = 0, j = 0;
+  Counts pos, neg;
+  while (i < entries_.size() || j < run.size()) {
+    if (j == run.size() || (i < entries_.size() && entries_[i].key < run[j].key)) {
+      out.push_back(entries_[i++]);
+      continue;
+    }
+    if (i == entries_.size() || run[j].key < entries_[i].key) {
+      out.emplace_back().key = run[j].key;
+    } else {
+      out.push_back(entries_[i++]);
+    }
+    counts_of(run[j++], pos, neg);
+    add_counts(out.back(), pos, neg);
+  }
+  entries_.swap(out);
+}
+
+void ScoreTable::settle() const {
+  if (pending_.empty()) return;
+  radix_sort(pending_, scratch_);
+  // Aggregate runs of equal keys, then merge them into the sorted run.
+  std::vector<Entry> fresh;
+  std::vector<std::pair<Counts, Counts>> sums;
+  for (size_t i = 0; i < pending_.size();) {
+    const uint64_t key = pending_[i].key;
+    Counts pos{}, neg{};
+    for (; i < pending_.size() && pending_[i].key == key; ++i) {
+      const unsigned tag = pending_[i].tag;
+      Counts& c = (tag & 1u) ? pos : neg;
+      ++c[0];
+      for (int k = 0; k < kReplicates; ++k) c[k + 1] += (tag >> (k + 1)) & 1u;
+    }
+    fresh.emplace_back().key = key;
+    sums.emplace_back(pos, neg);
+  }
+  pending_.clear();
+  std::vector<Pending>().swap(scratch_);
+  const Entry* base = fresh.data();
+  merge_run(fresh, [&](const Entry& e, Counts& pos, Counts& neg) {
+    const auto& s = sums[static_cast<size_t>(&e - base)];
+    pos = s.first;
+    neg = s.second;
+  });
+  flush_at_ = std::max(kMinFlush, entries_.size());
+}
+
+void ScoreTable::merge(const ScoreTable& other) {
+  other.settle();
+  if (!sorted_ && !other.sorted_ && entries_.size() + other.entries_.size() <= kHashLimit) {
+    Counts pos, neg;
+    for (const Entry& e : other.entries_) {
+      other.counts(e, pos, neg);
+      add_counts(slot_for(e.key), pos, neg);
+    }
+    return;
+  }
+  if (!sorted_) to_sorted();
+  settle();
+  auto their_counts = [&](const Entry& e, Counts& pos, Counts& neg) { other.counts(e, pos, neg); };
+  if (other.sorted_) {
+    merge_run(other.entries_, their_counts);
+  } else {
+    std::vector<Entry> run = other.entries_;
+    std::sort(run.begin(), run.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    merge_run(run, their_counts);
+  }
+  flush_at_ = std::max(kMinFlush, entries_.size());
+}
+
+void ScoreTable::serialize(std::string& out) const {
+  blob::put<uint64_t>(out, size());
+  Counts pos, neg;
+  for_each_descending([&](double score, const Counts& p, const Counts& n) {
+    blob::put(out, score);
+    blob::put(out, p);
+    blob::put(out, n);
+  });
+  (void)pos;
+  (void)neg;
 }
 
 void ScoreTable::deserialize(const std::string& in, size_t& pos) {
   *this = ScoreTable();
   const auto n = blob::get<uint64_t>(in, pos);
-  if (n > (in.size() - pos) / (sizeof(uint64_t) + 2 * sizeof(Counts)))
+  if (n > (in.size() - pos) / (sizeof(double) + 2 * sizeof(Counts)))
     throw DataError("accumulator state is truncated (score table)");
+  std::vector<Entry> run;
+  std::vector<std::pair<Counts, Counts>> sums;
   for (uint64_t i = 0; i < n; ++i) {
-    const auto key = blob::get<uint64_t>(in, pos);
+    const auto score = blob::get<double>(in, pos);
     const auto p = blob::get<Counts>(in, pos);
     const auto q = blob::get<Counts>(in, pos);
-    add_counts(std::bit_cast<double>(key), p, q);
+    run.emplace_back().key = sort_key(score);
+    if (i > 0 && run[i].key <= run[i - 1].key) throw DataError("accumulator state is corrupt (score order)");
+    sums.emplace_back(p, q);
   }
+  to_sorted();
+  const Entry* base = run.data();
+  merge_run(run, [&](const Entry& e, Counts& p, Counts& q) {
+    const auto& s = sums[static_cast<size_t>(&e - base)];
+    p = s.first;
+    q = s.second;
+  });
+  flush_at_ = std::max(kMinFlush, entries_.size());
 }
 
 }  // namespace mqmon

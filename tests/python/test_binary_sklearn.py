@@ -131,6 +131,19 @@ def test_full_precision_scores_and_scientific_notation(tmp_path):
           check_std=True)
 
 
+def test_more_distinct_scores_than_the_hash_table_holds(tmp_path):
+    df = random_case(300_000, seed=9, decimals=None)  # ~300k distinct scores: the sorted-run path
+    assert df.probability.nunique() > 2 ** 16
+    path = write_csv(tmp_path / "d.csv", df, float_format="%.17g")
+    one = baseline(path, tmp_path / "o", "--curve-points", "0", "--threads", "1", "--evaluation-time", "t")
+    two = baseline(path, tmp_path / "o2", "--curve-points", "0", "--threads", "2", "--block-size", "65536",
+                   "--evaluation-time", "t")
+    assert (tmp_path / "o" / "statistics.json").read_text() == (tmp_path / "o2" / "statistics.json").read_text()
+    back = pd.read_csv(path, float_precision="round_trip")
+    check(one.statistics(), back.label.astype(str).tolist(), back.prediction.astype(str).tolist(),
+          back.probability.to_numpy(), "1", check_std=True)
+
+
 @pytest.mark.parametrize("kind", ["perfect", "inverted", "all_positive", "all_negative", "constant_score"])
 def test_edge_classifiers(tmp_path, kind):
     rng = np.random.default_rng(1)

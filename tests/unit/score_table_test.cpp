@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <bit>
+#include <cmath>
 #include <map>
+#include <random>
 
 #include "mqmon/common/blob.h"
 
@@ -83,6 +85,59 @@ TEST(ScoreTable, ReplicateCountsSpillWhenTheTotalCrosses2To31) {
   for (int i = 0; i < 5; ++i) t.add(0.25, true, 0b00011);  // the first add reaches 2^31 and spills
   const auto d = dump(t);
   EXPECT_EQ(d.at(0.25).first, (Counts{edge + 5, edge + 3, 105, 0, 0, 0}));
+}
+
+/// A plain reference: std::map from score to counts.
+std::map<double, std::pair<Counts, Counts>, std::greater<>> reference(const std::vector<double>& scores,
+                                                                     const std::vector<int>& tags) {
+  std::map<double, std::pair<Counts, Counts>, std::greater<>> ref;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    auto& [pos, neg] = ref[scores[i] == 0 ? 0.0 : scores[i]];
+    Counts& c = (tags[i] & 1) ? pos : neg;
+    ++c[0];
+    for (int k = 0; k < kReplicates; ++k) c[k + 1] += (tags[i] >> (k + 1)) & 1;
+  }
+  return ref;
+}
+
+TEST(ScoreTable, ManyDistinctScoresTakeTheSortedPathExactly) {
+  std::mt19937_64 rng(8);
+  std::uniform_real_distribution<double> u(-3, 3);
+  std::vector<double> scores;
+  std::vector<int> tags;
+  const size_t n = 3 * ScoreTable::kHashLimit + 12345;  // past the hash limit, several flushes
+  for (size_t i = 0; i < n; ++i) {
+    scores.push_back(i % 7 == 0 ? std::round(u(rng) * 10) / 10 : u(rng));  // ties too, and -0.0 / 0.0
+    if (i % 1000 == 0) scores.back() = (i % 2000 == 0) ? -0.0 : 0.0;
+    tags.push_back(static_cast<int>(rng() % 64));
+  }
+  const auto want = reference(scores, tags);
+  ScoreTable single;
+  for (size_t i = 0; i < n; ++i) single.add(scores[i], tags[i] & 1, static_cast<unsigned>(tags[i] >> 1));
+  EXPECT_EQ(single.size(), want.size());
+  EXPECT_EQ(dump(single), want);
+
+  // Any split, merged in any order (sorted with sorted, sorted with hash), gives the same table.
+  for (size_t pieces : {2, 3, 7}) {
+    std::vector<ScoreTable> parts(pieces);
+    for (size_t i = 0; i < n; ++i)
+      parts[(i * 7919) % pieces].add(scores[i], tags[i] & 1, static_cast<unsigned>(tags[i] >> 1));
+    ScoreTable small;  // a hash-mode table joins too
+    small.add(0.5, true, 31);
+    ScoreTable merged;
+    merged.merge(small);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) merged.merge(*it);
+    auto expected = want;
+    expected[0.5].first[0] += 1;
+    for (int k = 1; k <= kReplicates; ++k) expected[0.5].first[k] += 1;
+    EXPECT_EQ(dump(merged), expected) << pieces;
+    std::string blob;
+    merged.serialize(blob);
+    ScoreTable back;
+    size_t at = 0;
+    back.deserialize(blob, at);
+    EXPECT_EQ(dump(back), expected);
+  }
 }
 
 }  // namespace
