@@ -121,6 +121,7 @@ void ScoreTable::to_sorted() {
   std::vector<uint32_t>().swap(slots_);
   sorted_ = true;
   flush_at_ = std::max(kMinFlush, entries_.size());
+  pending_.reserve(flush_at_);
 }
 
 namespace {
@@ -154,53 +155,58 @@ void radix_sort(std::vector<T>& v, std::vector<T>& scratch) {
 
 template <typename CountsOf>
 void ScoreTable::merge_run(const std::vector<Entry>& run, CountsOf&& counts_of) const {
-  std::vector<Entry> out;
-  out.reserve(entries_.size() + run.size());
+  // Into the spare buffer, which keeps its capacity between merges (no fresh pages each time).
+  spare_.clear();
+  spare_.reserve(entries_.size() + run.size());
   size_t i = 0, j = 0;
   Counts pos, neg;
   while (i < entries_.size() || j < run.size()) {
     if (j == run.size() || (i < entries_.size() && entries_[i].key < run[j].key)) {
-      out.push_back(entries_[i++]);
+      spare_.push_back(entries_[i++]);
       continue;
     }
-    if (i == entries_.size() || run[j].key < entries_[i].key) {
-      out.emplace_back().key = run[j].key;
+    if (i < entries_.size() && entries_[i].key == run[j].key) {
+      spare_.push_back(entries_[i++]);
     } else {
-      out.push_back(entries_[i++]);
+      spare_.emplace_back().key = run[j].key;
     }
     counts_of(run[j++], pos, neg);
-    add_counts(out.back(), pos, neg);
+    add_counts(spare_.back(), pos, neg);
   }
-  entries_.swap(out);
+  entries_.swap(spare_);
 }
 
 void ScoreTable::settle() const {
   if (pending_.empty()) return;
   radix_sort(pending_, scratch_);
-  // Aggregate runs of equal keys, then merge them into the sorted run.
-  std::vector<Entry> fresh;
-  std::vector<std::pair<Counts, Counts>> sums;
-  for (size_t i = 0; i < pending_.size();) {
-    const uint64_t key = pending_[i].key;
+  // One pass over the sorted rows and the sorted run: equal keys are summed into the run.
+  spare_.clear();
+  spare_.reserve(entries_.size() + pending_.size());
+  size_t i = 0, j = 0;
+  while (i < entries_.size() || j < pending_.size()) {
+    if (j == pending_.size() || (i < entries_.size() && entries_[i].key < pending_[j].key)) {
+      spare_.push_back(entries_[i++]);
+      continue;
+    }
+    const uint64_t key = pending_[j].key;
+    if (i < entries_.size() && entries_[i].key == key) {
+      spare_.push_back(entries_[i++]);
+    } else {
+      spare_.emplace_back().key = key;
+    }
     Counts pos{}, neg{};
-    for (; i < pending_.size() && pending_[i].key == key; ++i) {
-      const unsigned tag = pending_[i].tag;
+    for (; j < pending_.size() && pending_[j].key == key; ++j) {
+      const unsigned tag = pending_[j].tag;
       Counts& c = (tag & 1u) ? pos : neg;
       ++c[0];
       for (int k = 0; k < kReplicates; ++k) c[k + 1] += (tag >> (k + 1)) & 1u;
     }
-    fresh.emplace_back().key = key;
-    sums.emplace_back(pos, neg);
+    add_counts(spare_.back(), pos, neg);
   }
+  entries_.swap(spare_);
   pending_.clear();
-  std::vector<Pending>().swap(scratch_);
-  const Entry* base = fresh.data();
-  merge_run(fresh, [&](const Entry& e, Counts& pos, Counts& neg) {
-    const auto& s = sums[static_cast<size_t>(&e - base)];
-    pos = s.first;
-    neg = s.second;
-  });
   flush_at_ = std::max(kMinFlush, entries_.size());
+  pending_.reserve(flush_at_);
 }
 
 void ScoreTable::merge(const ScoreTable& other) {

@@ -99,6 +99,7 @@ class ScoreTable {
   void merge_run(const std::vector<Entry>& run, CountsOf&& counts_of) const;
 
   mutable std::vector<Entry> entries_;  // hash mode: insertion order; sorted mode: ascending key
+  mutable std::vector<Entry> spare_;    // sorted mode: the merge target, reused
   std::vector<uint32_t> slots_;         // hash mode: entry index + 1; 0 = empty
   uint64_t mask_ = 0;
   bool sorted_ = false;
