@@ -219,6 +219,7 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
   std::string scratch[3];
   std::string_view value[3];  // ground truth, inference, probability
   const int want[3] = {cols.ground_truth, cols.inference, cols.probability};
+  const int last_wanted = std::max({want[0], want[1], want[2]});
   const std::string* names[3] = {&attributes_.ground_truth, &attributes_.inference,
                                  &attributes_.probability};
   std::string junk;
@@ -238,6 +239,17 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
     int col = 0;
     std::optional<RowProblem> problem;
     for (;; ++col) {
+      if (col > last_wanted) {
+        // Every wanted field is read: jump to the end of the line unless a quote could hide a
+        // line break in the fields left.
+        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+        const char* stop = nl ? nl : end;
+        if (!std::memchr(p, '"', static_cast<size_t>(stop - p))) {
+          p = nl ? nl + 1 : end;
+          if (nl) ++line;
+          break;
+        }
+      }
       int slot = -1;  // first attribute read from this column (several may share one)
       for (int s = 0; s < 3 && slot < 0; ++s)
         if (want[s] == col) slot = s;
