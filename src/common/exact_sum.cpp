@@ -120,17 +120,19 @@ double BigInt::to_double(int exp2) const {
 // ---- ExactSum ----
 
 void ExactSum::add(double x) {
-  if (x == 0) return;
-  int exp = 0;
-  const double f = std::frexp(x, &exp);                       // x = f · 2^exp, 0.5 <= |f| < 1
-  const int64_t m = static_cast<int64_t>(std::ldexp(f, 53));  // exact: |m| < 2^53
-  const int p = exp - 53 + kFracBits;  // >= 0 for every double, subnormals included
+  // x = m · 2^e with an integer m < 2^53, read straight from the bits (no frexp/ldexp calls).
+  const uint64_t bits = std::bit_cast<uint64_t>(x);
+  const unsigned field = static_cast<unsigned>((bits >> 52) & 0x7ff);
+  const uint64_t m = field ? (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52)
+                           : bits & ((uint64_t{1} << 52) - 1);  // subnormal
+  if (m == 0) return;
+  const int e = field ? static_cast<int>(field) - 1075 : -1074;
+  const int p = e + kFracBits;  // >= 78 for every finite double
   const int i = p >> 5, r = p & 31;
-  const u128 v = u128{static_cast<uint64_t>(m < 0 ? -m : m)} << r;  // < 2^85
-  const int64_t parts[3] = {static_cast<int64_t>(v & 0xffffffffu),
-                            static_cast<int64_t>((v >> 32) & 0xffffffffu),
+  const u128 v = u128{m} << r;  // < 2^85
+  const int64_t parts[3] = {static_cast<int64_t>(v & 0xffffffffu), static_cast<int64_t>((v >> 32) & 0xffffffffu),
                             static_cast<int64_t>(v >> 64)};
-  if (m < 0) {
+  if (bits >> 63) {
     for (int k = 0; k < 3; ++k) limbs_[i + k] -= parts[k];
   } else {
     for (int k = 0; k < 3; ++k) limbs_[i + k] += parts[k];
@@ -159,6 +161,12 @@ void ExactSum::merge(const ExactSum& other) {
   propagate();
   for (int i = 0; i < kLimbs; ++i) limbs_[i] += o.limbs_[i];
   propagate();
+}
+
+void ExactSum::subtract(const ExactSum& other) {
+  ExactSum negated = other;
+  for (auto& l : negated.limbs_) l = -l;
+  merge(negated);
 }
 
 BigInt ExactSum::exact() const {

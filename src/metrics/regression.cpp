@@ -9,7 +9,7 @@
 namespace mqmon {
 
 namespace {
-constexpr char kMagic[] = "mqmon.regression.v1";
+constexpr char kMagic[] = "mqmon.regression.v2";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// n·Σy² − (Σy)², exactly, scaled by 2^(2·kFracBits).
@@ -28,6 +28,16 @@ void RegressionSums::merge(const RegressionSums& o) {
   squared_error.merge(o.squared_error);
   truth.merge(o.truth);
   squared_truth.merge(o.squared_truth);
+}
+
+RegressionSums RegressionSums::minus(const RegressionSums& o) const {
+  RegressionSums r = *this;
+  r.n -= o.n;
+  r.abs_error.subtract(o.abs_error);
+  r.squared_error.subtract(o.squared_error);
+  r.truth.subtract(o.truth);
+  r.squared_truth.subtract(o.squared_truth);
+  return r;
 }
 
 double RegressionSums::truth_variance() const {
@@ -75,7 +85,7 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
     add(all_);
     fourth_power_error_.add(e2 * e2);
     for (int k = 0; k < kReplicates; ++k)
-      if ((mask >> k) & 1u) add(replicates_[k]);
+      if (!((mask >> k) & 1u)) add(dropped_[k]);
   }
 }
 
@@ -86,7 +96,7 @@ void RegressionAccumulator::merge(const Accumulator& other_base) {
     throw ConfigError("cannot merge regression states with different seeds");
   all_.merge(other->all_);
   fourth_power_error_.merge(other->fourth_power_error_);
-  for (int k = 0; k < kReplicates; ++k) replicates_[k].merge(other->replicates_[k]);
+  for (int k = 0; k < kReplicates; ++k) dropped_[k].merge(other->dropped_[k]);
 }
 
 namespace {
@@ -107,7 +117,7 @@ std::string RegressionAccumulator::serialize() const {
   blob::put(out, seed_);
   put_sums(out, all_);
   fourth_power_error_.serialize(out);
-  for (const auto& r : replicates_) put_sums(out, r);
+  for (const auto& r : dropped_) put_sums(out, r);
   return out;
 }
 
@@ -118,7 +128,7 @@ RegressionAccumulator RegressionAccumulator::deserialize(const std::string& in) 
   RegressionAccumulator acc(blob::get<uint64_t>(in, pos));
   get_sums(in, pos, acc.all_);
   acc.fourth_power_error_.deserialize(in, pos);
-  for (auto& r : acc.replicates_) get_sums(in, pos, r);
+  for (auto& r : acc.dropped_) get_sums(in, pos, r);
   if (pos != in.size()) throw DataError("regression state has trailing bytes");
   return acc;
 }
@@ -130,7 +140,7 @@ RegressionStatistics RegressionAccumulator::finalize() const {
   const auto values = all_.metrics();
   std::array<std::array<double, kReplicates>, kRegressionScalarCount> rep{};
   for (int k = 0; k < kReplicates; ++k) {
-    const auto r = replicates_[k].metrics();
+    const auto r = all_.minus(dropped_[k]).metrics();
     for (int m = 0; m < kRegressionScalarCount; ++m) rep[m][k] = r[m];
   }
   for (int m = 0; m < kRegressionScalarCount; ++m)

@@ -36,6 +36,8 @@ class ExactSum {
   /// Adds x² exactly (as the two parts of an error-free product).
   void add_square(double x);
   void merge(const ExactSum& other);
+  /// Subtracts another sum, exactly.
+  void subtract(const ExactSum& other);
   /// The sum correctly rounded to a double.
   double value() const;
   /// The sum times 2^kFracBits, exactly.
