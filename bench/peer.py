@@ -57,13 +57,17 @@ def binary(df):
 
 
 def multiclass(df):
-    y = df["label"].astype(str).to_numpy()
-    pred = df["prediction"].astype(str).to_numpy()
+    # Labels as integer codes of one shared vocabulary (what a careful user does before calling
+    # scikit-learn on millions of rows); ties between classes resolve by label text as mqmon does.
+    vocab = np.union1d(df["label"].astype(str).unique(), df["prediction"].astype(str).unique())
+    y = np.searchsorted(vocab, df["label"].astype(str).to_numpy())
+    pred = np.searchsorted(vocab, df["prediction"].astype(str).to_numpy())
 
     def metrics(y, pred):
         labels = np.union1d(y, pred)
-        counts = pd.Series(y).value_counts()
-        best = counts.index[counts.to_numpy() == counts.max()].min()
+        counts = np.bincount(y, minlength=len(vocab))
+        ties = np.flatnonzero(counts == counts.max())
+        best = min(ties, key=lambda c: (0, float(vocab[c]), vocab[c]) if _is_number(vocab[c]) else (1, 0.0, vocab[c]))
         out = {}
         for suffix, p in (("", pred), ("_best_constant_classifier", np.full(len(y), best))):
             out["accuracy" + suffix] = accuracy_score(y, p)
@@ -75,6 +79,14 @@ def multiclass(df):
         return out
 
     return metrics(y, pred), [metrics(y[k], pred[k]) for k in subsamples(len(y))]
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def regression(df):

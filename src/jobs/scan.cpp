@@ -96,7 +96,7 @@ class BlockQueue {
   /// Spare buffers, so blocks do not allocate in steady state.
   void recycle(Block&& b) {
     std::lock_guard l(m_);
-    if (spares_.size() < capacity_ + 4) spares_.push_back(std::move(b));
+    if (spares_.size() < capacity_) spares_.push_back(std::move(b));
   }
   Block spare() {
     std::lock_guard l(m_);
@@ -316,7 +316,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
     throw DataError(fmt::format("too many bad records (more than --max-bad-rows {}); the first: {}",
                                 allowed, skipped_examples.front().message));
   }
-  for (size_t i = 1; i < accs.size(); ++i) accs[0]->merge(*accs[i]);
+  for (size_t i = 1; i < accs.size(); ++i) accs[0]->absorb(std::move(accs[i]));
   return std::move(accs[0]);
 }
 

@@ -132,7 +132,7 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
   }
 }
 
-void BinaryAccumulator::merge(const Accumulator& other_base) {
+const BinaryAccumulator& BinaryAccumulator::merge_counts(const Accumulator& other_base) {
   const auto* other = dynamic_cast<const BinaryAccumulator*>(&other_base);
   if (!other) throw ConfigError("cannot merge a binary classification state with another kind");
   const auto& a = options_;
@@ -147,8 +147,15 @@ void BinaryAccumulator::merge(const Accumulator& other_base) {
     counts_[k].fn += other->counts_[k].fn;
     counts_[k].tp += other->counts_[k].tp;
   }
-  scores_.merge(other->scores_);
   merge_labels(labels_, other->labels_);
+  return *other;
+}
+
+void BinaryAccumulator::merge(const Accumulator& other) { scores_.merge(merge_counts(other).scores_); }
+
+void BinaryAccumulator::absorb(std::unique_ptr<Accumulator> other) {
+  merge_counts(*other);  // checks that it is a compatible binary state
+  scores_.absorb(std::move(static_cast<BinaryAccumulator&>(*other).scores_));
 }
 
 std::string BinaryAccumulator::serialize() const {

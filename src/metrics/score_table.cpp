@@ -13,6 +13,7 @@ namespace mqmon {
 namespace {
 constexpr uint64_t kSign = uint64_t{1} << 63;
 constexpr size_t kMinFlush = size_t{1} << 20;
+constexpr size_t kMaxFlush = size_t{1} << 21;  // bounds the row buffer: ~38 MB with its scratch
 constexpr uint32_t kMaxTotal = UINT32_MAX;
 constexpr uint16_t kMaxReplicate = UINT16_MAX;
 }  // namespace
@@ -99,14 +100,53 @@ void ScoreTable::counts(const Entry& e, Counts& pos, Counts& neg) const {
     pos[k + 1] = e.rep_pos[k];
     neg[k + 1] = e.rep_neg[k];
   }
-  if (!wide_.empty()) {
-    if (auto it = wide_.find(e.key); it != wide_.end()) {
-      for (int k = 0; k <= kReplicates; ++k) {
-        pos[k] += it->second.first[k];
-        neg[k] += it->second.second[k];
-      }
+  add_wide(e.key, pos, neg);
+}
+
+void ScoreTable::add_wide(uint64_t key, Counts& pos, Counts& neg) const {
+  if (wide_.empty()) return;
+  if (auto it = wide_.find(key); it != wide_.end()) {
+    for (int k = 0; k <= kReplicates; ++k) {
+      pos[k] += it->second.first[k];
+      neg[k] += it->second.second[k];
     }
   }
+}
+
+size_t ScoreTable::size() const {
+  settle();
+  if (runs_.empty()) return entries_.size();
+  size_t n = 0;
+  merge_runs([&](uint64_t, const Counts&, const Counts&) { ++n; });
+  return n;
+}
+
+void ScoreTable::release_buffers() const {
+  std::vector<Pending>().swap(pending_);
+  std::vector<Pending>().swap(scratch_);
+  std::vector<Entry>().swap(spare_);
+}
+
+void ScoreTable::absorb(ScoreTable&& other) {
+  other.settle();
+  settle();
+  if (!runs_.empty() || !other.runs_.empty() || (!sorted_ && !other.sorted_ &&
+                                                 entries_.size() + other.entries_.size() <= kHashLimit)) {
+    merge(other);
+    return;
+  }
+  if (!sorted_) to_sorted();
+  if (!other.sorted_) other.to_sorted();
+  release_buffers();
+  for (auto& [key, w] : other.wide_) {
+    auto& mine = wide_[key];
+    for (int k = 0; k <= kReplicates; ++k) {
+      mine.first[k] += w.first[k];
+      mine.second[k] += w.second[k];
+    }
+  }
+  runs_.push_back(std::move(other.entries_));
+  other = ScoreTable();
 }
 
 std::vector<uint32_t> ScoreTable::hash_order() const {
@@ -120,7 +160,7 @@ void ScoreTable::to_sorted() {
   std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
   std::vector<uint32_t>().swap(slots_);
   sorted_ = true;
-  flush_at_ = std::max(kMinFlush, entries_.size());
+  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
   pending_.reserve(flush_at_);
 }
 
@@ -205,12 +245,48 @@ void ScoreTable::settle() const {
   }
   entries_.swap(spare_);
   pending_.clear();
-  flush_at_ = std::max(kMinFlush, entries_.size());
+  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
   pending_.reserve(flush_at_);
 }
 
 void ScoreTable::merge(const ScoreTable& other) {
   other.settle();
+  if (!runs_.empty() || !other.runs_.empty()) {
+    // Rare (a state merged after absorbing): fold everything into one run first.
+    std::vector<Entry> run;
+    std::vector<std::pair<Counts, Counts>> sums;
+    for (const ScoreTable* t : {static_cast<const ScoreTable*>(this), &other}) {
+      t->for_each_descending([&](double score, const Counts& p, const Counts& n) {
+        run.emplace_back().key = sort_key(score);
+        sums.emplace_back(p, n);
+      });
+    }
+    std::vector<size_t> order(run.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return run[a].key < run[b].key; });
+    *this = ScoreTable();
+    to_sorted();
+    std::vector<Entry> sorted_run;
+    std::vector<std::pair<Counts, Counts>> sorted_sums;
+    for (size_t i : order) {
+      if (!sorted_run.empty() && sorted_run.back().key == run[i].key) {
+        for (int k = 0; k <= kReplicates; ++k) {
+          sorted_sums.back().first[k] += sums[i].first[k];
+          sorted_sums.back().second[k] += sums[i].second[k];
+        }
+      } else {
+        sorted_run.push_back(run[i]);
+        sorted_sums.push_back(sums[i]);
+      }
+    }
+    const Entry* base = sorted_run.data();
+    merge_run(sorted_run, [&](const Entry& e, Counts& p, Counts& n) {
+      const auto& s = sorted_sums[static_cast<size_t>(&e - base)];
+      p = s.first;
+      n = s.second;
+    });
+    return;
+  }
   if (!sorted_ && !other.sorted_ && entries_.size() + other.entries_.size() <= kHashLimit) {
     Counts pos, neg;
     for (const Entry& e : other.entries_) {
@@ -229,7 +305,7 @@ void ScoreTable::merge(const ScoreTable& other) {
     std::sort(run.begin(), run.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
     merge_run(run, their_counts);
   }
-  flush_at_ = std::max(kMinFlush, entries_.size());
+  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
 }
 
 void ScoreTable::serialize(std::string& out) const {
@@ -266,7 +342,7 @@ void ScoreTable::deserialize(const std::string& in, size_t& pos) {
     p = s.first;
     q = s.second;
   });
-  flush_at_ = std::max(kMinFlush, entries_.size());
+  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
 }
 
 }  // namespace mqmon

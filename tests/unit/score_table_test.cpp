@@ -138,6 +138,25 @@ TEST(ScoreTable, ManyDistinctScoresTakeTheSortedPathExactly) {
     back.deserialize(blob, at);
     EXPECT_EQ(dump(back), expected);
   }
+
+  // Absorbing keeps the runs apart and reads them together; adding and merging afterwards work.
+  std::vector<ScoreTable> parts(3);
+  for (size_t i = 0; i < n; ++i)
+    parts[i % 3].add(scores[i], tags[i] & 1, static_cast<unsigned>(tags[i] >> 1));
+  ScoreTable absorbed = std::move(parts[0]);
+  absorbed.absorb(std::move(parts[1]));
+  absorbed.absorb(std::move(parts[2]));
+  EXPECT_EQ(absorbed.size(), want.size());
+  EXPECT_EQ(dump(absorbed), want);
+  absorbed.add(0.5, true, 31);
+  ScoreTable other;
+  other.add(0.25, false, 0);
+  absorbed.merge(other);
+  auto expected = want;
+  expected[0.5].first[0] += 1;
+  for (int k = 1; k <= kReplicates; ++k) expected[0.5].first[k] += 1;
+  expected[0.25].second[0] += 1;
+  EXPECT_EQ(dump(absorbed), expected);
 }
 
 }  // namespace

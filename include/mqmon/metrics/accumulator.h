@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "mqmon/metrics/subsample.h"
@@ -27,6 +28,9 @@ class Accumulator {
   virtual void update(const Batch& batch, const BatchOrigin& origin) = 0;
   /// Adds another state of the same kind and options. Throws ConfigError on a mismatch.
   virtual void merge(const Accumulator& other) = 0;
+  /// merge() for a state that is not needed afterwards: it may take the other's memory instead
+  /// of copying it.
+  virtual void absorb(std::unique_ptr<Accumulator> other) { merge(*other); }
   /// A self-describing binary blob (magic, version, options, state) that deserialize reads back.
   virtual std::string serialize() const = 0;
 };

@@ -91,6 +91,7 @@ class BinaryAccumulator final : public Accumulator {
 
   void update(const Batch& batch, const BatchOrigin& origin) override;
   void merge(const Accumulator& other) override;
+  void absorb(std::unique_ptr<Accumulator> other) override;
   std::string serialize() const override;
   static BinaryAccumulator deserialize(const std::string& blob);
 
@@ -102,6 +103,9 @@ class BinaryAccumulator final : public Accumulator {
   uint64_t rows() const { return counts_[0].total(); }
 
  private:
+  /// The other state's counts and labels, after checking it is compatible; not its scores.
+  const BinaryAccumulator& merge_counts(const Accumulator& other);
+
   BinaryOptions options_;
   ConfusionCounts counts_[kReplicates + 1];  // [0]: all rows; [k+1]: replicate k
   ScoreTable scores_;

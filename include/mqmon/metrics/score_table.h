@@ -41,26 +41,30 @@ class ScoreTable {
       settle();
   }
   void merge(const ScoreTable& other);
-  size_t size() const {
-    settle();
-    return entries_.size();
-  }
+  /// merge() for a table that is not needed afterwards: its sorted run is kept as it is (no copy)
+  /// and joined with the others only while they are read, so merging the workers' tables costs
+  /// no memory.
+  void absorb(ScoreTable&& other);
+  /// The number of distinct scores.
+  size_t size() const;
 
   /// Calls f(score, positives, negatives) for every distinct score in descending order.
   template <typename F>
   void for_each_descending(F&& f) const {
     settle();
     Counts pos, neg;
-    if (sorted_) {
+    if (!sorted_) {
+      for (uint32_t i : hash_order()) {
+        counts(entries_[i], pos, neg);
+        f(score_of(entries_[i].key), pos, neg);
+      }
+    } else if (runs_.empty()) {
       for (const Entry& e : entries_) {
         counts(e, pos, neg);
         f(score_of(e.key), pos, neg);
       }
-      return;
-    }
-    for (uint32_t i : hash_order()) {
-      counts(entries_[i], pos, neg);
-      f(score_of(entries_[i].key), pos, neg);
+    } else {
+      merge_runs([&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); });
     }
   }
 
@@ -69,11 +73,13 @@ class ScoreTable {
   void deserialize(const std::string& in, size_t& pos);
 
  private:
-  struct Entry {
+#pragma pack(push, 4)
+  struct Entry {  // 36 bytes: the memory of the table is this times the distinct scores
     uint64_t key = 0;  ///< sort_key of the score
     uint32_t pos = 0, neg = 0;
     uint16_t rep_pos[kReplicates] = {}, rep_neg[kReplicates] = {};
   };
+#pragma pack(pop)
 #pragma pack(push, 1)
   struct Pending {
     uint64_t key;
@@ -90,6 +96,12 @@ class ScoreTable {
   void bump(Entry& e, bool positive, unsigned mask);
   void add_counts(Entry& e, const Counts& pos, const Counts& neg) const;
   void counts(const Entry& e, Counts& pos, Counts& neg) const;
+  void add_wide(uint64_t key, Counts& pos, Counts& neg) const;
+  /// Calls f(key, positives, negatives) for every key of entries_ and runs_, ascending, with the
+  /// counts of all runs summed (a k-way merge; k is the number of absorbed tables + 1).
+  template <typename F>
+  void merge_runs(F&& f) const;
+  void release_buffers() const;
   std::vector<uint32_t> hash_order() const;
   void to_sorted();
   /// Folds the pending rows into the sorted run (logically const: the counts do not change).
@@ -100,6 +112,7 @@ class ScoreTable {
 
   mutable std::vector<Entry> entries_;  // hash mode: insertion order; sorted mode: ascending key
   mutable std::vector<Entry> spare_;    // sorted mode: the merge target, reused
+  std::vector<std::vector<Entry>> runs_;  // absorbed sorted runs, read together with entries_
   std::vector<uint32_t> slots_;         // hash mode: entry index + 1; 0 = empty
   uint64_t mask_ = 0;
   bool sorted_ = false;
@@ -108,5 +121,37 @@ class ScoreTable {
   /// Counts that outgrew an entry's fields: key -> (positives, negatives) per column.
   mutable std::unordered_map<uint64_t, std::pair<Counts, Counts>> wide_;
 };
+
+template <typename F>
+void ScoreTable::merge_runs(F&& f) const {
+  std::vector<std::pair<const Entry*, const Entry*>> cursors;  // [next, end) of each run
+  cursors.emplace_back(entries_.data(), entries_.data() + entries_.size());
+  for (const auto& r : runs_) cursors.emplace_back(r.data(), r.data() + r.size());
+  Counts pos, neg;
+  for (;;) {
+    uint64_t key = UINT64_MAX;
+    bool any = false;
+    for (const auto& [next, end] : cursors)
+      if (next != end && (!any || next->key < key)) {
+        key = next->key;
+        any = true;
+      }
+    if (!any) return;
+    pos.fill(0);
+    neg.fill(0);
+    for (auto& [next, end] : cursors) {
+      if (next == end || next->key != key) continue;
+      pos[0] += next->pos;
+      neg[0] += next->neg;
+      for (int k = 0; k < kReplicates; ++k) {
+        pos[k + 1] += next->rep_pos[k];
+        neg[k + 1] += next->rep_neg[k];
+      }
+      ++next;
+    }
+    add_wide(key, pos, neg);
+    f(key, pos, neg);
+  }
+}
 
 }  // namespace mqmon
