@@ -9,6 +9,7 @@
 namespace mqmon {
 
 __extension__ typedef unsigned __int128 u128;
+__extension__ typedef __int128 i128;
 
 // ---- BigInt ----
 
@@ -129,14 +130,14 @@ void ExactSum::add(double x) {
   const int e = field ? static_cast<int>(field) - 1075 : -1074;
   const int p = e + kFracBits;  // >= 78 for every finite double
   const int i = p >> 5, r = p & 31;
-  const u128 v = u128{m} << r;  // < 2^85
-  const int64_t parts[3] = {static_cast<int64_t>(v & 0xffffffffu), static_cast<int64_t>((v >> 32) & 0xffffffffu),
-                            static_cast<int64_t>(v >> 64)};
-  if (bits >> 63) {
-    for (int k = 0; k < 3; ++k) limbs_[i + k] -= parts[k];
-  } else {
-    for (int k = 0; k < 3; ++k) limbs_[i + k] += parts[k];
-  }
+  // Signed without a branch (error signs are random): v = P0 + P1·2^32 + P2·2^64 with P0, P1 in
+  // [0, 2^32) and P2 signed, the two's complement split of the shifted mantissa.
+  const int64_t sign = static_cast<int64_t>(bits >> 63);
+  const int64_t sm = (static_cast<int64_t>(m) ^ -sign) + sign;
+  const i128 v = static_cast<i128>(sm) * (i128{1} << r);  // |v| < 2^85
+  limbs_[i] += static_cast<int64_t>(static_cast<uint32_t>(v));
+  limbs_[i + 1] += static_cast<int64_t>(static_cast<uint32_t>(v >> 32));
+  limbs_[i + 2] += static_cast<int64_t>(v >> 64);
   if (++pending_ == (1u << 30)) propagate();
 }
 
