@@ -160,9 +160,10 @@ void ScoreTable::to_sorted() {
   std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
   std::vector<uint32_t>().swap(slots_);
   sorted_ = true;
-  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
-  pending_.reserve(flush_at_);
+  rearm();
 }
+
+void ScoreTable::rearm() const { flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush); }
 
 namespace {
 /// LSD radix sort by key, 8 bits a pass, skipping bytes that are the same in every key.
@@ -245,7 +246,7 @@ void ScoreTable::settle() const {
   }
   entries_.swap(spare_);
   pending_.clear();
-  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
+  rearm();
   pending_.reserve(flush_at_);
 }
 
@@ -253,38 +254,14 @@ void ScoreTable::merge(const ScoreTable& other) {
   other.settle();
   if (!runs_.empty() || !other.runs_.empty()) {
     // Rare (a state merged after absorbing): fold everything into one run first.
-    std::vector<Entry> run;
-    std::vector<std::pair<Counts, Counts>> sums;
-    for (const ScoreTable* t : {static_cast<const ScoreTable*>(this), &other}) {
+    std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>> all;
+    for (const ScoreTable* t : {static_cast<const ScoreTable*>(this), &other})
       t->for_each_descending([&](double score, const Counts& p, const Counts& n) {
-        run.emplace_back().key = sort_key(score);
-        sums.emplace_back(p, n);
+        all.emplace_back(sort_key(score), std::make_pair(p, n));
       });
-    }
-    std::vector<size_t> order(run.size());
-    std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return run[a].key < run[b].key; });
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     *this = ScoreTable();
-    to_sorted();
-    std::vector<Entry> sorted_run;
-    std::vector<std::pair<Counts, Counts>> sorted_sums;
-    for (size_t i : order) {
-      if (!sorted_run.empty() && sorted_run.back().key == run[i].key) {
-        for (int k = 0; k <= kReplicates; ++k) {
-          sorted_sums.back().first[k] += sums[i].first[k];
-          sorted_sums.back().second[k] += sums[i].second[k];
-        }
-      } else {
-        sorted_run.push_back(run[i]);
-        sorted_sums.push_back(sums[i]);
-      }
-    }
-    const Entry* base = sorted_run.data();
-    merge_run(sorted_run, [&](const Entry& e, Counts& p, Counts& n) {
-      const auto& s = sorted_sums[static_cast<size_t>(&e - base)];
-      p = s.first;
-      n = s.second;
-    });
+    load_sorted(all);
     return;
   }
   if (!sorted_ && !other.sorted_ && entries_.size() + other.entries_.size() <= kHashLimit) {
@@ -305,19 +282,41 @@ void ScoreTable::merge(const ScoreTable& other) {
     std::sort(run.begin(), run.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
     merge_run(run, their_counts);
   }
-  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
+  rearm();
 }
 
 void ScoreTable::serialize(std::string& out) const {
   blob::put<uint64_t>(out, size());
-  Counts pos, neg;
   for_each_descending([&](double score, const Counts& p, const Counts& n) {
     blob::put(out, score);
     blob::put(out, p);
     blob::put(out, n);
   });
-  (void)pos;
-  (void)neg;
+}
+
+void ScoreTable::load_sorted(const std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>>& counts) {
+  // `counts` is sorted by key; equal keys (from different tables) are summed.
+  to_sorted();
+  std::vector<Entry> run;
+  std::vector<std::pair<Counts, Counts>> sums;
+  for (const auto& [key, c] : counts) {
+    if (!run.empty() && run.back().key == key) {
+      for (int k = 0; k <= kReplicates; ++k) {
+        sums.back().first[k] += c.first[k];
+        sums.back().second[k] += c.second[k];
+      }
+    } else {
+      run.emplace_back().key = key;
+      sums.push_back(c);
+    }
+  }
+  const Entry* base = run.data();
+  merge_run(run, [&](const Entry& e, Counts& p, Counts& n) {
+    const auto& s = sums[static_cast<size_t>(&e - base)];
+    p = s.first;
+    n = s.second;
+  });
+  rearm();
 }
 
 void ScoreTable::deserialize(const std::string& in, size_t& pos) {
@@ -325,24 +324,15 @@ void ScoreTable::deserialize(const std::string& in, size_t& pos) {
   const auto n = blob::get<uint64_t>(in, pos);
   if (n > (in.size() - pos) / (sizeof(double) + 2 * sizeof(Counts)))
     throw DataError("accumulator state is truncated (score table)");
-  std::vector<Entry> run;
-  std::vector<std::pair<Counts, Counts>> sums;
+  std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>> counts;
   for (uint64_t i = 0; i < n; ++i) {
-    const auto score = blob::get<double>(in, pos);
+    const uint64_t key = sort_key(blob::get<double>(in, pos));
     const auto p = blob::get<Counts>(in, pos);
     const auto q = blob::get<Counts>(in, pos);
-    run.emplace_back().key = sort_key(score);
-    if (i > 0 && run[i].key <= run[i - 1].key) throw DataError("accumulator state is corrupt (score order)");
-    sums.emplace_back(p, q);
+    if (i > 0 && key <= counts.back().first) throw DataError("accumulator state is corrupt (score order)");
+    counts.emplace_back(key, std::make_pair(p, q));
   }
-  to_sorted();
-  const Entry* base = run.data();
-  merge_run(run, [&](const Entry& e, Counts& p, Counts& q) {
-    const auto& s = sums[static_cast<size_t>(&e - base)];
-    p = s.first;
-    q = s.second;
-  });
-  flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush);
+  load_sorted(counts);
 }
 
 }  // namespace mqmon

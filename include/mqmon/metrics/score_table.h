@@ -102,6 +102,10 @@ class ScoreTable {
   template <typename F>
   void merge_runs(F&& f) const;
   void release_buffers() const;
+  /// Sets the row-buffer threshold for the run's current size.
+  void rearm() const;
+  /// Replaces an empty table by a sorted run of (key, counts), keys ascending.
+  void load_sorted(const std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>>& counts);
   std::vector<uint32_t> hash_order() const;
   void to_sorted();
   /// Folds the pending rows into the sorted run (logically const: the counts do not change).
