@@ -3,15 +3,21 @@
 
     bench/generate.py binary|multiclass|regression ROWS OUT.csv|OUT.jsonl [--distinct N] [--classes K]
 
-Files ending in .jsonl are JSON Lines with the same columns.
+Files ending in .jsonl are JSON Lines with the same columns; a further .gz compresses with gzip
+(e.g. OUT.csv.gz, OUT.jsonl.gz).
 
 Binary: columns label,prediction,probability,f1,f2,f3 (two floats and a short string), ~30 %
 positives, probabilities with up to 17 significant digits, ties present (every 10th score is
 rounded to 2 decimals); --distinct N draws scores from N distinct values instead.
 """
 import argparse
+import gzip
 
 import numpy as np
+
+
+def open_out(path):
+    return gzip.open(path, "wt", compresslevel=6) if path.endswith(".gz") else open(path, "w")
 
 
 def write_rows(f, jsonl, names, cols):
@@ -24,8 +30,8 @@ def write_rows(f, jsonl, names, cols):
 
 def multiclass(rows, out, classes, seed):
     rng = np.random.default_rng(seed)
-    jsonl = out.endswith(".jsonl")
-    with open(out, "w") as f:
+    jsonl = out.removesuffix(".gz").endswith(".jsonl")
+    with open_out(out) as f:
         if not jsonl:
             f.write("label,prediction,f1,f2,f3\n")
         for start in range(0, rows, 1_000_000):
@@ -39,8 +45,8 @@ def multiclass(rows, out, classes, seed):
 
 def regression(rows, out, seed):
     rng = np.random.default_rng(seed)
-    jsonl = out.endswith(".jsonl")
-    with open(out, "w") as f:
+    jsonl = out.removesuffix(".gz").endswith(".jsonl")
+    with open_out(out) as f:
         if not jsonl:
             f.write("label,prediction,f1,f2,f3\n")
         for start in range(0, rows, 1_000_000):
@@ -56,8 +62,8 @@ def binary(rows, out, distinct, seed):
     rng = np.random.default_rng(seed)
     chunk = 1_000_000
     pool = np.sort(rng.random(distinct)) if distinct else None
-    jsonl = out.endswith(".jsonl")
-    with open(out, "w") as f:
+    jsonl = out.removesuffix(".gz").endswith(".jsonl")
+    with open_out(out) as f:
         if not jsonl:
             f.write("label,prediction,probability,f1,f2,f3\n")
         for start in range(0, rows, chunk):

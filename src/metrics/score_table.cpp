@@ -13,7 +13,7 @@ namespace mqmon {
 namespace {
 constexpr uint64_t kSign = uint64_t{1} << 63;
 constexpr size_t kMinFlush = size_t{1} << 20;
-constexpr size_t kMaxFlush = size_t{1} << 21;  // bounds the row buffer: ~38 MB with its scratch
+constexpr size_t kMaxFlush = size_t{1} << 20;  // bounds the row buffer: ~19 MB with its scratch
 constexpr uint32_t kMaxTotal = UINT32_MAX;
 constexpr uint16_t kMaxReplicate = UINT16_MAX;
 }  // namespace
@@ -128,7 +128,9 @@ void ScoreTable::release_buffers() const {
 }
 
 void ScoreTable::absorb(ScoreTable&& other) {
+  // One merge buffer alive at a time: settle and free the other's before settling ours.
   other.settle();
+  other.release_buffers();
   settle();
   if (!runs_.empty() || !other.runs_.empty() || (!sorted_ && !other.sorted_ &&
                                                  entries_.size() + other.entries_.size() <= kHashLimit)) {
