@@ -28,7 +28,13 @@ def write_rows(f, jsonl, names, cols):
     f.writelines(fmt.format(*r) for r in zip(*[c.tolist() for c in cols]))
 
 
-def multiclass(rows, out, classes, seed):
+def features(rng, n):
+    """The three feature columns every dataset carries: two floats and a short string."""
+    return [rng.normal(size=n).round(6), rng.random(n).round(4), np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]]
+
+
+def labelled(rows, out, seed, targets):
+    """Writes rows of `label,prediction,f1,f2,f3` where targets(rng, n) gives (label, prediction)."""
     rng = np.random.default_rng(seed)
     jsonl = out.removesuffix(".gz").endswith(".jsonl")
     with open_out(out) as f:
@@ -36,26 +42,21 @@ def multiclass(rows, out, classes, seed):
             f.write("label,prediction,f1,f2,f3\n")
         for start in range(0, rows, 1_000_000):
             n = min(1_000_000, rows - start)
-            y = rng.zipf(1.3, n) % classes
-            pred = np.where(rng.random(n) < 0.7, y, rng.integers(0, classes, n))
-            write_rows(f, jsonl, ["label", "prediction", "f1", "f2", "f3"],
-                       [y, pred, rng.normal(size=n).round(6), rng.random(n).round(4),
-                        np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]])
+            write_rows(f, jsonl, ["label", "prediction", "f1", "f2", "f3"], [*targets(rng, n), *features(rng, n)])
+
+
+def multiclass(rows, out, classes, seed):
+    def targets(rng, n):
+        y = rng.zipf(1.3, n) % classes
+        return y, np.where(rng.random(n) < 0.7, y, rng.integers(0, classes, n))
+    labelled(rows, out, seed, targets)
 
 
 def regression(rows, out, seed):
-    rng = np.random.default_rng(seed)
-    jsonl = out.removesuffix(".gz").endswith(".jsonl")
-    with open_out(out) as f:
-        if not jsonl:
-            f.write("label,prediction,f1,f2,f3\n")
-        for start in range(0, rows, 1_000_000):
-            n = min(1_000_000, rows - start)
-            y = rng.normal(100, 20, n)
-            pred = y + rng.normal(0, 5, n)
-            write_rows(f, jsonl, ["label", "prediction", "f1", "f2", "f3"],
-                       [y, pred, rng.normal(size=n).round(6), rng.random(n).round(4),
-                        np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]])
+    def targets(rng, n):
+        y = rng.normal(100, 20, n)
+        return y, y + rng.normal(0, 5, n)
+    labelled(rows, out, seed, targets)
 
 
 def binary(rows, out, distinct, seed):
@@ -75,11 +76,8 @@ def binary(rows, out, distinct, seed):
                 p = rng.beta(2 + 2 * y, 4 - 2 * y)
                 p[::10] = p[::10].round(2)
             pred = (p >= 0.5).astype(np.int8)
-            f1 = rng.normal(size=n).round(6)
-            f2 = rng.random(n).round(4)
-            f3 = np.array(["a", "bb", "ccc", "dd"])[rng.integers(0, 4, n)]
             write_rows(f, jsonl, ["label", "prediction", "probability", "f1", "f2", "f3"],
-                       [y, pred, p, f1, f2, f3])
+                       [y, pred, p, *features(rng, n)])
 
 
 if __name__ == "__main__":

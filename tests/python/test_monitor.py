@@ -147,6 +147,22 @@ def test_labels_collected_after_the_execution_time_are_not_used(world):
     assert report["matched"] < len(world["expected"])
 
 
+def test_max_lookback_ignores_older_labels(world):
+    execution = T1 + timedelta(hours=4)  # 16:00; labels were collected from 11:00 on
+    out = world["tmp"] / "lookback"
+    run_mqmon(["merge", "--capture", world["cap"], "--ground-truth", world["gt"], "--start", iso(T0), "--end",
+               iso(T1), "--execution-time", iso(execution), "--max-lookback", "PT3H", "--output", out])
+    report = json.loads((out / "merge_report.json").read_text())
+    # Only hour folders from 13:00 (16:00 - 3 h) on are read.
+    n = 0
+    for f in Path(world["gt"]).rglob("*.jsonl"):
+        hour = datetime.strptime("/".join(f.parts[-5:-1]), "%Y/%m/%d/%H").replace(tzinfo=UTC)
+        if execution - timedelta(hours=3) < hour + timedelta(hours=1) and hour <= execution:
+            n += sum(1 for _ in open(f))
+    assert report["labels"] == n
+    assert report["labels"] < labels_read(world["gt"], execution)
+
+
 def baseline_constraints(tmp, method="baseline"):
     rng = np.random.default_rng(3)
     n = 3000
