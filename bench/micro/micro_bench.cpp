@@ -43,7 +43,8 @@ std::string binary_csv(size_t rows) {
   std::string s;
   for (size_t i = 0; i < rows; ++i) {
     const double p = u(rng);
-    s += std::to_string(rng() % 2) + "," + (p >= 0.5 ? "1" : "0") + "," + std::to_string(p) + ",0.25,0.5,abc\n";
+    s += std::to_string(rng() % 2) + "," + (p >= 0.5 ? "1" : "0") + "," + std::to_string(p) +
+         ",0.25,0.5,abc\n";
   }
   return s;
 }
@@ -68,8 +69,9 @@ void BM_JsonLinesParseBlock(benchmark::State& state) {
   std::mt19937_64 rng(2);
   std::string text;
   for (size_t i = 0; i < kRows; ++i)
-    text += "{\"label\": " + std::to_string(rng() % 2) + ", \"prediction\": 1, \"probability\": 0." +
-            std::to_string(rng() % 100000) + ", \"f3\": \"abc\"}\n";
+    text += "{\"label\": " + std::to_string(rng() % 2) +
+            ", \"prediction\": 1, \"probability\": 0." + std::to_string(rng() % 100000) +
+            ", \"f3\": \"abc\"}\n";
   AttributeSpec a;
   a.ground_truth = "label";
   a.inference = "prediction";
@@ -121,7 +123,8 @@ void BM_MulticlassUpdate(benchmark::State& state) {
   Batch b;
   std::mt19937_64 rng(4);
   std::vector<uint32_t> ids;
-  for (int c = 0; c < 20; ++c) ids.push_back(b.labels.intern(std::to_string(c), 0, 0, LabelRole::kGroundTruth));
+  for (int c = 0; c < 20; ++c)
+    ids.push_back(b.labels.intern(std::to_string(c), 0, 0, LabelRole::kGroundTruth));
   for (size_t i = 0; i < kRows; ++i) {
     const uint32_t a = ids[rng() % 20];
     b.actual.push_back(a);

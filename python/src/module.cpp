@@ -8,6 +8,7 @@
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
+#include "mqmon/io/sigv4.h"
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/output/statistics_writer.h"
@@ -24,7 +25,8 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   auto str = [&](const char* k, std::string& out) {
     if (o.contains(k) && !o[k].is_none()) out = py::str(o[k]);
   };
-  std::string format = R"({"csv": {"header": true}})", problem = "BinaryClassification", label_type = "auto";
+  std::string format = R"({"csv": {"header": true}})", problem = "BinaryClassification",
+              label_type = "auto";
   str("dataset_format", format);
   str("problem_type", problem);
   str("label_type", label_type);
@@ -43,8 +45,10 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   if (o.contains("probability_threshold") && !o["probability_threshold"].is_none())
     s.probability_threshold = o["probability_threshold"].cast<double>();
   if (o.contains("seed") && !o["seed"].is_none()) s.seed = o["seed"].cast<uint64_t>();
-  if (o.contains("curve_points") && !o["curve_points"].is_none()) s.curve_points = o["curve_points"].cast<size_t>();
-  if (o.contains("threads") && !o["threads"].is_none()) s.scan.threads = o["threads"].cast<unsigned>();
+  if (o.contains("curve_points") && !o["curve_points"].is_none())
+    s.curve_points = o["curve_points"].cast<size_t>();
+  if (o.contains("threads") && !o["threads"].is_none())
+    s.scan.threads = o["threads"].cast<unsigned>();
   if (o.contains("max_bad_rows") && !o["max_bad_rows"].is_none())
     s.scan.max_bad_rows = mqmon::BadRowLimit::parse(py::str(o["max_bad_rows"]));
   return s;
@@ -83,9 +87,29 @@ PYBIND11_MODULE(_mqmon, m) {
     }
   });
 
-  m.def("parse_timestamp", &mqmon::parse_timestamp, "Milliseconds since the epoch of a UTC timestamp");
+  m.def("parse_timestamp", &mqmon::parse_timestamp,
+        "Milliseconds since the epoch of a UTC timestamp");
   m.def("parse_duration", &mqmon::parse_duration, "Milliseconds of an ISO-8601 duration (-PT1H)");
   m.def("now_millis", &mqmon::now_millis);
+  m.def(
+      "sign_v4",
+      [](const std::string& method, const std::string& path,
+         const std::vector<std::pair<std::string, std::string>>& query,
+         const std::vector<std::pair<std::string, std::string>>& headers,
+         const std::string& payload_sha256, const std::string& access_key,
+         const std::string& secret_key, const std::string& token, const std::string& region,
+         const std::string& service, const std::string& amz_date) {
+        mqmon::SigV4Request r{method, path, query, headers, payload_sha256};
+        const auto s =
+            mqmon::sign_v4(r, {access_key, secret_key, token}, region, service, amz_date);
+        py::dict out;
+        out["canonical_request"] = s.canonical_request;
+        out["string_to_sign"] = s.string_to_sign;
+        out["signature"] = s.signature;
+        out["authorization"] = s.authorization;
+        return out;
+      },
+      "AWS Signature Version 4 (exposed for cross-checks against botocore)");
 
   m.def(
       "suggest_baseline",
@@ -96,14 +120,18 @@ PYBIND11_MODULE(_mqmon, m) {
         c.evaluation = evaluation_spec(options);
         if (options.contains("threshold_method")) {
           const std::string m = py::str(options["threshold_method"]);
-          if (m != "window" && m != "baseline") throw mqmon::ConfigError("threshold_method must be window or baseline");
-          c.suggest.method = m == "window" ? mqmon::ThresholdMethod::kWindow : mqmon::ThresholdMethod::kBaseline;
+          if (m != "window" && m != "baseline")
+            throw mqmon::ConfigError("threshold_method must be window or baseline");
+          c.suggest.method =
+              m == "window" ? mqmon::ThresholdMethod::kWindow : mqmon::ThresholdMethod::kBaseline;
         }
         if (options.contains("alpha")) c.suggest.alpha = options["alpha"].cast<double>();
         if (options.contains("window_size") && !options["window_size"].is_none())
           c.suggest.window_size = options["window_size"].cast<uint64_t>();
-        if (options.contains("replicates")) c.suggest.replicates = options["replicates"].cast<int>();
-        if (options.contains("strict_layout")) c.suggest.strict_layout = options["strict_layout"].cast<bool>();
+        if (options.contains("replicates"))
+          c.suggest.replicates = options["replicates"].cast<int>();
+        if (options.contains("strict_layout"))
+          c.suggest.strict_layout = options["strict_layout"].cast<bool>();
         const auto r = released([&] { return mqmon::run_baseline(c); });
         py::dict out;
         out["item_count"] = r.item_count;
@@ -132,7 +160,8 @@ PYBIND11_MODULE(_mqmon, m) {
         c.start = options["start"].cast<int64_t>();
         c.end = options["end"].cast<int64_t>();
         c.execution_time = options["execution_time"].cast<int64_t>();
-        if (options.contains("max_lookback")) c.max_lookback = options["max_lookback"].cast<int64_t>();
+        if (options.contains("max_lookback"))
+          c.max_lookback = options["max_lookback"].cast<int64_t>();
         const auto r = released([&] { return mqmon::run_monitor(c); });
         py::dict out;
         out["status"] = mqmon::status_name(r.status);
@@ -166,7 +195,8 @@ PYBIND11_MODULE(_mqmon, m) {
           if (o.is_none()) return nullptr;
           auto pair = o.cast<py::tuple>();  // (codes, vocabulary)
           Codes codes = Codes::ensure(pair[0]);
-          if (!codes || codes.ndim() != 1) throw mqmon::ConfigError("label codes must be one-dimensional");
+          if (!codes || codes.ndim() != 1)
+            throw mqmon::ConfigError("label codes must be one-dimensional");
           if (cols.rows && static_cast<size_t>(codes.shape(0)) != cols.rows)
             throw mqmon::ConfigError("the arrays differ in length");
           cols.rows = static_cast<size_t>(codes.shape(0));
@@ -184,7 +214,8 @@ PYBIND11_MODULE(_mqmon, m) {
         }
         return released([&] {
           const auto ev = mqmon::evaluate_columns(cols, spec);
-          return mqmon::write_statistics(ev, evaluation_time.empty() ? mqmon::utc_now_iso8601() : evaluation_time);
+          return mqmon::write_statistics(
+              ev, evaluation_time.empty() ? mqmon::utc_now_iso8601() : evaluation_time);
         });
       },
       py::arg("options"), py::arg("truth"), py::arg("predicted"), py::arg("probability"),

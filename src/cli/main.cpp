@@ -1,12 +1,12 @@
 // The mqmon command line: the only user of CLI11. Maps options onto job configurations and
 // errors onto the exit codes documented in docs/cli.md.
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
@@ -74,30 +74,36 @@ struct EvaluationOptions {
   bool header = false, no_header = false, progress = false, no_progress = false;
 
   void add_to(CLI::App* cmd, mqmon::EvaluationSpec& spec) {
-    cmd->add_option("--dataset-format", format_json,
-                    "Format in any of the service's spellings, e.g. '{\"csv\": {\"header\": true}}'")
+    cmd->add_option(
+           "--dataset-format", format_json,
+           "Format in any of the service's spellings, e.g. '{\"csv\": {\"header\": true}}'")
         ->capture_default_str();
     cmd->add_flag("--header", header, "Shortcut: CSV whose first record names the columns");
-    cmd->add_flag("--no-header", no_header, "Shortcut: CSV without header; attributes are 0-based indices");
+    cmd->add_flag("--no-header", no_header,
+                  "Shortcut: CSV without header; attributes are 0-based indices");
     cmd->add_option("--problem-type", problem_type,
                     "BinaryClassification, MulticlassClassification or Regression")
         ->required();
-    cmd->add_option("--inference-attribute", spec.attributes.inference,
-                    "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
+    cmd->add_option(
+        "--inference-attribute", spec.attributes.inference,
+        "Predicted label (or value): CSV column name or 0-based index, JSONPath for JSON");
     cmd->add_option("--probability-attribute", spec.attributes.probability,
                     "Score of the positive class, or an array of class probabilities");
     cmd->add_option("--ground-truth-attribute", spec.attributes.ground_truth,
                     "True label (or value); capture data: defaults to the merged groundTruthData");
-    cmd->add_option("--probability-threshold-attribute", spec.probability_threshold,
-                    "Without an inference attribute, the prediction is positive when probability >= this")
+    cmd->add_option(
+           "--probability-threshold-attribute", spec.probability_threshold,
+           "Without an inference attribute, the prediction is positive when probability >= this")
         ->capture_default_str();
-    cmd->add_option("--positive-label", spec.positive_label, "The positive class of a binary problem")
+    cmd->add_option("--positive-label", spec.positive_label,
+                    "The positive class of a binary problem")
         ->capture_default_str();
     cmd->add_option("--negative-label", spec.negative_label,
                     "The negative class (default: the one other label in the data)");
-    cmd->add_option("--label-type", label_type,
-                    "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
-                    "verbatim (01 differs from 1); number: every label must be a number")
+    cmd->add_option(
+           "--label-type", label_type,
+           "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
+           "verbatim (01 differs from 1); number: every label must be a number")
         ->check(CLI::IsMember({"auto", "string", "number"}))
         ->capture_default_str();
     cmd->add_option("--class-labels", spec.attributes.class_labels,
@@ -105,7 +111,8 @@ struct EvaluationOptions {
         ->delimiter(',');
     cmd->add_option("--seed", spec.seed, "Seed of the subsamples and of the threshold draws")
         ->capture_default_str();
-    cmd->add_option("--curve-points", spec.curve_points, "Most thresholds drawn per curve; 0 keeps all")
+    cmd->add_option("--curve-points", spec.curve_points,
+                    "Most thresholds drawn per curve; 0 keeps all")
         ->capture_default_str();
     cmd->add_option("--max-bad-rows", max_bad_rows,
                     "Skip and count up to N bad records, or a percentage ('0.5%')")
@@ -114,13 +121,15 @@ struct EvaluationOptions {
     cmd->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
     cmd->add_flag("--no-progress", no_progress, "Never show progress");
     cmd->add_option("--block-size", spec.block_size, "Bytes per parallel block")->group("");
-    cmd->add_option("--progress-after", spec.scan.progress_after_seconds, "Seconds before progress shows")
+    cmd->add_option("--progress-after", spec.scan.progress_after_seconds,
+                    "Seconds before progress shows")
         ->group("");
   }
 
   void apply(mqmon::EvaluationSpec& spec) const {
     spec.format = mqmon::parse_dataset_format(format_json);
-    if (header && no_header) throw mqmon::ConfigError("--header and --no-header contradict each other");
+    if (header && no_header)
+      throw mqmon::ConfigError("--header and --no-header contradict each other");
     if (header || no_header) {
       if (spec.format.kind != mqmon::FormatKind::kCsv)
         throw mqmon::ConfigError("--header/--no-header apply to CSV datasets only");
@@ -140,8 +149,9 @@ void print_merge_counts(const mqmon::MergeCounts& c) {
       "mqmon: {} inferences in the window ({} outside it by time), {} labels read: {} matched "
       "(label coverage {:.1f}%), {} inferences without a label, {} labels without an inference, "
       "{} duplicate labels ({} conflicting; the label collected last wins)\n",
-      c.inferences, c.outside_window, c.labels, c.matched, 100 * c.label_coverage(), c.unmatched_inferences,
-      c.labels_without_inference, c.duplicate_labels, c.conflicting_duplicates);
+      c.inferences, c.outside_window, c.labels, c.matched, 100 * c.label_coverage(),
+      c.unmatched_inferences, c.labels_without_inference, c.duplicate_labels,
+      c.conflicting_duplicates);
 }
 
 }  // namespace
@@ -155,73 +165,99 @@ int main(int argc, char** argv) {
   mqmon::BaselineConfig cfg;
   EvaluationOptions base_eval;
   std::string threshold_method = "window";
-  auto* base = app.add_subcommand("suggest-baseline",
-                                  "Compute a labelled dataset's model quality and suggest constraints "
-                                  "(writes statistics.json and constraints.json)");
+  auto* base =
+      app.add_subcommand("suggest-baseline",
+                         "Compute a labelled dataset's model quality and suggest constraints "
+                         "(writes statistics.json and constraints.json)");
   base->footer(kBaselineExamples);
-  base->add_option("--baseline-dataset", cfg.dataset,
-                   "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
+  base->add_option(
+          "--baseline-dataset", cfg.dataset,
+          "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
       ->required();
   base_eval.add_to(base, cfg.evaluation);
   base->add_option("--threshold-method", threshold_method,
                    "window (chance crossing at the window size) or baseline (the baseline value)")
       ->check(CLI::IsMember({"window", "baseline"}))
       ->capture_default_str();
-  base->add_option("--alpha", cfg.suggest.alpha, "Window method: false-alarm probability per metric")
+  base->add_option("--alpha", cfg.suggest.alpha,
+                   "Window method: false-alarm probability per metric")
       ->capture_default_str();
   base->add_option("--window-size", cfg.suggest.window_size,
                    "Window method: rows per monitoring window (default: the baseline's rows)");
-  base->add_option("--replicates", cfg.suggest.replicates, "Window method: multinomial draws per threshold")
+  base->add_option("--replicates", cfg.suggest.replicates,
+                   "Window method: multinomial draws per threshold")
       ->capture_default_str();
-  base->add_flag("--strict-layout", cfg.suggest.strict_layout, "Write constraints.json without mqmon's extra block");
+  base->add_flag("--strict-layout", cfg.suggest.strict_layout,
+                 "Write constraints.json without mqmon's extra block");
   base->add_option("--output", cfg.output_dir, "Output directory")->required();
-  base->add_option("--evaluation-time", cfg.evaluation_time, "Fixed evaluation_time (reproducible outputs)")
+  base->add_option("--evaluation-time", cfg.evaluation_time,
+                   "Fixed evaluation_time (reproducible outputs)")
       ->group("");
 
   // merge
   mqmon::MergeConfig merge_cfg;
   std::string merge_start, merge_end, merge_exec, merge_lookback, merge_out;
-  auto* merge = app.add_subcommand("merge", "Join captured inferences of a window with their ground truth");
+  auto* merge =
+      app.add_subcommand("merge", "Join captured inferences of a window with their ground truth");
   merge->footer(kMergeExamples);
-  merge->add_option("--capture", merge_cfg.capture_prefix, "Capture prefix with yyyy/mm/dd/hh folders")->required();
-  merge->add_option("--ground-truth", merge_cfg.ground_truth_prefix, "Ground-truth prefix with yyyy/mm/dd/hh folders")
+  merge
+      ->add_option("--capture", merge_cfg.capture_prefix,
+                   "Capture prefix with yyyy/mm/dd/hh folders")
+      ->required();
+  merge
+      ->add_option("--ground-truth", merge_cfg.ground_truth_prefix,
+                   "Ground-truth prefix with yyyy/mm/dd/hh folders")
       ->required();
   merge->add_option("--start", merge_start, "Window start, UTC (2024-05-01T10:00:00Z)")->required();
   merge->add_option("--end", merge_end, "Window end (exclusive)")->required();
-  merge->add_option("--execution-time", merge_exec, "Use labels collected up to this time (default: now)");
-  merge->add_option("--max-lookback", merge_lookback,
-                    "Ignore labels collected more than this before the execution time (-P7D style)");
-  merge->add_option("--output", merge_out, "Output directory (merged.jsonl, merge_report.json)")->required();
+  merge->add_option("--execution-time", merge_exec,
+                    "Use labels collected up to this time (default: now)");
+  merge->add_option(
+      "--max-lookback", merge_lookback,
+      "Ignore labels collected more than this before the execution time (-P7D style)");
+  merge->add_option("--output", merge_out, "Output directory (merged.jsonl, merge_report.json)")
+      ->required();
 
   // monitor
   mqmon::MonitorConfig mon;
   EvaluationOptions mon_eval;
-  std::string mon_start, mon_end, mon_scheduled, start_offset = "-PT1H", end_offset = "-PT0H", mon_exec,
-                                                 mon_lookback;
+  std::string mon_start, mon_end, mon_scheduled, start_offset = "-PT1H", end_offset = "-PT0H",
+                                                 mon_exec, mon_lookback;
   bool ignore_undefined = false;
-  auto* monitor = app.add_subcommand("monitor",
-                                     "Run one monitoring execution over a window: statistics, constraint "
-                                     "violations, execution status, metric records");
+  auto* monitor =
+      app.add_subcommand("monitor",
+                         "Run one monitoring execution over a window: statistics, constraint "
+                         "violations, execution status, metric records");
   monitor->footer(kMonitorExamples);
   monitor->add_option("--dataset", mon.dataset, "A merged or labelled dataset (file or directory)");
   monitor->add_option("--capture", mon.capture_prefix, "Capture prefix with yyyy/mm/dd/hh folders");
-  monitor->add_option("--ground-truth", mon.ground_truth_prefix, "Ground-truth prefix with yyyy/mm/dd/hh folders");
+  monitor->add_option("--ground-truth", mon.ground_truth_prefix,
+                      "Ground-truth prefix with yyyy/mm/dd/hh folders");
   mon_eval.add_to(monitor, mon.evaluation);
-  monitor->add_option("--constraints", mon.constraints_path, "constraints.json (mqmon's, the service's or your own)")
+  monitor
+      ->add_option("--constraints", mon.constraints_path,
+                   "constraints.json (mqmon's, the service's or your own)")
       ->required();
   monitor->add_option("--start", mon_start, "Window start, UTC");
   monitor->add_option("--end", mon_end, "Window end (exclusive), UTC");
-  monitor->add_option("--scheduled-time", mon_scheduled, "Time the execution is scheduled for (default: now)");
-  monitor->add_option("--start-time-offset", start_offset, "Window start relative to the scheduled time")
+  monitor->add_option("--scheduled-time", mon_scheduled,
+                      "Time the execution is scheduled for (default: now)");
+  monitor
+      ->add_option("--start-time-offset", start_offset,
+                   "Window start relative to the scheduled time")
       ->capture_default_str();
   monitor->add_option("--end-time-offset", end_offset, "Window end relative to the scheduled time")
       ->capture_default_str();
-  monitor->add_option("--execution-time", mon_exec, "Use labels collected up to this time (default: now)");
-  monitor->add_option("--max-lookback", mon_lookback, "Ignore labels collected this long before the execution");
-  monitor->add_option("--endpoint-name", mon.endpoint_name, "Endpoint dimension of the metric records")
+  monitor->add_option("--execution-time", mon_exec,
+                      "Use labels collected up to this time (default: now)");
+  monitor->add_option("--max-lookback", mon_lookback,
+                      "Ignore labels collected this long before the execution");
+  monitor
+      ->add_option("--endpoint-name", mon.endpoint_name, "Endpoint dimension of the metric records")
       ->capture_default_str();
-  monitor->add_option("--monitoring-schedule-name", mon.monitoring_schedule_name,
-                      "MonitoringSchedule dimension of the metric records")
+  monitor
+      ->add_option("--monitoring-schedule-name", mon.monitoring_schedule_name,
+                   "MonitoringSchedule dimension of the metric records")
       ->capture_default_str();
   monitor->add_flag("--ignore-undefined-metrics", ignore_undefined,
                     "A constrained metric undefined on the window is not a violation");
@@ -238,11 +274,12 @@ int main(int argc, char** argv) {
   try {
     if (base->parsed()) {
       base_eval.apply(cfg.evaluation);
-      cfg.suggest.method =
-          threshold_method == "window" ? mqmon::ThresholdMethod::kWindow : mqmon::ThresholdMethod::kBaseline;
+      cfg.suggest.method = threshold_method == "window" ? mqmon::ThresholdMethod::kWindow
+                                                        : mqmon::ThresholdMethod::kBaseline;
       const auto r = mqmon::run_baseline(cfg);
       if (r.skipped) {
-        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped, r.skipped == 1 ? "" : "s");
+        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
+                   r.skipped == 1 ? "" : "s");
         for (const auto& m : r.skipped_examples) fmt::print(stderr, "  {}\n", m);
       }
       fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
@@ -252,9 +289,12 @@ int main(int argc, char** argv) {
     if (merge->parsed()) {
       merge_cfg.start = mqmon::parse_timestamp(merge_start);
       merge_cfg.end = mqmon::parse_timestamp(merge_end);
-      if (merge_cfg.end <= merge_cfg.start) throw mqmon::ConfigError("--end must come after --start");
-      merge_cfg.execution_time = merge_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(merge_exec);
-      if (!merge_lookback.empty()) merge_cfg.max_lookback = std::abs(mqmon::parse_duration(merge_lookback));
+      if (merge_cfg.end <= merge_cfg.start)
+        throw mqmon::ConfigError("--end must come after --start");
+      merge_cfg.execution_time =
+          merge_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(merge_exec);
+      if (!merge_lookback.empty())
+        merge_cfg.max_lookback = std::abs(mqmon::parse_duration(merge_lookback));
       mqmon::AtomicOutputSet out(merge_out);
       const auto counts = mqmon::merge_window(merge_cfg, out.add_streamed("merged.jsonl"));
       mqmon::JsonWriter w;
@@ -270,27 +310,32 @@ int main(int argc, char** argv) {
     if (monitor->parsed()) {
       mon_eval.apply(mon.evaluation);
       if (!mon_start.empty() || !mon_end.empty()) {
-        if (mon_start.empty() || mon_end.empty()) throw mqmon::ConfigError("give both --start and --end");
+        if (mon_start.empty() || mon_end.empty())
+          throw mqmon::ConfigError("give both --start and --end");
         mon.start = mqmon::parse_timestamp(mon_start);
         mon.end = mqmon::parse_timestamp(mon_end);
       } else {
-        const int64_t scheduled = mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
+        const int64_t scheduled =
+            mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
         mon.start = scheduled + mqmon::parse_duration(start_offset);
         mon.end = scheduled + mqmon::parse_duration(end_offset);
       }
-      mon.execution_time = mon_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_exec);
+      mon.execution_time =
+          mon_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_exec);
       if (!mon_lookback.empty()) mon.max_lookback = std::abs(mqmon::parse_duration(mon_lookback));
       mon.check.report_undefined = !ignore_undefined;
       const auto r = mqmon::run_monitor(mon);
       if (r.merge) print_merge_counts(*r.merge);
       switch (r.status) {
         case mqmon::ExecutionStatus::kCompleted:
-          fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count, mon.output_dir);
+          fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count,
+                     mon.output_dir);
           return kOk;
         case mqmon::ExecutionStatus::kCompletedWithViolations:
-          fmt::print("mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n", r.item_count,
-                     r.violations, r.violations == 1 ? "" : "s",
-                     (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
+          fmt::print(
+              "mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n", r.item_count,
+              r.violations, r.violations == 1 ? "" : "s",
+              (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
           return kViolations;
         case mqmon::ExecutionStatus::kFailed:
           fmt::print(stderr, "mqmon: Failed: {}\n", r.failure_reason);

@@ -37,8 +37,11 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 
 }  // namespace
 
 int64_t utc_millis(int year, int month, int day, int hour, int minute, int second) {
-  return ((days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 24 + hour) * 60 +
-          minute) * 60000 +
+  return ((days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 24 +
+           hour) *
+              60 +
+          minute) *
+             60000 +
          int64_t{second} * 1000;
 }
 
@@ -87,7 +90,8 @@ int64_t parse_timestamp(std::string_view text) {
     if (zone != "Z" && zone != "+00:00" && zone != "") fail();
     i = text.size();
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) fail();
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    fail();
   return utc_millis(year, month, day, hour, minute, second) + millis;
 }
 
@@ -99,14 +103,16 @@ std::string format_timestamp(int64_t millis) {
   civil_from_days(days, y, m, d);
   const int64_t ms = rest % 1000;
   rest /= 1000;
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, rest / 3600, rest / 60 % 60, rest % 60);
+  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, rest / 3600,
+                                rest / 60 % 60, rest % 60);
   if (ms) out += fmt::format(".{:03}", ms);
   return out + "Z";
 }
 
 int64_t parse_duration(std::string_view text) {
   auto fail = [&](const char* why) -> int64_t {
-    throw ConfigError(fmt::format("'{}' is not an ISO-8601 duration like -PT1H or -P1D: {}", text, why));
+    throw ConfigError(
+        fmt::format("'{}' is not an ISO-8601 duration like -PT1H or -P1D: {}", text, why));
   };
   size_t i = 0;
   int64_t sign = 1;
@@ -124,22 +130,29 @@ int64_t parse_duration(std::string_view text) {
     }
     int64_t v = 0;
     const size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) v = v * 10 + (text[i++] - '0');
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+      v = v * 10 + (text[i++] - '0');
     if (i == start || i >= text.size()) fail("a number must be followed by a unit");
     const char unit = text[i++];
     any = true;
-    if (!in_time && unit == 'D') total += v * 24 * kMillisPerHour;
-    else if (in_time && unit == 'H') total += v * kMillisPerHour;
-    else if (in_time && unit == 'M') total += v * 60'000;
-    else if (in_time && unit == 'S') total += v * 1000;
-    else fail("only days (P1D) and hours, minutes, seconds (PT1H30M) are supported");
+    if (!in_time && unit == 'D')
+      total += v * 24 * kMillisPerHour;
+    else if (in_time && unit == 'H')
+      total += v * kMillisPerHour;
+    else if (in_time && unit == 'M')
+      total += v * 60'000;
+    else if (in_time && unit == 'S')
+      total += v * 1000;
+    else
+      fail("only days (P1D) and hours, minutes, seconds (PT1H30M) are supported");
   }
   if (!any) fail("it has no amount");
   return sign * total;
 }
 
 int64_t now_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -42,7 +42,8 @@ double number_at(const json& j, const char* key, const std::string& where) {
 
 uint64_t count_at(const json& j, const char* key, const std::string& where) {
   const double v = number_at(j, key, where);
-  if (v < 0 || v != std::floor(v)) throw ConfigError(fmt::format("{}: '{}' must be a count", where, key));
+  if (v < 0 || v != std::floor(v))
+    throw ConfigError(fmt::format("{}: '{}' must be a count", where, key));
   return static_cast<uint64_t>(v);
 }
 
@@ -73,11 +74,12 @@ std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> basel
       std::sort(s.labels.begin(), s.labels.end(), label_less);
       s.labels.erase(std::unique(s.labels.begin(), s.labels.end()), s.labels.end());
       auto index = [&](const std::string& l) {
-        return static_cast<uint32_t>(std::lower_bound(s.labels.begin(), s.labels.end(), l, label_less) -
-                                     s.labels.begin());
+        return static_cast<uint32_t>(
+            std::lower_bound(s.labels.begin(), s.labels.end(), l, label_less) - s.labels.begin());
       };
       for (const auto& [a, row] : cells.items())
-        for (const auto& [p, count] : row.items()) s.confusion[{index(a), index(p)}] = count.get<uint64_t>();
+        for (const auto& [p, count] : row.items())
+          s.confusion[{index(a), index(p)}] = count.get<uint64_t>();
       s.item_count = n;
       const auto v = multiclass_scalars(s.confusion, s.labels.size());
       for (int m = 0; m < kMulticlassScalarCount; ++m) s.metrics[m].value = v[m];
@@ -93,21 +95,26 @@ std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> basel
       s.metrics[kMae].value = s.mean_abs_error;
       s.metrics[kMse].value = s.mean_squared_error;
       s.metrics[kRmse].value = std::sqrt(s.mean_squared_error);
-      s.metrics[kR2].value = s.truth_variance > 0 ? 1 - s.mean_squared_error / s.truth_variance : NAN;
+      s.metrics[kR2].value =
+          s.truth_variance > 0 ? 1 - s.mean_squared_error / s.truth_variance : NAN;
       return s;
     }
   }
   throw ConfigError(where + ": unknown problem type");
 }
 
-std::vector<Constraint> suggest_for(const std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics>& b,
-                                    const SuggestOptions& o) {
+std::vector<Constraint> suggest_for(
+    const std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics>& b,
+    const SuggestOptions& o) {
   return std::visit(
       [&](const auto& s) {
         using S = std::decay_t<decltype(s)>;
-        if constexpr (std::is_same_v<S, BinaryStatistics>) return suggest_binary_constraints(s, o);
-        else if constexpr (std::is_same_v<S, MulticlassStatistics>) return suggest_multiclass_constraints(s, o);
-        else return suggest_regression_constraints(s, o);
+        if constexpr (std::is_same_v<S, BinaryStatistics>)
+          return suggest_binary_constraints(s, o);
+        else if constexpr (std::is_same_v<S, MulticlassStatistics>)
+          return suggest_multiclass_constraints(s, o);
+        else
+          return suggest_regression_constraints(s, o);
       },
       b);
 }
@@ -133,21 +140,26 @@ ConstraintSet read_constraints(const std::string& path) {
   const json* block = nullptr;
   for (const auto& [key, problem] : kBlocks) {
     if (doc.is_object() && doc.contains(key)) {
-      if (block) throw ConfigError(fmt::format("{}: holds constraints for more than one problem type", path));
+      if (block)
+        throw ConfigError(
+            fmt::format("{}: holds constraints for more than one problem type", path));
       block = &doc[key];
       set.problem_type = problem;
     }
   }
   if (!block || !block->is_object())
-    throw ConfigError(fmt::format("{}: no binary_classification_constraints, multiclass_classification_constraints "
-                                  "or regression_constraints object",
-                                  path));
+    throw ConfigError(fmt::format(
+        "{}: no binary_classification_constraints, multiclass_classification_constraints "
+        "or regression_constraints object",
+        path));
   for (const auto& [metric, entry] : block->items()) {
     const std::string where = fmt::format("{}: constraint '{}'", path, metric);
     if (!entry.is_object()) throw ConfigError(where + " must be an object");
     const auto op = entry.find("comparison_operator");
-    if (op == entry.end() || !op->is_string()) throw ConfigError(where + ": missing 'comparison_operator'");
-    set.constraints.push_back({metric, number_at(entry, "threshold", where), parse_operator(*op, where)});
+    if (op == entry.end() || !op->is_string())
+      throw ConfigError(where + ": missing 'comparison_operator'");
+    set.constraints.push_back(
+        {metric, number_at(entry, "threshold", where), parse_operator(*op, where)});
   }
   if (doc.contains("mqmon")) {
     const json& m = doc["mqmon"];
@@ -156,7 +168,8 @@ ConstraintSet read_constraints(const std::string& path) {
       ConstraintSet::Window w;
       const std::string method = m.at("threshold_method").get<std::string>();
       if (method != "window" && method != "baseline")
-        throw ConfigError(fmt::format("{}: threshold_method '{}' is not window or baseline", where, method));
+        throw ConfigError(
+            fmt::format("{}: threshold_method '{}' is not window or baseline", where, method));
       w.options.method = method == "window" ? ThresholdMethod::kWindow : ThresholdMethod::kBaseline;
       w.options.alpha = number_at(m, "alpha", where);
       w.options.window_size = count_at(m, "window_size", where);
@@ -173,7 +186,8 @@ ConstraintSet read_constraints(const std::string& path) {
 
 std::vector<Constraint> thresholds_for_window(const ConstraintSet& set, uint64_t rows) {
   std::vector<Constraint> out = set.constraints;
-  if (!set.window || set.window->options.method != ThresholdMethod::kWindow || rows == 0) return out;
+  if (!set.window || set.window->options.method != ThresholdMethod::kWindow || rows == 0)
+    return out;
   const auto as_written = suggest_for(set.window->baseline, set.window->options);
   SuggestOptions here = set.window->options;
   here.window_size = rows;
@@ -183,7 +197,8 @@ std::vector<Constraint> thresholds_for_window(const ConstraintSet& set, uint64_t
       if (as_written[i].metric != c.metric) continue;
       // Recompute only what the window method made: an edited threshold is the user's choice.
       const double t = as_written[i].threshold;
-      if (std::fabs(t - c.threshold) <= 1e-12 * std::max(1.0, std::fabs(t))) c.threshold = at_window[i].threshold;
+      if (std::fabs(t - c.threshold) <= 1e-12 * std::max(1.0, std::fabs(t)))
+        c.threshold = at_window[i].threshold;
     }
   }
   return out;
@@ -192,48 +207,60 @@ std::vector<Constraint> thresholds_for_window(const ConstraintSet& set, uint64_t
 namespace {
 bool holds(ComparisonOperator op, double value, double threshold) {
   switch (op) {
-    case ComparisonOperator::kLessThan: return value < threshold;
-    case ComparisonOperator::kLessThanOrEqualTo: return value <= threshold;
-    case ComparisonOperator::kGreaterThan: return value > threshold;
-    case ComparisonOperator::kGreaterThanOrEqualTo: return value >= threshold;
+    case ComparisonOperator::kLessThan:
+      return value < threshold;
+    case ComparisonOperator::kLessThanOrEqualTo:
+      return value <= threshold;
+    case ComparisonOperator::kGreaterThan:
+      return value > threshold;
+    case ComparisonOperator::kGreaterThanOrEqualTo:
+      return value >= threshold;
   }
   return false;
 }
 }  // namespace
 
-std::vector<Violation> check_constraints(const std::vector<Constraint>& constraints, ProblemType problem,
-                                         const Evaluation& ev, const CheckOptions& options) {
+std::vector<Violation> check_constraints(const std::vector<Constraint>& constraints,
+                                         ProblemType problem, const Evaluation& ev,
+                                         const CheckOptions& options) {
   const auto scalars = ev.scalars();
   const bool matching = std::visit(
       [&](const auto& s) {
         using S = std::decay_t<decltype(s)>;
-        return (problem == ProblemType::kBinaryClassification) == std::is_same_v<S, BinaryStatistics> &&
-               (problem == ProblemType::kMulticlassClassification) == std::is_same_v<S, MulticlassStatistics>;
+        return (problem == ProblemType::kBinaryClassification) ==
+                   std::is_same_v<S, BinaryStatistics> &&
+               (problem == ProblemType::kMulticlassClassification) ==
+                   std::is_same_v<S, MulticlassStatistics>;
       },
       ev.statistics);
   if (!matching)
-    throw ConfigError(fmt::format("the constraints are for {}, the monitored problem is not", problem_type_name(problem)));
+    throw ConfigError(fmt::format("the constraints are for {}, the monitored problem is not",
+                                  problem_type_name(problem)));
   std::vector<Violation> out;
   for (const auto& c : constraints) {
-    const auto it = std::find_if(scalars.begin(), scalars.end(), [&](const auto& s) { return s.first == c.metric; });
+    const auto it = std::find_if(scalars.begin(), scalars.end(),
+                                 [&](const auto& s) { return s.first == c.metric; });
     if (it == scalars.end())
-      throw ConfigError(fmt::format("constraint on '{}', which is not a {} metric", c.metric, problem_type_name(problem)));
+      throw ConfigError(fmt::format("constraint on '{}', which is not a {} metric", c.metric,
+                                    problem_type_name(problem)));
     const MetricValue& m = it->second;
     const char* op = operator_name(c.op);
     if (std::isnan(m.value)) {
       if (options.report_undefined)
-        out.push_back({c.metric, op,
-                       fmt::format("Metric {} is undefined on this window (e.g. only one class present), so "
-                                   "{} '{}' cannot be checked",
-                                   c.metric, op, format_plain_double(c.threshold))});
+        out.push_back(
+            {c.metric, op,
+             fmt::format("Metric {} is undefined on this window (e.g. only one class present), so "
+                         "{} '{}' cannot be checked",
+                         c.metric, op, format_plain_double(c.threshold))});
       continue;
     }
     if (!holds(c.op, m.value, c.threshold)) continue;
     const std::string spread =
         std::isnan(m.standard_deviation) ? "" : " +/- " + format_plain_double(m.standard_deviation);
-    out.push_back({c.metric, op,
-                   fmt::format("Metric {} with {}{} was {} '{}'", c.metric, format_plain_double(m.value), spread,
-                               op, format_plain_double(c.threshold))});
+    out.push_back(
+        {c.metric, op,
+         fmt::format("Metric {} with {}{} was {} '{}'", c.metric, format_plain_double(m.value),
+                     spread, op, format_plain_double(c.threshold))});
   }
   return out;
 }

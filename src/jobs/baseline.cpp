@@ -15,9 +15,11 @@ std::string suggest_constraints(const Evaluation& ev, const SuggestOptions& sugg
         if constexpr (std::is_same_v<S, BinaryStatistics>)
           return write_binary_constraints(suggest_binary_constraints(s, suggest), s, suggest);
         else if constexpr (std::is_same_v<S, MulticlassStatistics>)
-          return write_multiclass_constraints(suggest_multiclass_constraints(s, suggest), s, suggest);
+          return write_multiclass_constraints(suggest_multiclass_constraints(s, suggest), s,
+                                              suggest);
         else
-          return write_regression_constraints(suggest_regression_constraints(s, suggest), s, suggest);
+          return write_regression_constraints(suggest_regression_constraints(s, suggest), s,
+                                              suggest);
       },
       ev.statistics);
 }
@@ -26,8 +28,8 @@ BaselineResult run_baseline(const BaselineConfig& config) {
   SuggestOptions suggest = config.suggest;
   suggest.seed = config.evaluation.seed;  // one seed governs every random choice of the job
   const Evaluation ev = evaluate_dataset(config.dataset, config.evaluation);
-  const std::string statistics =
-      write_statistics(ev, config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time);
+  const std::string statistics = write_statistics(
+      ev, config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time);
   const std::string constraints = suggest_constraints(ev, suggest);
 
   AtomicOutputSet out(config.output_dir);

@@ -24,9 +24,12 @@ ProblemType parse_problem_type(const std::string& text) {
 
 const char* problem_type_name(ProblemType p) {
   switch (p) {
-    case ProblemType::kBinaryClassification: return "BinaryClassification";
-    case ProblemType::kMulticlassClassification: return "MulticlassClassification";
-    case ProblemType::kRegression: return "Regression";
+    case ProblemType::kBinaryClassification:
+      return "BinaryClassification";
+    case ProblemType::kMulticlassClassification:
+      return "MulticlassClassification";
+    case ProblemType::kRegression:
+      return "Regression";
   }
   return "?";
 }
@@ -104,7 +107,8 @@ std::vector<std::pair<std::string, MetricValue>> Evaluation::scalars() const {
 namespace {
 
 /// A fresh accumulator for the problem type; constructing the first one validates the options.
-AccumulatorFactory accumulator_factory(const EvaluationSpec& spec, const AttributeSpec& attributes) {
+AccumulatorFactory accumulator_factory(const EvaluationSpec& spec,
+                                       const AttributeSpec& attributes) {
   switch (spec.problem_type) {
     case ProblemType::kBinaryClassification: {
       BinaryOptions options;
@@ -125,13 +129,14 @@ AccumulatorFactory accumulator_factory(const EvaluationSpec& spec, const Attribu
   throw ConfigError("unknown problem type");
 }
 
-Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec, const LabelSources& sources,
-                          ScanResult scanned) {
+Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec,
+                          const LabelSources& sources, ScanResult scanned) {
   Evaluation ev;
   ev.scanned = std::move(scanned);
   switch (spec.problem_type) {
     case ProblemType::kBinaryClassification:
-      ev.statistics = static_cast<const BinaryAccumulator&>(state).finalize(spec.curve_points, sources);
+      ev.statistics =
+          static_cast<const BinaryAccumulator&>(state).finalize(spec.curve_points, sources);
       break;
     case ProblemType::kMulticlassClassification:
       ev.statistics = static_cast<const MulticlassAccumulator&>(state).finalize();
@@ -147,12 +152,14 @@ Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec, 
 
 Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec) {
   const AttributeSpec attributes = reader_attributes(spec);
-  const AccumulatorFactory make = accumulator_factory(spec, attributes);  // validates before reading
+  const AccumulatorFactory make =
+      accumulator_factory(spec, attributes);  // validates before reading
   auto reader = open_dataset(dataset, spec.format, attributes, spec.block_size,
                              spec.scan.max_bad_rows.allows_any());
   ScanResult scanned;
   const auto state = scan(*reader, make, spec.scan, scanned);
-  return finalize_state(*state, spec, LabelSources{&reader->files(), attributes}, std::move(scanned));
+  return finalize_state(*state, spec, LabelSources{&reader->files(), attributes},
+                        std::move(scanned));
 }
 
 Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& spec) {
@@ -165,7 +172,9 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
   batch.external_rows = n;
   batch.records = n;
   auto need = [&](const void* column, const std::string& attribute) {
-    if (!column) throw ConfigError(fmt::format("'{}' is required for {}", attribute, problem_type_name(spec.problem_type)));
+    if (!column)
+      throw ConfigError(
+          fmt::format("'{}' is required for {}", attribute, problem_type_name(spec.problem_type)));
   };
   if (attributes.numeric_targets) {
     need(columns.truth, attributes.ground_truth);
@@ -181,7 +190,8 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
       for (size_t i = 0; i < n; ++i) {
         const int32_t c = codes[i];
         if (c < 0 || static_cast<size_t>(c) >= vocab.size())
-          throw ConfigError(fmt::format("{}: code {} at row {} is outside its vocabulary", attribute, c, i));
+          throw ConfigError(
+              fmt::format("{}: code {} at row {} is outside its vocabulary", attribute, c, i));
         if (first[c] < 0) first[c] = static_cast<int64_t>(i);
       }
       std::vector<uint32_t> id_of(vocab.size(), 0);
@@ -189,18 +199,21 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
         if (first[k] < 0) continue;
         const auto row = static_cast<uint64_t>(first[k]);
         if (spec.attributes.label_type == LabelType::kNumber && !parse_double(vocab[k]))
-          throw ParseError({"<arrays>", row + 1, 0, attribute}, "label is not a number (label_type number)", vocab[k]);
-        id_of[k] = batch.labels.intern(vocab[k], row, row, role, spec.attributes.label_type != LabelType::kString);
+          throw ParseError({"<arrays>", row + 1, 0, attribute},
+                           "label is not a number (label_type number)", vocab[k]);
+        id_of[k] = batch.labels.intern(vocab[k], row, row, role,
+                                       spec.attributes.label_type != LabelType::kString);
       }
       ids.resize(n);
       for (size_t i = 0; i < n; ++i) ids[i] = id_of[codes[i]];
     };
     need(columns.truth_codes, attributes.ground_truth);
-    labels(columns.truth_codes, columns.truth_vocab, LabelRole::kGroundTruth, attributes.ground_truth, batch.actual);
+    labels(columns.truth_codes, columns.truth_vocab, LabelRole::kGroundTruth,
+           attributes.ground_truth, batch.actual);
     if (!attributes.inference.empty()) {
       need(columns.predicted_codes, attributes.inference);
-      labels(columns.predicted_codes, columns.predicted_vocab, LabelRole::kInference, attributes.inference,
-             batch.predicted);
+      labels(columns.predicted_codes, columns.predicted_vocab, LabelRole::kInference,
+             attributes.inference, batch.predicted);
     } else if (spec.problem_type == ProblemType::kMulticlassClassification) {
       throw ConfigError("multiclass in memory needs the predicted labels");
     }
@@ -218,7 +231,8 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
       for (const auto& [col, name] : {std::pair{columns.truth, &attributes.ground_truth},
                                       std::pair{columns.prediction, &attributes.inference}})
         if (!std::isfinite(col[i]))
-          throw ParseError({"<arrays>", i + 1, 0, *name}, "not a finite number", format_plain_double(col[i]));
+          throw ParseError({"<arrays>", i + 1, 0, *name}, "not a finite number",
+                           format_plain_double(col[i]));
   }
   auto state = make();
   state->update(batch, BatchOrigin{0, 0, 1});
@@ -234,9 +248,12 @@ std::string write_statistics(const Evaluation& ev, const std::string& evaluation
   return std::visit(
       [&](const auto& s) {
         using S = std::decay_t<decltype(s)>;
-        if constexpr (std::is_same_v<S, BinaryStatistics>) return write_binary_statistics(s, info);
-        else if constexpr (std::is_same_v<S, MulticlassStatistics>) return write_multiclass_statistics(s, info);
-        else return write_regression_statistics(s, info);
+        if constexpr (std::is_same_v<S, BinaryStatistics>)
+          return write_binary_statistics(s, info);
+        else if constexpr (std::is_same_v<S, MulticlassStatistics>)
+          return write_multiclass_statistics(s, info);
+        else
+          return write_regression_statistics(s, info);
       },
       ev.statistics);
 }

@@ -1,10 +1,10 @@
 // simdjson's second translation unit (after json_reader.cpp): the merge reads whole records.
 #include "mqmon/jobs/merge.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cstdio>
-#include <fmt/format.h>
 #include <memory>
 #include <unordered_map>
 
@@ -57,20 +57,25 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
 
   // Labels are filed by the hour they were collected, which may be days after the inference.
   int64_t labels_from = config.start;
-  if (config.max_lookback > 0) labels_from = std::max(labels_from, config.execution_time - config.max_lookback);
+  if (config.max_lookback > 0)
+    labels_from = std::max(labels_from, config.execution_time - config.max_lookback);
   std::unordered_map<std::string, Label> labels;
-  const auto truth_files = list_hour_files(config.ground_truth_prefix, labels_from, config.execution_time + 1);
+  const auto truth_files =
+      list_hour_files(config.ground_truth_prefix, labels_from, config.execution_time + 1);
   counts.ground_truth_files = truth_files.size();
   for (const auto& hf : truth_files) {
     for_each_line(hf.file.path, [&](uint64_t line, std::string_view text) {
       simdjson::dom::element rec, truth;
       std::string_view id;
       if (auto err = parser.parse(text.data(), text.size()).get(rec))
-        bad_record(hf.file.path, line, fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
+        bad_record(hf.file.path, line,
+                   fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
       if (rec["groundTruthData"].get(truth) != simdjson::SUCCESS || !truth.is_object())
-        bad_record(hf.file.path, line, "not a ground-truth record: no groundTruthData object", text);
+        bad_record(hf.file.path, line, "not a ground-truth record: no groundTruthData object",
+                   text);
       if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
-        bad_record(hf.file.path, line, "ground-truth record without a string eventMetadata.eventId", text);
+        bad_record(hf.file.path, line, "ground-truth record without a string eventMetadata.eventId",
+                   text);
       ++counts.labels;
       std::string data = simdjson::minify(truth);
       auto [it, inserted] = labels.try_emplace(std::string(id), Label{data, false});
@@ -91,7 +96,8 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
     for_each_line(hf.file.path, [&](uint64_t line, std::string_view text) {
       simdjson::dom::element rec;
       if (auto err = parser.parse(text.data(), text.size()).get(rec))
-        bad_record(hf.file.path, line, fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
+        bad_record(hf.file.path, line,
+                   fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
       if (!rec.is_object() || rec["captureData"].error() != simdjson::SUCCESS)
         bad_record(hf.file.path, line, "not a data-capture record: no captureData", text);
       // Hour folders are coarse: a record timed outside the window does not belong to it.
@@ -101,7 +107,8 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
         try {
           t = parse_timestamp(when);
         } catch (const ConfigError&) {
-          bad_record(hf.file.path, line, fmt::format("eventMetadata.inferenceTime '{}' is not a UTC timestamp", when),
+          bad_record(hf.file.path, line,
+                     fmt::format("eventMetadata.inferenceTime '{}' is not a UTC timestamp", when),
                      text);
         }
         if (t < config.start || t >= config.end) {
@@ -112,7 +119,8 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
       std::string_view id;
       if (rec.at_pointer("/eventMetadata/inferenceId").get(id) != simdjson::SUCCESS || id.empty()) {
         if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
-          bad_record(hf.file.path, line, "capture record without eventMetadata.inferenceId or eventId", text);
+          bad_record(hf.file.path, line,
+                     "capture record without eventMetadata.inferenceId or eventId", text);
       }
       ++counts.inferences;
       const auto it = labels.find(std::string(id));

@@ -1,9 +1,9 @@
 #include "mqmon/jobs/monitor.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
@@ -18,9 +18,12 @@ namespace fs = std::filesystem;
 
 const char* status_name(ExecutionStatus s) {
   switch (s) {
-    case ExecutionStatus::kCompleted: return "Completed";
-    case ExecutionStatus::kCompletedWithViolations: return "CompletedWithViolations";
-    case ExecutionStatus::kFailed: return "Failed";
+    case ExecutionStatus::kCompleted:
+      return "Completed";
+    case ExecutionStatus::kCompletedWithViolations:
+      return "CompletedWithViolations";
+    case ExecutionStatus::kFailed:
+      return "Failed";
   }
   return "?";
 }
@@ -45,7 +48,8 @@ class ScratchDir {
   std::string path_;
 };
 
-std::string execution_json(const MonitorConfig& c, const MonitorResult& r, const std::string& evaluation_time) {
+std::string execution_json(const MonitorConfig& c, const MonitorResult& r,
+                           const std::string& evaluation_time) {
   JsonWriter w;
   w.begin_object();
   w.key("status").value(status_name(r.status));
@@ -80,10 +84,12 @@ MonitorResult run_monitor(const MonitorConfig& config) {
   if (config.end <= config.start) throw ConfigError("the window's end must come after its start");
   const ConstraintSet constraints = read_constraints(config.constraints_path);
   if (constraints.problem_type != config.evaluation.problem_type)
-    throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}", config.constraints_path,
+    throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
+                                  config.constraints_path,
                                   problem_type_name(constraints.problem_type),
                                   problem_type_name(config.evaluation.problem_type)));
-  const std::string evaluation_time = config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
+  const std::string evaluation_time =
+      config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
 
   MonitorResult r;
   AtomicOutputSet out(config.output_dir);
@@ -113,13 +119,16 @@ MonitorResult run_monitor(const MonitorConfig& config) {
       if (r.merge->inferences == 0)
         return fail(FailureKind::kNoData,
                     fmt::format("no captured inferences in the window {} to {} under '{}'",
-                                format_timestamp(config.start), format_timestamp(config.end), config.capture_prefix));
+                                format_timestamp(config.start), format_timestamp(config.end),
+                                config.capture_prefix));
       if (r.merge->matched == 0)
-        return fail(FailureKind::kNoData,
-                    fmt::format("nothing merged: none of the window's {} inferences has ground truth under '{}' "
-                                "(collected up to {})",
-                                r.merge->inferences, config.ground_truth_prefix,
-                                format_timestamp(config.execution_time)));
+        return fail(
+            FailureKind::kNoData,
+            fmt::format(
+                "nothing merged: none of the window's {} inferences has ground truth under '{}' "
+                "(collected up to {})",
+                r.merge->inferences, config.ground_truth_prefix,
+                format_timestamp(config.execution_time)));
       spec.format.kind = FormatKind::kCaptureJson;
     }
     Evaluation ev;
@@ -132,11 +141,14 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     }
     r.item_count = ev.item_count();
     const auto thresholds = thresholds_for_window(constraints, r.item_count);
-    const auto violations = check_constraints(thresholds, constraints.problem_type, ev, config.check);
+    const auto violations =
+        check_constraints(thresholds, constraints.problem_type, ev, config.check);
     r.violations = violations.size();
-    r.status = violations.empty() ? ExecutionStatus::kCompleted : ExecutionStatus::kCompletedWithViolations;
+    r.status = violations.empty() ? ExecutionStatus::kCompleted
+                                  : ExecutionStatus::kCompletedWithViolations;
 
-    const MetricRecordContext context{config.endpoint_name, config.monitoring_schedule_name, now_millis()};
+    const MetricRecordContext context{config.endpoint_name, config.monitoring_schedule_name,
+                                      now_millis()};
     const auto scalars = ev.scalars();
     out.add("statistics.json", write_statistics(ev, evaluation_time));
     out.add("constraint_violations.json", write_violations(violations));

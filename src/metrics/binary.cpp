@@ -151,7 +151,9 @@ const BinaryAccumulator& BinaryAccumulator::merge_counts(const Accumulator& othe
   return *other;
 }
 
-void BinaryAccumulator::merge(const Accumulator& other) { scores_.merge(merge_counts(other).scores_); }
+void BinaryAccumulator::merge(const Accumulator& other) {
+  scores_.merge(merge_counts(other).scores_);
+}
 
 void BinaryAccumulator::absorb(std::unique_ptr<Accumulator> other) {
   merge_counts(*other);  // checks that it is a compatible binary state

@@ -22,7 +22,7 @@ uint64_t ScoreTable::sort_key(double score) {
   if (score == 0) score = 0;  // -0 and +0 are one threshold
   const uint64_t bits = std::bit_cast<uint64_t>(score);
   const uint64_t ordered = (bits & kSign) ? ~bits : bits | kSign;  // ascending with the value
-  return ~ordered;                                                 // ascending key = descending score
+  return ~ordered;  // ascending key = descending score
 }
 
 double ScoreTable::score_of(uint64_t key) {
@@ -61,8 +61,9 @@ void ScoreTable::grow() {
 void ScoreTable::bump(Entry& e, bool positive, unsigned mask) {
   uint32_t& total = positive ? e.pos : e.neg;
   uint16_t* rep = positive ? e.rep_pos : e.rep_neg;
-  if (total == kMaxTotal || std::any_of(rep, rep + kReplicates, [](uint16_t r) { return r == kMaxReplicate; }))
-      [[unlikely]] {
+  if (total == kMaxTotal || std::any_of(rep, rep + kReplicates, [](uint16_t r) {
+        return r == kMaxReplicate;
+      })) [[unlikely]] {
     // Move this class's narrow counts to the wide table before one could wrap.
     auto& wide = positive ? wide_[e.key].first : wide_[e.key].second;
     wide[0] += total;
@@ -132,8 +133,8 @@ void ScoreTable::absorb(ScoreTable&& other) {
   other.settle();
   other.release_buffers();
   settle();
-  if (!runs_.empty() || !other.runs_.empty() || (!sorted_ && !other.sorted_ &&
-                                                 entries_.size() + other.entries_.size() <= kHashLimit)) {
+  if (!runs_.empty() || !other.runs_.empty() ||
+      (!sorted_ && !other.sorted_ && entries_.size() + other.entries_.size() <= kHashLimit)) {
     merge(other);
     return;
   }
@@ -154,12 +155,14 @@ void ScoreTable::absorb(ScoreTable&& other) {
 std::vector<uint32_t> ScoreTable::hash_order() const {
   std::vector<uint32_t> order(entries_.size());
   std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return entries_[a].key < entries_[b].key; });
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return entries_[a].key < entries_[b].key; });
   return order;
 }
 
 void ScoreTable::to_sorted() {
-  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  std::sort(entries_.begin(), entries_.end(),
+            [](const Entry& a, const Entry& b) { return a.key < b.key; });
   std::vector<uint32_t>().swap(slots_);
   sorted_ = true;
   rearm();
@@ -261,7 +264,8 @@ void ScoreTable::merge(const ScoreTable& other) {
       t->for_each_descending([&](double score, const Counts& p, const Counts& n) {
         all.emplace_back(sort_key(score), std::make_pair(p, n));
       });
-    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(all.begin(), all.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     *this = ScoreTable();
     load_sorted(all);
     return;
@@ -296,7 +300,8 @@ void ScoreTable::serialize(std::string& out) const {
   });
 }
 
-void ScoreTable::load_sorted(const std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>>& counts) {
+void ScoreTable::load_sorted(
+    const std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>>& counts) {
   // `counts` is sorted by key; equal keys (from different tables) are summed.
   to_sorted();
   std::vector<Entry> run;
@@ -331,7 +336,8 @@ void ScoreTable::deserialize(const std::string& in, size_t& pos) {
     const uint64_t key = sort_key(blob::get<double>(in, pos));
     const auto p = blob::get<Counts>(in, pos);
     const auto q = blob::get<Counts>(in, pos);
-    if (i > 0 && key <= counts.back().first) throw DataError("accumulator state is corrupt (score order)");
+    if (i > 0 && key <= counts.back().first)
+      throw DataError("accumulator state is corrupt (score order)");
     counts.emplace_back(key, std::make_pair(p, q));
   }
   load_sorted(counts);

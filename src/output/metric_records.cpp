@@ -13,8 +13,10 @@ std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') out += '\\';
-    if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-    else out += static_cast<char>(c);
+    if (c < 0x20)
+      out += fmt::format("\\u{:04x}", c);
+    else
+      out += static_cast<char>(c);
   }
   return out + "\"";
 }
@@ -22,10 +24,14 @@ std::string json_string(const std::string& s) {
 std::string label_value(const std::string& s) {  // Prometheus label escaping
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -36,12 +42,15 @@ std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& me
   std::string names, values;
   for (const auto& [name, m] : metrics) {
     if (!std::isfinite(m.value)) continue;  // EMF values must be numbers
-    names += fmt::format("{}{{\"Name\":{},\"Unit\":\"None\"}}", names.empty() ? "" : ",", json_string(name));
+    names += fmt::format("{}{{\"Name\":{},\"Unit\":\"None\"}}", names.empty() ? "" : ",",
+                         json_string(name));
     values += fmt::format(",{}:{}", json_string(name), format_plain_double(m.value));
   }
   return fmt::format(
-      "{{\"_aws\":{{\"Timestamp\":{},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[[\"Endpoint\","
-      "\"MonitoringSchedule\"]],\"Metrics\":[{}]}}]}},\"Endpoint\":{},\"MonitoringSchedule\":{}{}}}\n",
+      "{{\"_aws\":{{\"Timestamp\":{},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[["
+      "\"Endpoint\","
+      "\"MonitoringSchedule\"]],\"Metrics\":[{}]}}]}},\"Endpoint\":{},\"MonitoringSchedule\":{}{}}}"
+      "\n",
       ctx.timestamp, json_string(kMetricNamespace), names, json_string(ctx.endpoint),
       json_string(ctx.monitoring_schedule), values);
 }
@@ -49,13 +58,16 @@ std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& me
 std::string write_prometheus(const std::vector<std::pair<std::string, MetricValue>>& metrics,
                              const MetricRecordContext& ctx) {
   std::string out;
-  const std::string labels = fmt::format("{{Endpoint=\"{}\",MonitoringSchedule=\"{}\"}}", label_value(ctx.endpoint),
-                                         label_value(ctx.monitoring_schedule));
+  const std::string labels =
+      fmt::format("{{Endpoint=\"{}\",MonitoringSchedule=\"{}\"}}", label_value(ctx.endpoint),
+                  label_value(ctx.monitoring_schedule));
   for (const auto& [name, m] : metrics) {
-    out += fmt::format("# HELP {} Model quality metric {} of the latest monitoring execution.\n", name, name);
+    out += fmt::format("# HELP {} Model quality metric {} of the latest monitoring execution.\n",
+                       name, name);
     out += fmt::format("# TYPE {} gauge\n", name);
     // No sample timestamp: node_exporter's textfile collector refuses them.
-    out += fmt::format("{}{} {}\n", name, labels, std::isnan(m.value) ? "NaN" : format_plain_double(m.value));
+    out += fmt::format("{}{} {}\n", name, labels,
+                       std::isnan(m.value) ? "NaN" : format_plain_double(m.value));
   }
   return out;
 }

@@ -242,7 +242,8 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       if (col > last_wanted) {
         // Every wanted field is read: jump to the end of the line unless a quote could hide a
         // line break in the fields left.
-        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+        const char* nl =
+            static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
         const char* stop = nl ? nl : end;
         if (!std::memchr(p, '"', static_cast<size_t>(stop - p))) {
           p = nl ? nl + 1 : end;

@@ -88,8 +88,8 @@ TEST(ScoreTable, ReplicateCountsSpillWhenTheTotalCrosses2To31) {
 }
 
 /// A plain reference: std::map from score to counts.
-std::map<double, std::pair<Counts, Counts>, std::greater<>> reference(const std::vector<double>& scores,
-                                                                     const std::vector<int>& tags) {
+std::map<double, std::pair<Counts, Counts>, std::greater<>> reference(
+    const std::vector<double>& scores, const std::vector<int>& tags) {
   std::map<double, std::pair<Counts, Counts>, std::greater<>> ref;
   for (size_t i = 0; i < scores.size(); ++i) {
     auto& [pos, neg] = ref[scores[i] == 0 ? 0.0 : scores[i]];
@@ -107,13 +107,15 @@ TEST(ScoreTable, ManyDistinctScoresTakeTheSortedPathExactly) {
   std::vector<int> tags;
   const size_t n = 3 * ScoreTable::kHashLimit + 12345;  // past the hash limit, several flushes
   for (size_t i = 0; i < n; ++i) {
-    scores.push_back(i % 7 == 0 ? std::round(u(rng) * 10) / 10 : u(rng));  // ties too, and -0.0 / 0.0
+    scores.push_back(i % 7 == 0 ? std::round(u(rng) * 10) / 10
+                                : u(rng));  // ties too, and -0.0 / 0.0
     if (i % 1000 == 0) scores.back() = (i % 2000 == 0) ? -0.0 : 0.0;
     tags.push_back(static_cast<int>(rng() % 64));
   }
   const auto want = reference(scores, tags);
   ScoreTable single;
-  for (size_t i = 0; i < n; ++i) single.add(scores[i], tags[i] & 1, static_cast<unsigned>(tags[i] >> 1));
+  for (size_t i = 0; i < n; ++i)
+    single.add(scores[i], tags[i] & 1, static_cast<unsigned>(tags[i] >> 1));
   EXPECT_EQ(single.size(), want.size());
   EXPECT_EQ(dump(single), want);
 

@@ -16,7 +16,8 @@ TEST(Time, TimestampsRoundTrip) {
   EXPECT_EQ(format_timestamp(1582174800000), "2020-02-20T05:00:00Z");
   EXPECT_EQ(format_timestamp(1574292792250), "2019-11-20T23:33:12.250Z");
   EXPECT_EQ(format_timestamp(parse_timestamp("2024-02-29T23:59:59Z")), "2024-02-29T23:59:59Z");
-  for (const char* bad : {"2020-02-20T05", "yesterday", "2020-13-01", "2020-02-20T05:00:00+02:00", ""})
+  for (const char* bad :
+       {"2020-02-20T05", "yesterday", "2020-13-01", "2020-02-20T05:00:00+02:00", ""})
     EXPECT_THROW(parse_timestamp(bad), ConfigError) << bad;
 }
 

@@ -10,7 +10,8 @@ namespace mqmon {
 constexpr int64_t kMillisPerHour = 3'600'000;
 
 /// Milliseconds since 1970-01-01T00:00:00Z of an ISO-8601 UTC timestamp: `2024-01-31T05:00:00Z`,
-/// with optional seconds, fraction and `Z`/`+00:00`; a bare date means midnight. Throws ConfigError.
+/// with optional seconds, fraction and `Z`/`+00:00`; a bare date means midnight. Throws
+/// ConfigError.
 int64_t parse_timestamp(std::string_view text);
 
 /// `2024-01-31T05:00:00Z` (with `.mmm` when the milliseconds are not zero).

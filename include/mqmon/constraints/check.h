@@ -44,8 +44,9 @@ std::vector<Constraint> thresholds_for_window(const ConstraintSet& set, uint64_t
 
 /// Checks the evaluation against the constraints. Throws ConfigError when a constraint names a
 /// metric the problem type does not have or the problem types differ.
-std::vector<Violation> check_constraints(const std::vector<Constraint>& constraints, ProblemType problem,
-                                         const Evaluation& evaluation, const CheckOptions& options);
+std::vector<Violation> check_constraints(const std::vector<Constraint>& constraints,
+                                         ProblemType problem, const Evaluation& evaluation,
+                                         const CheckOptions& options);
 
 /// constraint_violations.json.
 std::string write_violations(const std::vector<Violation>& violations);

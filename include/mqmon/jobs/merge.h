@@ -13,16 +13,16 @@ struct MergeConfig {
   std::string ground_truth_prefix;  ///< `.../yyyy/mm/dd/hh/` folders of ground-truth records
   int64_t start = 0, end = 0;       ///< the window [start, end), milliseconds since the epoch
   int64_t execution_time = 0;       ///< labels collected up to this time are used
-  int64_t max_lookback = 0;         ///< > 0: labels collected before execution_time - this are not read
+  int64_t max_lookback = 0;  ///< > 0: labels collected before execution_time - this are not read
 };
 
 struct MergeCounts {
   uint64_t capture_files = 0, ground_truth_files = 0;
-  uint64_t inferences = 0;                ///< capture records in the window
-  uint64_t outside_window = 0;            ///< records in the window's hour folders, timed outside it
-  uint64_t labels = 0;                    ///< ground-truth records read
-  uint64_t matched = 0;                   ///< inferences that got a label
-  uint64_t unmatched_inferences = 0;      ///< inferences without a label
+  uint64_t inferences = 0;            ///< capture records in the window
+  uint64_t outside_window = 0;        ///< records in the window's hour folders, timed outside it
+  uint64_t labels = 0;                ///< ground-truth records read
+  uint64_t matched = 0;               ///< inferences that got a label
+  uint64_t unmatched_inferences = 0;  ///< inferences without a label
   uint64_t labels_without_inference = 0;  ///< labels whose id no inference of the window has
   uint64_t duplicate_labels = 0;          ///< labels for an id that had one already
   uint64_t conflicting_duplicates = 0;    ///< ... with different data

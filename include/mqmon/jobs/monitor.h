@@ -18,9 +18,9 @@ struct MonitorConfig {
   std::string capture_prefix, ground_truth_prefix;
   EvaluationSpec evaluation;
   std::string constraints_path;
-  int64_t start = 0, end = 0;   ///< the window, milliseconds since the epoch
-  int64_t execution_time = 0;   ///< labels collected up to here are merged
-  int64_t max_lookback = 0;     ///< see MergeConfig
+  int64_t start = 0, end = 0;  ///< the window, milliseconds since the epoch
+  int64_t execution_time = 0;  ///< labels collected up to here are merged
+  int64_t max_lookback = 0;    ///< see MergeConfig
   std::string output_dir;
   std::string endpoint_name = "local";
   std::string monitoring_schedule_name = "mqmon";

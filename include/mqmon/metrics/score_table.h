@@ -74,7 +74,7 @@ class ScoreTable {
 
  private:
 #pragma pack(push, 4)
-  struct Entry {  // 36 bytes: the memory of the table is this times the distinct scores
+  struct Entry {       // 36 bytes: the memory of the table is this times the distinct scores
     uint64_t key = 0;  ///< sort_key of the score
     uint32_t pos = 0, neg = 0;
     uint16_t rep_pos[kReplicates] = {}, rep_neg[kReplicates] = {};
@@ -114,10 +114,10 @@ class ScoreTable {
   template <typename CountsOf>
   void merge_run(const std::vector<Entry>& run, CountsOf&& counts_of) const;
 
-  mutable std::vector<Entry> entries_;  // hash mode: insertion order; sorted mode: ascending key
-  mutable std::vector<Entry> spare_;    // sorted mode: the merge target, reused
+  mutable std::vector<Entry> entries_;    // hash mode: insertion order; sorted mode: ascending key
+  mutable std::vector<Entry> spare_;      // sorted mode: the merge target, reused
   std::vector<std::vector<Entry>> runs_;  // absorbed sorted runs, read together with entries_
-  std::vector<uint32_t> slots_;         // hash mode: entry index + 1; 0 = empty
+  std::vector<uint32_t> slots_;           // hash mode: entry index + 1; 0 = empty
   uint64_t mask_ = 0;
   bool sorted_ = false;
   mutable std::vector<Pending> pending_, scratch_;
