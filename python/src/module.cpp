@@ -6,12 +6,15 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <type_traits>
+
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/io/sigv4.h"
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/output/statistics_writer.h"
+#include "mqmon/readers/row_builder.h"
 
 namespace py = pybind11;
 
@@ -20,37 +23,39 @@ namespace {
 using Floats = py::array_t<double, py::array::c_style>;
 using Codes = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
 
+/// Sets `out` from o[key] when the key is there and not None (strings by str()).
+template <typename T>
+bool option(const py::dict& o, const char* key, T& out) {
+  if (!o.contains(key) || o[key].is_none()) return false;
+  if constexpr (std::is_same_v<T, std::string>)
+    out = py::str(o[key]);
+  else
+    out = o[key].cast<T>();
+  return true;
+}
+
 mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   mqmon::EvaluationSpec s;
-  auto str = [&](const char* k, std::string& out) {
-    if (o.contains(k) && !o[k].is_none()) out = py::str(o[k]);
-  };
   std::string format = R"({"csv": {"header": true}})", problem = "BinaryClassification",
-              label_type = "auto";
-  str("dataset_format", format);
-  str("problem_type", problem);
-  str("label_type", label_type);
+              label_type = "auto", max_bad_rows;
+  option(o, "dataset_format", format);
+  option(o, "problem_type", problem);
+  option(o, "label_type", label_type);
   s.format = mqmon::parse_dataset_format(format);
   s.problem_type = mqmon::parse_problem_type(problem);
-  str("ground_truth_attribute", s.attributes.ground_truth);
-  str("inference_attribute", s.attributes.inference);
-  str("probability_attribute", s.attributes.probability);
-  str("positive_label", s.positive_label);
-  str("negative_label", s.negative_label);
-  s.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
-                            : label_type == "number" ? mqmon::LabelType::kNumber
-                                                     : mqmon::LabelType::kAuto;
-  if (o.contains("class_labels") && !o["class_labels"].is_none())
-    s.attributes.class_labels = o["class_labels"].cast<std::vector<std::string>>();
-  if (o.contains("probability_threshold") && !o["probability_threshold"].is_none())
-    s.probability_threshold = o["probability_threshold"].cast<double>();
-  if (o.contains("seed") && !o["seed"].is_none()) s.seed = o["seed"].cast<uint64_t>();
-  if (o.contains("curve_points") && !o["curve_points"].is_none())
-    s.curve_points = o["curve_points"].cast<size_t>();
-  if (o.contains("threads") && !o["threads"].is_none())
-    s.scan.threads = o["threads"].cast<unsigned>();
-  if (o.contains("max_bad_rows") && !o["max_bad_rows"].is_none())
-    s.scan.max_bad_rows = mqmon::BadRowLimit::parse(py::str(o["max_bad_rows"]));
+  s.attributes.label_type = mqmon::parse_label_type(label_type);
+  option(o, "ground_truth_attribute", s.attributes.ground_truth);
+  option(o, "inference_attribute", s.attributes.inference);
+  option(o, "probability_attribute", s.attributes.probability);
+  option(o, "positive_label", s.positive_label);
+  option(o, "negative_label", s.negative_label);
+  option(o, "class_labels", s.attributes.class_labels);
+  option(o, "probability_threshold", s.probability_threshold);
+  option(o, "seed", s.seed);
+  option(o, "curve_points", s.curve_points);
+  option(o, "threads", s.scan.threads);
+  if (option(o, "max_bad_rows", max_bad_rows))
+    s.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
   return s;
 }
 
@@ -118,20 +123,13 @@ PYBIND11_MODULE(_mqmon, m) {
         c.dataset = dataset;
         c.output_dir = output;
         c.evaluation = evaluation_spec(options);
-        if (options.contains("threshold_method")) {
-          const std::string m = py::str(options["threshold_method"]);
-          if (m != "window" && m != "baseline")
-            throw mqmon::ConfigError("threshold_method must be window or baseline");
-          c.suggest.method =
-              m == "window" ? mqmon::ThresholdMethod::kWindow : mqmon::ThresholdMethod::kBaseline;
-        }
-        if (options.contains("alpha")) c.suggest.alpha = options["alpha"].cast<double>();
-        if (options.contains("window_size") && !options["window_size"].is_none())
-          c.suggest.window_size = options["window_size"].cast<uint64_t>();
-        if (options.contains("replicates"))
-          c.suggest.replicates = options["replicates"].cast<int>();
-        if (options.contains("strict_layout"))
-          c.suggest.strict_layout = options["strict_layout"].cast<bool>();
+        std::string method;
+        if (option(options, "threshold_method", method))
+          c.suggest.method = mqmon::parse_threshold_method(method);
+        option(options, "alpha", c.suggest.alpha);
+        option(options, "window_size", c.suggest.window_size);
+        option(options, "replicates", c.suggest.replicates);
+        option(options, "strict_layout", c.suggest.strict_layout);
         const auto r = released([&] { return mqmon::run_baseline(c); });
         py::dict out;
         out["item_count"] = r.item_count;
@@ -147,21 +145,17 @@ PYBIND11_MODULE(_mqmon, m) {
       [](const py::dict& options) {
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
-        auto str = [&](const char* k, std::string& out) {
-          if (options.contains(k) && !options[k].is_none()) out = py::str(options[k]);
-        };
-        str("dataset", c.dataset);
-        str("capture", c.capture_prefix);
-        str("ground_truth", c.ground_truth_prefix);
-        str("constraints", c.constraints_path);
-        str("output", c.output_dir);
-        str("endpoint_name", c.endpoint_name);
-        str("monitoring_schedule_name", c.monitoring_schedule_name);
+        option(options, "dataset", c.dataset);
+        option(options, "capture", c.capture_prefix);
+        option(options, "ground_truth", c.ground_truth_prefix);
+        option(options, "constraints", c.constraints_path);
+        option(options, "output", c.output_dir);
+        option(options, "endpoint_name", c.endpoint_name);
+        option(options, "monitoring_schedule_name", c.monitoring_schedule_name);
         c.start = options["start"].cast<int64_t>();
         c.end = options["end"].cast<int64_t>();
         c.execution_time = options["execution_time"].cast<int64_t>();
-        if (options.contains("max_lookback"))
-          c.max_lookback = options["max_lookback"].cast<int64_t>();
+        option(options, "max_lookback", c.max_lookback);
         const auto r = released([&] { return mqmon::run_monitor(c); });
         py::dict out;
         out["status"] = mqmon::status_name(r.status);

@@ -14,6 +14,7 @@
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/merge.h"
 #include "mqmon/jobs/monitor.h"
+#include "mqmon/readers/row_builder.h"
 
 namespace {
 
@@ -136,9 +137,7 @@ struct EvaluationOptions {
       spec.format.header = header;
     }
     spec.problem_type = mqmon::parse_problem_type(problem_type);
-    spec.attributes.label_type = label_type == "string"   ? mqmon::LabelType::kString
-                                 : label_type == "number" ? mqmon::LabelType::kNumber
-                                                          : mqmon::LabelType::kAuto;
+    spec.attributes.label_type = mqmon::parse_label_type(label_type);
     spec.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
     spec.scan.progress = progress || (!no_progress && ::isatty(STDERR_FILENO));
   }
@@ -274,8 +273,7 @@ int main(int argc, char** argv) {
   try {
     if (base->parsed()) {
       base_eval.apply(cfg.evaluation);
-      cfg.suggest.method = threshold_method == "window" ? mqmon::ThresholdMethod::kWindow
-                                                        : mqmon::ThresholdMethod::kBaseline;
+      cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
       const auto r = mqmon::run_baseline(cfg);
       if (r.skipped) {
         fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,

@@ -48,8 +48,7 @@ uint64_t count_at(const json& j, const char* key, const std::string& where) {
 }
 
 /// The baseline quantities of the "mqmon" block as statistics the suggestion functions take.
-std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> baseline_of(
-    ProblemType problem, const json& b, const std::string& where) {
+AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string& where) {
   const uint64_t n = count_at(b, "item_count", where);
   switch (problem) {
     case ProblemType::kBinaryClassification: {
@@ -101,22 +100,6 @@ std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> basel
     }
   }
   throw ConfigError(where + ": unknown problem type");
-}
-
-std::vector<Constraint> suggest_for(
-    const std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics>& b,
-    const SuggestOptions& o) {
-  return std::visit(
-      [&](const auto& s) {
-        using S = std::decay_t<decltype(s)>;
-        if constexpr (std::is_same_v<S, BinaryStatistics>)
-          return suggest_binary_constraints(s, o);
-        else if constexpr (std::is_same_v<S, MulticlassStatistics>)
-          return suggest_multiclass_constraints(s, o);
-        else
-          return suggest_regression_constraints(s, o);
-      },
-      b);
 }
 
 }  // namespace
@@ -188,10 +171,10 @@ std::vector<Constraint> thresholds_for_window(const ConstraintSet& set, uint64_t
   std::vector<Constraint> out = set.constraints;
   if (!set.window || set.window->options.method != ThresholdMethod::kWindow || rows == 0)
     return out;
-  const auto as_written = suggest_for(set.window->baseline, set.window->options);
+  const auto as_written = suggest_constraints(set.window->baseline, set.window->options);
   SuggestOptions here = set.window->options;
   here.window_size = rows;
-  const auto at_window = suggest_for(set.window->baseline, here);
+  const auto at_window = suggest_constraints(set.window->baseline, here);
   for (auto& c : out) {
     for (size_t i = 0; i < as_written.size(); ++i) {
       if (as_written[i].metric != c.metric) continue;
@@ -224,16 +207,7 @@ std::vector<Violation> check_constraints(const std::vector<Constraint>& constrai
                                          ProblemType problem, const Evaluation& ev,
                                          const CheckOptions& options) {
   const auto scalars = ev.scalars();
-  const bool matching = std::visit(
-      [&](const auto& s) {
-        using S = std::decay_t<decltype(s)>;
-        return (problem == ProblemType::kBinaryClassification) ==
-                   std::is_same_v<S, BinaryStatistics> &&
-               (problem == ProblemType::kMulticlassClassification) ==
-                   std::is_same_v<S, MulticlassStatistics>;
-      },
-      ev.statistics);
-  if (!matching)
+  if (ev.problem_type() != problem)
     throw ConfigError(fmt::format("the constraints are for {}, the monitored problem is not",
                                   problem_type_name(problem)));
   std::vector<Violation> out;

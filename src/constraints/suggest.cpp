@@ -1,8 +1,12 @@
 #include "mqmon/constraints/suggest.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <type_traits>
+#include <variant>
 
 #include "mqmon/common/error.h"
 #include "mqmon/output/json_writer.h"
@@ -21,6 +25,12 @@ const char* operator_name(ComparisonOperator op) {
       return "GreaterThanOrEqualToThreshold";
   }
   return "?";
+}
+
+ThresholdMethod parse_threshold_method(const std::string& text) {
+  if (text == "window") return ThresholdMethod::kWindow;
+  if (text == "baseline") return ThresholdMethod::kBaseline;
+  throw ConfigError(fmt::format("threshold method '{}' is not window or baseline", text));
 }
 
 const char* method_name(ThresholdMethod m) {
@@ -326,6 +336,35 @@ std::string write_regression_constraints(const std::vector<Constraint>& constrai
                              w.key("mean_fourth_power_error").value(s.mean_fourth_power_error);
                              w.key("truth_variance").value(s.truth_variance);
                            });
+}
+
+std::vector<Constraint> suggest_constraints(const AnyStatistics& stats, const SuggestOptions& o) {
+  return std::visit(
+      [&](const auto& s) {
+        using S = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<S, BinaryStatistics>)
+          return suggest_binary_constraints(s, o);
+        else if constexpr (std::is_same_v<S, MulticlassStatistics>)
+          return suggest_multiclass_constraints(s, o);
+        else
+          return suggest_regression_constraints(s, o);
+      },
+      stats);
+}
+
+std::string write_constraints(const AnyStatistics& stats,
+                              const std::vector<Constraint>& constraints, const SuggestOptions& o) {
+  return std::visit(
+      [&](const auto& s) {
+        using S = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<S, BinaryStatistics>)
+          return write_binary_constraints(constraints, s, o);
+        else if constexpr (std::is_same_v<S, MulticlassStatistics>)
+          return write_multiclass_constraints(constraints, s, o);
+        else
+          return write_regression_constraints(constraints, s, o);
+      },
+      stats);
 }
 
 }  // namespace mqmon

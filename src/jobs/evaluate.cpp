@@ -83,6 +83,16 @@ AttributeSpec reader_attributes(const EvaluationSpec& config) {
 
 }  // namespace
 
+static_assert(
+    std::is_same_v<
+        std::variant_alternative_t<static_cast<size_t>(ProblemType::kRegression), AnyStatistics>,
+        RegressionStatistics>,
+    "AnyStatistics lists the statistics in ProblemType order");
+
+ProblemType Evaluation::problem_type() const {
+  return static_cast<ProblemType>(statistics.index());
+}
+
 uint64_t Evaluation::item_count() const {
   return std::visit([](const auto& s) { return s.item_count; }, statistics);
 }

@@ -89,23 +89,17 @@ RawValue raw_of(simdjson::dom::element el, int s) {
       v.text = el.get_string().value_unsafe();
       break;
     case T::INT64:
-      v.kind = RawValue::Kind::kNumber;
-      v.number = static_cast<double>(el.get_int64().value_unsafe());
-      tls.text[s] = std::to_string(el.get_int64().value_unsafe());
-      v.text = tls.text[s];
-      break;
     case T::UINT64:
-      v.kind = RawValue::Kind::kNumber;
-      v.number = static_cast<double>(el.get_uint64().value_unsafe());
-      tls.text[s] = std::to_string(el.get_uint64().value_unsafe());
-      v.text = tls.text[s];
-      break;
-    case T::DOUBLE:
+    case T::DOUBLE: {
+      // Integers keep every digit in their label text; other numbers their shortest form.
       v.kind = RawValue::Kind::kNumber;
       v.number = el.get_double().value_unsafe();
-      tls.text[s] = format_plain_double(v.number);
+      tls.text[s] = el.type() == T::INT64    ? std::to_string(el.get_int64().value_unsafe())
+                    : el.type() == T::UINT64 ? std::to_string(el.get_uint64().value_unsafe())
+                                             : format_plain_double(v.number);
       v.text = tls.text[s];
       break;
+    }
     case T::BOOL:
       v.kind = RawValue::Kind::kBool;
       v.boolean = el.get_bool().value_unsafe();

@@ -5,9 +5,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 
 namespace mqmon {
+
+LabelType parse_label_type(const std::string& text) {
+  if (text == "auto") return LabelType::kAuto;
+  if (text == "string") return LabelType::kString;
+  if (text == "number") return LabelType::kNumber;
+  throw ConfigError(fmt::format("label type '{}' is not auto, string or number", text));
+}
 
 const std::string& attribute_of(const AttributeSpec& spec, int slot) {
   return slot == kGroundTruthSlot ? spec.ground_truth

@@ -19,7 +19,7 @@ struct ConstraintSet {
   struct Window {
     SuggestOptions options;  ///< method, alpha, window size, replicates, seed
     /// The baseline quantities, as statistics the suggestion functions take.
-    std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> baseline;
+    AnyStatistics baseline;
   };
   std::optional<Window> window;
 };

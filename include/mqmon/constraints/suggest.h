@@ -7,9 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mqmon/metrics/binary.h"
-#include "mqmon/metrics/multiclass.h"
-#include "mqmon/metrics/regression.h"
+#include "mqmon/metrics/any_statistics.h"
 
 namespace mqmon {
 
@@ -24,6 +22,8 @@ const char* operator_name(ComparisonOperator op);
 
 enum class ThresholdMethod { kWindow, kBaseline };
 const char* method_name(ThresholdMethod m);
+/// "window" or "baseline". Throws ConfigError.
+ThresholdMethod parse_threshold_method(const std::string& text);
 
 struct SuggestOptions {
   ThresholdMethod method = ThresholdMethod::kWindow;
@@ -66,6 +66,13 @@ std::string write_binary_constraints(const std::vector<Constraint>& constraints,
 std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
                                          const MulticlassStatistics& stats,
                                          const SuggestOptions& options);
+/// The suggestion and constraints.json for statistics of any problem type.
+std::vector<Constraint> suggest_constraints(const AnyStatistics& stats,
+                                            const SuggestOptions& options);
+std::string write_constraints(const AnyStatistics& stats,
+                              const std::vector<Constraint>& constraints,
+                              const SuggestOptions& options);
+
 std::string write_regression_constraints(const std::vector<Constraint>& constraints,
                                          const RegressionStatistics& stats,
                                          const SuggestOptions& options);

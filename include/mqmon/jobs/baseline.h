@@ -25,9 +25,6 @@ struct BaselineResult {
   std::string statistics_path, constraints_path;
 };
 
-/// constraints.json suggested from an evaluation.
-std::string suggest_constraints(const Evaluation& evaluation, const SuggestOptions& suggest);
-
 /// Runs the job; the two files appear together or not at all. Throws Error subclasses.
 BaselineResult run_baseline(const BaselineConfig& config);
 

@@ -9,9 +9,7 @@
 #include <vector>
 
 #include "mqmon/jobs/scan.h"
-#include "mqmon/metrics/binary.h"
-#include "mqmon/metrics/multiclass.h"
-#include "mqmon/metrics/regression.h"
+#include "mqmon/metrics/any_statistics.h"
 #include "mqmon/readers/batch.h"
 #include "mqmon/readers/dataset_format.h"
 
@@ -37,10 +35,11 @@ struct EvaluationSpec {
 };
 
 struct Evaluation {
-  std::variant<BinaryStatistics, MulticlassStatistics, RegressionStatistics> statistics;
+  AnyStatistics statistics;
   ScanResult scanned;
 
   uint64_t item_count() const;
+  ProblemType problem_type() const;
   /// Every scalar metric in statistics.json order (the curves and matrices left out).
   std::vector<std::pair<std::string, MetricValue>> scalars() const;
 };

@@ -45,6 +45,9 @@ struct ValueProblem {
 std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
                                        uint64_t line, const RawValue (&values)[3]);
 
+/// "auto", "string" or "number" (--label-type). Throws ConfigError.
+LabelType parse_label_type(const std::string& text);
+
 /// The attribute name of a slot.
 const std::string& attribute_of(const AttributeSpec& spec, int slot);
 
