@@ -11,6 +11,7 @@
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/io/atomic_output.h"
+#include "mqmon/io/s3_client.h"
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/merge.h"
 #include "mqmon/jobs/monitor.h"
@@ -159,6 +160,12 @@ int main(int argc, char** argv) {
   CLI::App app{"mqmon: model-quality monitoring compatible with SageMaker Model Monitor files"};
   app.set_version_flag("--version", "mqmon 0.1.0");
   app.require_subcommand(1);
+  std::string s3_endpoint;
+  app.add_option("--s3-endpoint", s3_endpoint,
+                 "Endpoint of an S3-compatible store for s3:// paths, e.g. http://127.0.0.1:9000 "
+                 "(path-style addressing; default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the "
+                 "profile's endpoint_url, else AWS)");
+  app.fallthrough();  // global options may follow the subcommand
 
   // suggest-baseline
   mqmon::BaselineConfig cfg;
@@ -171,7 +178,8 @@ int main(int argc, char** argv) {
   base->footer(kBaselineExamples);
   base->add_option(
           "--baseline-dataset", cfg.dataset,
-          "Dataset file or directory (every file below it, sorted); gzip/zstd read transparently")
+          "Dataset file or directory (every file below it, sorted), or s3:// object or prefix; "
+          "gzip/zstd read transparently")
       ->required();
   base_eval.add_to(base, cfg.evaluation);
   base->add_option("--threshold-method", threshold_method,
@@ -271,6 +279,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (!s3_endpoint.empty()) mqmon::set_s3_endpoint(s3_endpoint);
     if (base->parsed()) {
       base_eval.apply(cfg.evaluation);
       cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);

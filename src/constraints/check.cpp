@@ -5,12 +5,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/io/byte_source.h"
 #include "mqmon/output/json_writer.h"
 
 namespace mqmon {
@@ -105,13 +104,10 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
 }  // namespace
 
 ConstraintSet read_constraints(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw IoError(fmt::format("cannot read constraints '{}'", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_whole(path);
   json doc;
   try {
-    doc = json::parse(text.str());
+    doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
   }

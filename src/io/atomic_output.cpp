@@ -10,12 +10,20 @@
 #include <filesystem>
 
 #include "mqmon/common/error.h"
+#include "mqmon/io/s3_client.h"
 
 namespace mqmon {
 
 namespace fs = std::filesystem;
 
 AtomicOutputSet::AtomicOutputSet(std::string directory) : dir_(std::move(directory)) {
+  remote_ = is_s3_uri(dir_);
+  if (remote_) {
+    S3Location loc = parse_s3_uri(dir_);  // a bad URI fails before the job's work
+    if (!loc.key.empty() && loc.key.back() != '/') loc.key += '/';
+    dir_ = loc.uri();
+    return;
+  }
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec || !fs::is_directory(dir_))
@@ -24,19 +32,39 @@ AtomicOutputSet::AtomicOutputSet(std::string directory) : dir_(std::move(directo
 }
 
 AtomicOutputSet::~AtomicOutputSet() {
-  for (auto& [tmp, final_path] : pending_) std::remove(tmp.c_str());
+  for (auto& p : pending_)
+    if (!p.temp_path.empty()) std::remove(p.temp_path.c_str());
+  if (!scratch_.empty()) {
+    std::error_code ec;
+    fs::remove_all(scratch_, ec);
+  }
+}
+
+std::string AtomicOutputSet::temp_directory() {
+  if (!remote_) return dir_;
+  if (scratch_.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "mqmon-out-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data()))
+      throw IoError(fmt::format("cannot create a temporary directory: {}", std::strerror(errno)));
+    scratch_ = tmpl;
+  }
+  return scratch_;
 }
 
 std::string AtomicOutputSet::add_streamed(const std::string& name) {
-  const std::string final_path = (fs::path(dir_) / name).string();
-  const std::string tmp = (fs::path(dir_) / fmt::format(".{}.tmp-{}", name, ::getpid())).string();
-  pending_.emplace_back(tmp, final_path);
+  const std::string tmp =
+      (fs::path(temp_directory()) / fmt::format(".{}.tmp-{}", name, ::getpid())).string();
+  pending_.push_back({tmp, name, ""});
   return tmp;
 }
 
 void AtomicOutputSet::add(const std::string& name, const std::string& content) {
+  if (remote_) {
+    pending_.push_back({"", name, content});
+    return;
+  }
   const std::string tmp = add_streamed(name);
-  const std::string final_path = pending_.back().second;
+  const std::string final_path = (fs::path(dir_) / name).string();
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw IoError(fmt::format("cannot write '{}': {}", final_path, std::strerror(errno)));
   size_t done = 0;
@@ -55,11 +83,38 @@ void AtomicOutputSet::add(const std::string& name, const std::string& content) {
 }
 
 void AtomicOutputSet::commit() {
-  for (auto& [tmp, final_path] : pending_) {
-    if (std::rename(tmp.c_str(), final_path.c_str()) != 0)
-      throw IoError(fmt::format("cannot write '{}': {}", final_path, std::strerror(errno)));
-    tmp.clear();
+  if (remote_) {
+    const S3Location loc = parse_s3_uri(dir_);
+    const auto client = shared_s3_client();
+    std::vector<std::string> written;
+    try {
+      for (const auto& p : pending_) {
+        const std::string key = loc.key + p.final_name;
+        if (p.temp_path.empty())
+          client->put(loc.bucket, key, p.content);
+        else
+          client->put_file(loc.bucket, key, p.temp_path);
+        written.push_back(key);
+      }
+    } catch (const Error&) {
+      for (const auto& key : written) {
+        try {
+          client->remove(loc.bucket, key);
+        } catch (const Error&) {  // the first failure is the one to report
+        }
+      }
+      throw;
+    }
+  } else {
+    for (auto& p : pending_) {
+      const std::string final_path = (fs::path(dir_) / p.final_name).string();
+      if (std::rename(p.temp_path.c_str(), final_path.c_str()) != 0)
+        throw IoError(fmt::format("cannot write '{}': {}", final_path, std::strerror(errno)));
+      p.temp_path.clear();
+    }
   }
+  for (auto& p : pending_)
+    if (!p.temp_path.empty()) std::remove(p.temp_path.c_str());
   pending_.clear();
 }
 

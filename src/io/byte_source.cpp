@@ -9,15 +9,59 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
 
 #include "mqmon/common/error.h"
+#include "mqmon/io/s3_client.h"
 
 namespace mqmon {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+/// True when a key below a prefix has a hidden segment ('.name') or is a folder marker ('a/').
+bool hidden_or_marker(std::string_view relative) {
+  if (relative.empty() || relative.back() == '/') return true;
+  for (size_t pos = 0; pos < relative.size();) {
+    if (relative[pos] == '.') return true;
+    const size_t slash = relative.find('/', pos);
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  return false;
+}
+
+std::vector<InputFile> list_s3_dataset(const std::string& uri) {
+  const S3Location loc = parse_s3_uri(uri);
+  const auto client = shared_s3_client();
+  if (!loc.key.empty() && loc.key.back() != '/') {
+    if (const auto object = client->head(loc.bucket, loc.key))
+      return {{loc.uri(), object->size, object->etag}};
+  }
+  const std::string prefix =
+      loc.key.empty() || loc.key.back() == '/' ? loc.key : loc.key + "/";
+  std::vector<InputFile> files;
+  for (auto& o : client->list(loc.bucket, prefix)) {
+    if (hidden_or_marker(std::string_view(o.key).substr(prefix.size()))) continue;
+    files.push_back({S3Location{loc.bucket, o.key}.uri(), o.size, o.etag});
+  }
+  std::sort(files.begin(), files.end(),
+            [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+  if (files.empty())
+    throw IoError(fmt::format("dataset '{}' does not exist: no object '{}' and none below 's3://{}/{}'",
+                              uri, loc.uri(), loc.bucket, prefix));
+  return files;
+}
+
+}  // namespace
+
 std::vector<InputFile> list_dataset_files(const std::string& path) {
+  if (is_s3_uri(path)) return list_s3_dataset(path);
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (ec || !fs::exists(st)) throw IoError(fmt::format("dataset '{}' does not exist", path));
@@ -43,9 +87,31 @@ std::vector<InputFile> list_dataset_files(const std::string& path) {
   return files;
 }
 
+std::string read_whole(const std::string& path) {
+  if (is_s3_uri(path)) {
+    const S3Location loc = parse_s3_uri(path);
+    return shared_s3_client()->get(loc.bucket, loc.key);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw IoError(fmt::format("cannot read '{}'", path));
+  return std::move(text).str();
+}
+
 namespace {
 
-class FileHandle {
+/// The undecoded bytes of one file, in order.
+class RawSource {
+ public:
+  virtual ~RawSource() = default;
+  virtual size_t read(char* buf, size_t n) = 0;
+  virtual uint64_t consumed() const = 0;
+  virtual const std::string& path() const = 0;
+};
+
+class FileHandle final : public RawSource {
  public:
   explicit FileHandle(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -54,11 +120,11 @@ class FileHandle {
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
   }
-  ~FileHandle() { ::close(fd_); }
+  ~FileHandle() override { ::close(fd_); }
   FileHandle(const FileHandle&) = delete;
   FileHandle& operator=(const FileHandle&) = delete;
 
-  size_t read(char* buf, size_t n) {
+  size_t read(char* buf, size_t n) override {
     for (;;) {
       const ssize_t got = ::read(fd_, buf, n);
       if (got >= 0) {
@@ -69,8 +135,8 @@ class FileHandle {
         throw IoError(fmt::format("cannot read '{}': {}", path_, std::strerror(errno)));
     }
   }
-  uint64_t consumed() const { return consumed_; }
-  const std::string& path() const { return path_; }
+  uint64_t consumed() const override { return consumed_; }
+  const std::string& path() const override { return path_; }
 
  private:
   std::string path_;
@@ -78,9 +144,67 @@ class FileHandle {
   uint64_t consumed_ = 0;
 };
 
+/// An S3 object read in order by ranged GETs, kS3Parallel parts in flight ahead of the reader:
+/// memory stays at kS3Parallel * kS3Part per open object, whatever its size.
+constexpr uint64_t kS3Part = 8 << 20;
+constexpr size_t kS3Parallel = 4;
+
+class S3ObjectSource final : public RawSource {
+ public:
+  explicit S3ObjectSource(const InputFile& file)
+      : path_(file.path),
+        where_(parse_s3_uri(file.path)),
+        client_(shared_s3_client()),
+        size_(file.size),
+        etag_(file.etag) {
+    refill_queue();
+  }
+  ~S3ObjectSource() override {
+    for (auto& f : queue_)
+      if (f.valid()) f.wait();
+  }
+
+  size_t read(char* buf, size_t n) override {
+    while (pos_ == part_.size()) {
+      if (queue_.empty()) return 0;
+      part_ = queue_.front().get();  // rethrows the part's IoError
+      queue_.pop_front();
+      pos_ = 0;
+      refill_queue();
+    }
+    const size_t k = std::min(n, part_.size() - pos_);
+    std::memcpy(buf, part_.data() + pos_, k);
+    pos_ += k;
+    consumed_ += k;
+    return k;
+  }
+  uint64_t consumed() const override { return consumed_; }
+  const std::string& path() const override { return path_; }
+
+ private:
+  void refill_queue() {
+    while (queue_.size() < kS3Parallel && next_offset_ < size_) {
+      const uint64_t offset = next_offset_, length = std::min(kS3Part, size_ - offset);
+      next_offset_ += length;
+      queue_.push_back(std::async(std::launch::async, [this, offset, length] {
+        return client_->get_range(where_.bucket, where_.key, offset, length, etag_);
+      }));
+    }
+  }
+
+  std::string path_;
+  S3Location where_;
+  std::shared_ptr<const S3Client> client_;
+  uint64_t size_, next_offset_ = 0, consumed_ = 0;
+  std::string etag_;
+  std::deque<std::future<std::string>> queue_;
+  std::string part_;
+  size_t pos_ = 0;
+};
+
 class PlainStream final : public ByteStream {
  public:
-  PlainStream(std::unique_ptr<FileHandle> f, std::string head)
+  PlainStream(std::unique_ptr<RawSource> f, std::string head)
       : f_(std::move(f)), head_(std::move(head)) {}
   size_t read(char* buf, size_t n) override {
     if (pos_ < head_.size()) {
@@ -94,7 +218,7 @@ class PlainStream final : public ByteStream {
   uint64_t raw_bytes_read() const override { return f_->consumed(); }
 
  private:
-  std::unique_ptr<FileHandle> f_;
+  std::unique_ptr<RawSource> f_;
   std::string head_;
   size_t pos_ = 0;
 };
@@ -104,7 +228,7 @@ constexpr size_t kInChunk = 1 << 18;
 /// Shared input buffering for the two decompressors: `head` holds the sniffed magic bytes.
 class CompressedInput {
  public:
-  CompressedInput(std::unique_ptr<FileHandle> f, std::string head)
+  CompressedInput(std::unique_ptr<RawSource> f, std::string head)
       : f_(std::move(f)), buf_(kInChunk) {
     std::memcpy(buf_.data(), head.data(), head.size());
     avail_ = head.size();
@@ -119,17 +243,17 @@ class CompressedInput {
   const char* data() const { return buf_.data() + pos_; }
   size_t size() const { return avail_ - pos_; }
   void consume(size_t n) { pos_ += n; }
-  const FileHandle& file() const { return *f_; }
+  const RawSource& file() const { return *f_; }
 
  private:
-  std::unique_ptr<FileHandle> f_;
+  std::unique_ptr<RawSource> f_;
   std::vector<char> buf_;
   size_t pos_ = 0, avail_ = 0;
 };
 
 class GzipStream final : public ByteStream {
  public:
-  GzipStream(std::unique_ptr<FileHandle> f, std::string head) : in_(std::move(f), std::move(head)) {
+  GzipStream(std::unique_ptr<RawSource> f, std::string head) : in_(std::move(f), std::move(head)) {
     std::memset(&z_, 0, sizeof z_);
     if (inflateInit2(&z_, 15 + 32) != Z_OK) throw IoError("cannot initialise zlib");
   }
@@ -170,7 +294,7 @@ class GzipStream final : public ByteStream {
 
 class ZstdStream final : public ByteStream {
  public:
-  ZstdStream(std::unique_ptr<FileHandle> f, std::string head)
+  ZstdStream(std::unique_ptr<RawSource> f, std::string head)
       : in_(std::move(f), std::move(head)), z_(ZSTD_createDStream()) {
     if (!z_) throw IoError("cannot initialise zstd");
   }
@@ -203,8 +327,12 @@ class ZstdStream final : public ByteStream {
 
 }  // namespace
 
-std::unique_ptr<ByteStream> open_byte_stream(const std::string& path) {
-  auto f = std::make_unique<FileHandle>(path);
+std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file) {
+  std::unique_ptr<RawSource> f;
+  if (is_s3_uri(file.path))
+    f = std::make_unique<S3ObjectSource>(file);
+  else
+    f = std::make_unique<FileHandle>(file.path);
   std::string head(4, '\0');
   size_t got = 0;
   while (got < head.size()) {

@@ -17,8 +17,8 @@ namespace mqmon {
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  auto stream = open_byte_stream(path);
+std::string read_all(const InputFile& file) {
+  auto stream = open_byte_stream(file);
   std::string out;
   char buf[1 << 16];
   for (size_t k; (k = stream->read(buf, sizeof buf)) > 0;) out.append(buf, k);
@@ -27,8 +27,8 @@ std::string read_all(const std::string& path) {
 
 /// Calls f(line_number, text) for every non-blank line of a file.
 template <typename F>
-void for_each_line(const std::string& path, F&& f) {
-  const std::string text = read_all(path);
+void for_each_line(const InputFile& file, F&& f) {
+  const std::string text = read_all(file);
   size_t pos = 0;
   for (uint64_t line = 1; pos < text.size(); ++line) {
     size_t nl = text.find('\n', pos);
@@ -64,7 +64,7 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
       list_hour_files(config.ground_truth_prefix, labels_from, config.execution_time + 1);
   counts.ground_truth_files = truth_files.size();
   for (const auto& hf : truth_files) {
-    for_each_line(hf.file.path, [&](uint64_t line, std::string_view text) {
+    for_each_line(hf.file, [&](uint64_t line, std::string_view text) {
       simdjson::dom::element rec, truth;
       std::string_view id;
       if (auto err = parser.parse(text.data(), text.size()).get(rec))
@@ -93,7 +93,7 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
   counts.capture_files = capture_files.size();
   std::string merged;
   for (const auto& hf : capture_files) {
-    for_each_line(hf.file.path, [&](uint64_t line, std::string_view text) {
+    for_each_line(hf.file, [&](uint64_t line, std::string_view text) {
       simdjson::dom::element rec;
       if (auto err = parser.parse(text.data(), text.size()).get(rec))
         bad_record(hf.file.path, line,

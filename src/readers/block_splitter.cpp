@@ -38,7 +38,7 @@ bool BlockSplitter::open_next_file() {
   close_stream();
   if (next_file_ >= files_.size()) return false;
   current_file_ = static_cast<uint32_t>(next_file_++);
-  stream_ = open_byte_stream(files_[current_file_].path);
+  stream_ = open_byte_stream(files_[current_file_]);
   eof_ = false;
   carry_size_ = 0;
   first_line_ = 1;

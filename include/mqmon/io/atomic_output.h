@@ -1,11 +1,17 @@
 #pragma once
-/// Outputs written whole or not at all: every file of a job is first written under a temporary
-/// name in its destination directory, and renamed into place only when all of them are complete.
+/// Outputs written whole or not at all. Local directory: every file of a job is first written under
+/// a temporary name in its destination directory, and renamed into place only when all of them are
+/// complete. s3:// prefix: outputs are held (in memory, or in a local temporary file when
+/// streamed) and PUT only at commit; if one PUT fails, the objects already PUT by that commit are
+/// deleted again.
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace mqmon {
+
+class S3Client;
 
 /// Collects a job's output files; commit() makes them all visible, the destructor of an
 /// uncommitted set removes the temporaries and leaves earlier outputs untouched.
@@ -18,15 +24,24 @@ class AtomicOutputSet {
 
   /// Writes `content` to a temporary file for `name` (fsynced). Throws IoError.
   void add(const std::string& name, const std::string& content);
-  /// Registers `name` and returns the temporary path to write it to (for outputs streamed by
-  /// their producer rather than held in memory).
+  /// Registers `name` and returns the local temporary path to write it to (for outputs streamed
+  /// by their producer rather than held in memory).
   std::string add_streamed(const std::string& name);
-  /// Renames every temporary onto its final name. Throws IoError.
+  /// Makes every output visible (renames, or PUTs). Throws IoError.
   void commit();
 
  private:
+  struct Pending {
+    std::string temp_path;  ///< local file holding the content ("" when held in memory)
+    std::string final_name;
+    std::string content;
+  };
+  std::string temp_directory();
+
   std::string dir_;
-  std::vector<std::pair<std::string, std::string>> pending_;  // temp path, final path
+  bool remote_ = false;
+  std::string scratch_;  ///< remote outputs: local directory of streamed outputs
+  std::vector<Pending> pending_;
 };
 
 }  // namespace mqmon

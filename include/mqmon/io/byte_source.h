@@ -1,6 +1,7 @@
 #pragma once
 /// ByteSource: the files of a dataset, and a decoded byte stream for each (plain, gzip or zstd,
-/// detected by magic bytes).
+/// detected by magic bytes). A path is a local path or an s3:// URI; S3 objects are read by
+/// parallel ranged GETs.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,14 +13,24 @@ namespace mqmon {
 
 /// One input file of a dataset.
 struct InputFile {
-  std::string path;
+  InputFile() = default;
+  InputFile(std::string path_, uint64_t size_, std::string etag_ = "")
+      : path(std::move(path_)), size(size_), etag(std::move(etag_)) {}
+
+  std::string path;   ///< local path or s3://bucket/key
   uint64_t size = 0;  ///< bytes on disk (compressed size for compressed files)
+  std::string etag;   ///< S3 objects: the version listed, so a change during the read is caught
 };
 
 /// The files of a dataset: the file itself, or every regular file below a directory in sorted path
-/// order (as the service reads a dataset prefix). Hidden files (a name starting with '.') are
-/// skipped. Throws IoError when the path does not exist or a directory holds no file.
+/// order (as the service reads a dataset prefix). Hidden files and folders (a name starting with
+/// '.') are skipped. For s3://bucket/key: the object itself if it exists, else every object below
+/// key + '/' in key order (folder markers skipped). Throws IoError when the path does not exist or
+/// a directory holds no file.
 std::vector<InputFile> list_dataset_files(const std::string& path);
+
+/// The whole content of a small local file or S3 object (constraints). Throws IoError.
+std::string read_whole(const std::string& path);
 
 /// Sequential reader of one file's decoded bytes.
 class ByteStream {
@@ -33,6 +44,6 @@ class ByteStream {
 
 /// Opens a file and picks its decoder from the first bytes: gzip (1f 8b, multi-member files
 /// included), zstd (28 b5 2f fd, multi-frame), else plain. Throws IoError.
-std::unique_ptr<ByteStream> open_byte_stream(const std::string& path);
+std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file);
 
 }  // namespace mqmon

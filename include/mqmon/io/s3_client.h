@@ -1,0 +1,106 @@
+#pragma once
+/// An S3 client on libcurl: the few S3 calls mqmon needs (ListObjectsV2, HEAD, ranged GET, PUT,
+/// DELETE), signed with Signature Version 4 (sigv4.h), retried with capped exponential backoff and
+/// full jitter on throttling, 5xx answers and dropped connections.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mqmon/io/aws_config.h"
+
+namespace mqmon {
+
+/// True for "s3://..." (the scheme is matched case-insensitively, as the AWS CLI does).
+bool is_s3_uri(std::string_view path);
+
+struct S3Location {
+  std::string bucket;
+  std::string key;  ///< may be empty (the bucket's root) or end with '/'
+  std::string uri() const { return "s3://" + bucket + "/" + key; }
+};
+
+/// Splits s3://bucket/key. Throws ConfigError naming the URI when the bucket is missing or not a
+/// valid bucket name.
+S3Location parse_s3_uri(std::string_view uri);
+
+struct S3Object {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;
+};
+
+/// How requests are retried. Attempts: AWS_MAX_ATTEMPTS (default 5); the n-th retry waits a uniform
+/// random time in [0, min(max_backoff, base_delay * 2^n)] ("full jitter").
+struct RetryPolicy {
+  int max_attempts = 5;
+  double base_delay_seconds = 0.1;
+  double max_backoff_seconds = 20.0;
+  long connect_timeout_seconds = 10;
+  /// A transfer slower than 1 byte/s for this long is dropped and retried (never a hang).
+  long stall_timeout_seconds = 30;
+  static RetryPolicy from_environment(const Environment& env);
+};
+
+/// Parsed ListObjectsV2 page (exposed for unit tests of the XML handling).
+struct ListPage {
+  std::vector<S3Object> objects;
+  bool truncated = false;
+  std::string next_token;
+};
+ListPage parse_list_objects_v2(std::string_view xml);
+
+/// The Code and Message of an S3 error body (<Error><Code>..</Code><Message>..</Message>); empty
+/// when the body is not one.
+struct S3ErrorBody {
+  std::string code, message;
+};
+S3ErrorBody parse_s3_error(std::string_view xml);
+
+/// Whether an answer with this HTTP status and S3 error code is worth another attempt.
+bool is_retryable_status(long http_status, std::string_view s3_code);
+
+class S3Client {
+ public:
+  S3Client(AwsSettings settings, RetryPolicy retry);
+  ~S3Client();
+  S3Client(const S3Client&) = delete;
+  S3Client& operator=(const S3Client&) = delete;
+
+  /// Every object under `prefix` (string prefix, as S3 means it), following continuation tokens.
+  std::vector<S3Object> list(const std::string& bucket, const std::string& prefix) const;
+  /// The object's size and ETag; nullopt when it does not exist (404).
+  std::optional<S3Object> head(const std::string& bucket, const std::string& key) const;
+  /// Bytes [offset, offset + length) of an object. A non-empty `if_match` ETag makes a changed
+  /// object an error instead of a silent mix of two versions.
+  std::string get_range(const std::string& bucket, const std::string& key, uint64_t offset,
+                        uint64_t length, const std::string& if_match) const;
+  /// A whole (small) object.
+  std::string get(const std::string& bucket, const std::string& key) const;
+  /// Writes an object from memory or from a local file.
+  void put(const std::string& bucket, const std::string& key, std::string_view body) const;
+  void put_file(const std::string& bucket, const std::string& key,
+                const std::string& local_path) const;
+  void remove(const std::string& bucket, const std::string& key) const;
+
+  const AwsSettings& settings() const { return settings_; }
+
+  struct Impl;  ///< connections and addressing (curl stays out of this header)
+
+ private:
+  AwsSettings settings_;
+  RetryPolicy retry_;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The process's client, made on first use from the environment (aws_config.h) and the endpoint
+/// given by set_s3_endpoint (the CLI's --s3-endpoint). Throws ConfigError without credentials.
+std::shared_ptr<const S3Client> shared_s3_client();
+/// Sets the endpoint of the shared client (empty: from the environment) and drops the current
+/// client, so the next shared_s3_client() reads the environment again (holders keep theirs).
+void set_s3_endpoint(const std::string& endpoint);
+
+}  // namespace mqmon

@@ -1,0 +1,611 @@
+// The only translation unit with libcurl and pugixml.
+#include "mqmon/io/s3_client.h"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "mqmon/common/error.h"
+#include "mqmon/io/sigv4.h"
+
+namespace mqmon {
+
+bool is_s3_uri(std::string_view path) {
+  if (path.size() < 5) return false;
+  std::string scheme(path.substr(0, 5));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return scheme == "s3://";
+}
+
+S3Location parse_s3_uri(std::string_view uri) {
+  if (!is_s3_uri(uri)) throw ConfigError(fmt::format("'{}' is not an s3:// URI", uri));
+  const std::string_view rest = uri.substr(5);
+  const size_t slash = rest.find('/');
+  S3Location loc;
+  loc.bucket = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) loc.key = std::string(rest.substr(slash + 1));
+  // Bucket naming rules (3-63 characters of a-z 0-9 . -, starting and ending with a letter or
+  // digit); capitals and underscores are allowed for the legacy us-east-1 names.
+  const bool valid =
+      loc.bucket.size() >= 3 && loc.bucket.size() <= 255 &&
+      std::all_of(loc.bucket.begin(), loc.bucket.end(),
+                  [](unsigned char c) {
+                    return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+                  }) &&
+      std::isalnum(static_cast<unsigned char>(loc.bucket.front())) &&
+      std::isalnum(static_cast<unsigned char>(loc.bucket.back()));
+  if (!valid)
+    throw ConfigError(fmt::format("'{}': '{}' is not a valid S3 bucket name", uri, loc.bucket));
+  return loc;
+}
+
+RetryPolicy RetryPolicy::from_environment(const Environment& env) {
+  RetryPolicy p;
+  if (auto it = env.find("AWS_MAX_ATTEMPTS"); it != env.end() && !it->second.empty()) {
+    int n = 0;
+    try {
+      n = std::stoi(it->second);
+    } catch (const std::exception&) {
+    }
+    if (n < 1 || n > 100)
+      throw ConfigError(
+          fmt::format("AWS_MAX_ATTEMPTS '{}' is not a number of attempts (1-100)", it->second));
+    p.max_attempts = n;
+  }
+  return p;
+}
+
+namespace {
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ListPage parse_list_objects_v2(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size()))
+    throw IoError("S3 ListObjectsV2 answered with a body that is not XML");
+  const pugi::xml_node root = doc.child("ListBucketResult");
+  if (!root) throw IoError("S3 ListObjectsV2 answered without a ListBucketResult");
+  const bool url_encoded = std::string_view(root.child_value("EncodingType")) == "url";
+  ListPage page;
+  for (pugi::xml_node c = root.child("Contents"); c; c = c.next_sibling("Contents")) {
+    S3Object o;
+    o.key = c.child_value("Key");
+    if (url_encoded) o.key = url_decode(o.key);
+    o.size = std::strtoull(c.child_value("Size"), nullptr, 10);
+    o.etag = c.child_value("ETag");
+    page.objects.push_back(std::move(o));
+  }
+  page.truncated = std::string_view(root.child_value("IsTruncated")) == "true";
+  page.next_token = root.child_value("NextContinuationToken");
+  if (page.truncated && page.next_token.empty())
+    throw IoError("S3 ListObjectsV2 answered IsTruncated without a NextContinuationToken");
+  return page;
+}
+
+S3ErrorBody parse_s3_error(std::string_view xml) {
+  S3ErrorBody e;
+  pugi::xml_document doc;
+  if (xml.empty() || !doc.load_buffer(xml.data(), xml.size())) return e;
+  const pugi::xml_node err = doc.child("Error");
+  e.code = err.child_value("Code");
+  e.message = err.child_value("Message");
+  return e;
+}
+
+bool is_retryable_status(long status, std::string_view code) {
+  if (status >= 500 || status == 429) return true;
+  // S3's own names for "try again": throttling and an idle connection closed by the server.
+  return code == "SlowDown" || code == "Throttling" || code == "ThrottlingException" ||
+         code == "RequestTimeout" || code == "RequestThrottled" || code == "InternalError";
+}
+
+namespace {
+
+bool is_retryable_curl(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string amz_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[20];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+std::string file_sha256_hex(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw IoError(fmt::format("cannot read '{}'", path));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr)) throw Error("SHA-256 failed");
+  std::vector<char> buf(1 << 20);
+  for (size_t k; (k = std::fread(buf.data(), 1, buf.size(), f.get())) > 0;)
+    EVP_DigestUpdate(ctx.get(), buf.data(), k);
+  if (std::ferror(f.get())) throw IoError(fmt::format("cannot read '{}'", path));
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), out, &len);
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", out[i]);
+  return hex;
+}
+
+/// Endpoint "scheme://authority[/base]" split up; the Host header omits a scheme's default port,
+/// as every HTTP client sends it.
+struct Endpoint {
+  std::string scheme, host, base_path;
+};
+
+Endpoint parse_endpoint(const std::string& url) {
+  Endpoint e;
+  const size_t sep = url.find("://");
+  if (sep == std::string::npos)
+    throw ConfigError(fmt::format("S3 endpoint '{}' is not a URL (http://host:port)", url));
+  e.scheme = url.substr(0, sep);
+  std::transform(e.scheme.begin(), e.scheme.end(), e.scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (e.scheme != "http" && e.scheme != "https")
+    throw ConfigError(fmt::format("S3 endpoint '{}': only http and https are supported", url));
+  std::string rest = url.substr(sep + 3);
+  const size_t slash = rest.find('/');
+  e.host = rest.substr(0, slash);
+  if (slash != std::string::npos) e.base_path = rest.substr(slash);
+  while (!e.base_path.empty() && e.base_path.back() == '/') e.base_path.pop_back();
+  if (e.host.empty()) throw ConfigError(fmt::format("S3 endpoint '{}' names no host", url));
+  const std::string default_port = e.scheme == "http" ? ":80" : ":443";
+  if (e.host.size() > default_port.size() &&
+      e.host.compare(e.host.size() - default_port.size(), default_port.size(), default_port) == 0)
+    e.host.resize(e.host.size() - default_port.size());
+  return e;
+}
+
+struct Response {
+  long status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+
+  std::string header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k == name) return v;
+    return "";
+  }
+};
+
+size_t on_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t on_header(char* data, size_t size, size_t n, void* user) {
+  auto* r = static_cast<Response*>(user);
+  std::string_view line(data, size * n);
+  if (line.substr(0, 5) == "HTTP/") {
+    r->headers.clear();  // a new response (after 100 Continue or a retry on the same handle)
+    return size * n;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return size * n;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
+  r->headers.emplace_back(std::move(name), std::string(value));
+  return size * n;
+}
+
+/// The body of a PUT: from memory or from a file, re-readable from the start for each attempt.
+struct Upload {
+  std::string_view memory;
+  FILE* file = nullptr;
+  size_t pos = 0;
+};
+
+size_t on_read(char* buf, size_t size, size_t n, void* user) {
+  auto* u = static_cast<Upload*>(user);
+  if (u->file) return std::fread(buf, 1, size * n, u->file);
+  const size_t k = std::min(size * n, u->memory.size() - u->pos);
+  std::memcpy(buf, u->memory.data() + u->pos, k);
+  u->pos += k;
+  return k;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto* u = static_cast<Upload*>(user);
+  if (origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+  if (u->file) return std::fseek(u->file, offset, SEEK_SET) == 0 ? CURL_SEEKFUNC_OK
+                                                                 : CURL_SEEKFUNC_FAIL;
+  if (static_cast<size_t>(offset) > u->memory.size()) return CURL_SEEKFUNC_FAIL;
+  u->pos = static_cast<size_t>(offset);
+  return CURL_SEEKFUNC_OK;
+}
+
+}  // namespace
+
+struct S3Client::Impl {
+  Endpoint endpoint;
+  bool custom_endpoint = false;
+  std::mutex mutex;
+  std::vector<CURL*> idle;  // handles kept for their open connections
+
+  ~Impl() {
+    for (CURL* h : idle) curl_easy_cleanup(h);
+  }
+  CURL* acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!idle.empty()) {
+        CURL* h = idle.back();
+        idle.pop_back();
+        curl_easy_reset(h);
+        return h;
+      }
+    }
+    CURL* h = curl_easy_init();
+    if (!h) throw IoError("cannot initialise libcurl");
+    return h;
+  }
+  void release(CURL* h) {
+    std::lock_guard<std::mutex> lock(mutex);
+    idle.push_back(h);
+  }
+};
+
+struct S3Call {
+  std::string method = "GET";
+  std::string bucket, key;
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond host and x-amz-*
+  const Upload* upload = nullptr;
+  uint64_t upload_size = 0;
+  std::string payload_sha256;
+};
+
+namespace {
+
+/// The message of a failed call: what was asked, what S3 said, and what to check; never a secret.
+std::string describe_failure(const S3Call& call, const S3Location& where, const AwsSettings& s,
+                             const Response& r, const S3ErrorBody& err) {
+  const std::string target = call.key.empty() && call.method == "GET"
+                                 ? fmt::format("bucket '{}'", call.bucket)
+                                 : fmt::format("'{}'", where.uri());
+  std::string detail = err.code.empty() ? fmt::format("HTTP {}", r.status)
+                                        : fmt::format("HTTP {} {}: {}", r.status, err.code,
+                                                      err.message);
+  const std::string request_id = r.header("x-amz-request-id");
+  if (!request_id.empty()) detail += fmt::format(", request id {}", request_id);
+  const std::string who =
+      fmt::format("access key id {} (profile '{}')", s.credentials.access_key_id, s.profile);
+  if (err.code == "NoSuchBucket")
+    return fmt::format("S3 bucket '{}' does not exist ({})", call.bucket, detail);
+  if (r.status == 404)
+    return fmt::format("{} does not exist ({})", where.uri(), detail);
+  if (err.code == "SignatureDoesNotMatch")
+    return fmt::format(
+        "S3 {} {}: the request signature does not match ({}); the secret access key of {} is "
+        "wrong for this endpoint",
+        call.method, target, detail, who);
+  if (err.code == "InvalidAccessKeyId")
+    return fmt::format("S3 {} {}: {} is not known to the endpoint ({})", call.method, target, who,
+                       detail);
+  if (err.code == "RequestTimeTooSkewed")
+    return fmt::format("S3 {} {}: this machine's clock is off ({})", call.method, target, detail);
+  if (r.status == 403)
+    return fmt::format("S3 {} {}: access denied to {} ({})", call.method, target, who, detail);
+  if (r.status == 412)
+    return fmt::format("{} changed while it was being read ({})", where.uri(), detail);
+  return fmt::format("S3 {} {} failed ({})", call.method, target, detail);
+}
+
+}  // namespace
+
+S3Client::S3Client(AwsSettings settings, RetryPolicy retry)
+    : settings_(std::move(settings)), retry_(retry), impl_(std::make_unique<Impl>()) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  impl_->custom_endpoint = !settings_.endpoint.empty();
+  impl_->endpoint = parse_endpoint(impl_->custom_endpoint
+                                       ? settings_.endpoint
+                                       : "https://s3." + settings_.region + ".amazonaws.com");
+}
+
+S3Client::~S3Client() = default;
+
+namespace {
+
+/// One HTTP exchange of a call (no retry). Returns the curl code; fills `r`.
+CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& retry,
+                 const S3Call& call, Response& r, std::string& curl_error) {
+  // Addressing: path style for custom endpoints and bucket names with dots, else virtual hosted.
+  const bool path_style = impl.custom_endpoint || call.bucket.find('.') != std::string::npos;
+  const std::string host = path_style ? impl.endpoint.host : call.bucket + "." + impl.endpoint.host;
+  const std::string path =
+      impl.endpoint.base_path + (path_style ? "/" + call.bucket : "") + "/" + call.key;
+
+  SigV4Request req;
+  req.method = call.method;
+  req.path = path;
+  req.query = call.query;
+  req.payload_sha256 = call.payload_sha256.empty() ? sha256_hex("") : call.payload_sha256;
+  const std::string date = amz_now();
+  req.headers = {{"host", host}, {"x-amz-date", date}, {"x-amz-content-sha256", req.payload_sha256}};
+  if (!s.credentials.session_token.empty())
+    req.headers.emplace_back("x-amz-security-token", s.credentials.session_token);
+  for (const auto& h : call.headers) req.headers.push_back(h);
+  const SigV4Signature sig = sign_v4(req, s.credentials, s.region, "s3", date);
+
+  std::string canonical_query;
+  {
+    std::vector<std::pair<std::string, std::string>> q;
+    for (const auto& [k, v] : call.query) q.emplace_back(uri_encode(k, false), uri_encode(v, false));
+    std::sort(q.begin(), q.end());
+    for (const auto& [k, v] : q) canonical_query += (canonical_query.empty() ? "?" : "&") + k + "=" + v;
+  }
+  const std::string url =
+      impl.endpoint.scheme + "://" + host + uri_encode(path, true) + canonical_query;
+
+  CURL* h = impl.acquire();
+  curl_slist* headers = nullptr;
+  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  headers = curl_slist_append(headers, ("Authorization: " + sig.authorization).c_str());
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  char errbuf[CURL_ERROR_SIZE] = "";
+  Upload upload;
+  if (call.upload) {
+    upload = *call.upload;
+    if (upload.file) std::rewind(upload.file);
+    upload.pos = 0;
+  }
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "." and ".." segments
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, retry.connect_timeout_seconds);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, retry.stall_timeout_seconds);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
+  if (call.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (call.method == "PUT") {
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, &upload);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(call.upload_size));
+  } else if (call.method != "GET") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+  }
+  const CURLcode rc = curl_easy_perform(h);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(headers);
+  if (rc != CURLE_OK) {
+    curl_error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    curl_easy_cleanup(h);  // a broken connection is not reused
+  } else {
+    impl.release(h);
+  }
+  return rc;
+}
+
+void sleep_before_retry(const RetryPolicy& p, int attempt) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const double cap = std::min(p.max_backoff_seconds, p.base_delay_seconds * std::ldexp(1.0, attempt));
+  const double wait = std::uniform_real_distribution<double>(0.0, cap)(rng);
+  std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+}
+
+}  // namespace
+
+namespace {
+
+/// Runs a call with retries; returns the final response with a 2xx status, or, when
+/// `accept_404`, a 404. Throws IoError otherwise.
+Response run(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& retry,
+             const S3Call& call, bool accept_404 = false) {
+  const S3Location where{call.bucket, call.key};
+  for (int attempt = 1;; ++attempt) {
+    Response r;
+    std::string curl_error;
+    const CURLcode rc = perform(impl, s, retry, call, r, curl_error);
+    bool retryable = false;
+    std::string failure;
+    if (rc != CURLE_OK) {
+      retryable = is_retryable_curl(rc);
+      failure = fmt::format("S3 {} '{}' failed: {} (endpoint {}://{})", call.method, where.uri(),
+                            curl_error, impl.endpoint.scheme, impl.endpoint.host);
+    } else if (r.status >= 200 && r.status < 300) {
+      return r;
+    } else if (r.status == 404 && accept_404) {
+      return r;
+    } else {
+      const S3ErrorBody err = parse_s3_error(r.body);
+      retryable = is_retryable_status(r.status, err.code);
+      failure = describe_failure(call, where, s, r, err);
+    }
+    if (!retryable) throw IoError(failure);
+    if (attempt >= retry.max_attempts)
+      throw IoError(fmt::format("{}; gave up after {} attempts", failure, attempt));
+    sleep_before_retry(retry, attempt - 1);
+  }
+}
+
+}  // namespace
+
+std::vector<S3Object> S3Client::list(const std::string& bucket, const std::string& prefix) const {
+  std::vector<S3Object> out;
+  std::string token;
+  for (;;) {
+    S3Call call;
+    call.bucket = bucket;
+    call.query = {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
+    if (!token.empty()) call.query.emplace_back("continuation-token", token);
+    const Response r = run(*impl_, settings_, retry_, call);
+    ListPage page = parse_list_objects_v2(r.body);
+    for (auto& o : page.objects) out.push_back(std::move(o));
+    if (!page.truncated) break;
+    token = page.next_token;
+  }
+  return out;
+}
+
+std::optional<S3Object> S3Client::head(const std::string& bucket, const std::string& key) const {
+  S3Call call;
+  call.method = "HEAD";
+  call.bucket = bucket;
+  call.key = key;
+  const Response r = run(*impl_, settings_, retry_, call, /*accept_404=*/true);
+  if (r.status == 404) return std::nullopt;
+  S3Object o;
+  o.key = key;
+  o.size = std::strtoull(r.header("content-length").c_str(), nullptr, 10);
+  o.etag = r.header("etag");
+  return o;
+}
+
+std::string S3Client::get_range(const std::string& bucket, const std::string& key,
+                                uint64_t offset, uint64_t length,
+                                const std::string& if_match) const {
+  if (length == 0) return "";
+  S3Call call;
+  call.bucket = bucket;
+  call.key = key;
+  call.headers.emplace_back("range",
+                            fmt::format("bytes={}-{}", offset, offset + length - 1));
+  if (!if_match.empty()) call.headers.emplace_back("if-match", if_match);
+  for (int attempt = 1;; ++attempt) {
+    Response r = run(*impl_, settings_, retry_, call);
+    if (r.body.size() == length) return std::move(r.body);
+    // A server that ignored the range (200 with the whole object) is answered by cutting it.
+    if (r.status == 200 && r.body.size() >= offset + length) return r.body.substr(offset, length);
+    if (attempt >= retry_.max_attempts)
+      throw IoError(fmt::format(
+          "S3 GET 's3://{}/{}' bytes {}-{}: got {} bytes instead of {}; gave up after {} attempts",
+          bucket, key, offset, offset + length - 1, r.body.size(), length, attempt));
+    sleep_before_retry(retry_, attempt - 1);
+  }
+}
+
+std::string S3Client::get(const std::string& bucket, const std::string& key) const {
+  S3Call call;
+  call.bucket = bucket;
+  call.key = key;
+  return run(*impl_, settings_, retry_, call).body;
+}
+
+void S3Client::put(const std::string& bucket, const std::string& key,
+                   std::string_view body) const {
+  Upload upload;
+  upload.memory = body;
+  S3Call call;
+  call.method = "PUT";
+  call.bucket = bucket;
+  call.key = key;
+  call.upload = &upload;
+  call.upload_size = body.size();
+  call.payload_sha256 = sha256_hex(body);
+  run(*impl_, settings_, retry_, call);
+}
+
+void S3Client::put_file(const std::string& bucket, const std::string& key,
+                        const std::string& local_path) const {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(local_path.c_str(), "rb"), &std::fclose);
+  if (!f) throw IoError(fmt::format("cannot read '{}'", local_path));
+  std::fseek(f.get(), 0, SEEK_END);
+  const long size = std::ftell(f.get());
+  constexpr uint64_t kMaxSinglePut = 5ULL << 30;  // S3's limit of one PUT
+  if (size < 0 || static_cast<uint64_t>(size) > kMaxSinglePut)
+    throw IoError(fmt::format("'{}' is {} bytes, more than one S3 PUT takes (5 GiB)", local_path,
+                              size));
+  Upload upload;
+  upload.file = f.get();
+  S3Call call;
+  call.method = "PUT";
+  call.bucket = bucket;
+  call.key = key;
+  call.upload = &upload;
+  call.upload_size = static_cast<uint64_t>(size);
+  call.payload_sha256 = file_sha256_hex(local_path);
+  run(*impl_, settings_, retry_, call);
+}
+
+void S3Client::remove(const std::string& bucket, const std::string& key) const {
+  S3Call call;
+  call.method = "DELETE";
+  call.bucket = bucket;
+  call.key = key;
+  run(*impl_, settings_, retry_, call, /*accept_404=*/true);
+}
+
+namespace {
+std::mutex g_shared_mutex;
+std::string g_endpoint;
+std::shared_ptr<const S3Client> g_client;
+}  // namespace
+
+std::shared_ptr<const S3Client> shared_s3_client() {
+  std::lock_guard<std::mutex> lock(g_shared_mutex);
+  if (!g_client) {
+    const Environment env = process_environment();
+    g_client = std::make_shared<const S3Client>(resolve_aws_settings(env, g_endpoint),
+                                                RetryPolicy::from_environment(env));
+  }
+  return g_client;
+}
+
+void set_s3_endpoint(const std::string& endpoint) {
+  std::lock_guard<std::mutex> lock(g_shared_mutex);
+  g_endpoint = endpoint;
+  g_client.reset();
+}
+
+}  // namespace mqmon
