@@ -7,15 +7,20 @@ import time
 from . import _mqmon
 
 
-def _local(uri, what):
+def _location(uri):
+    """A local path or an s3:// URI as the engine takes it (file:// stripped)."""
     if uri is None:
         return None
     uri = str(uri)
-    if uri.startswith("s3://"):
-        raise ValueError(f"{what} '{uri}': s3:// locations are not supported yet; give a local path")
     if uri.startswith("file://"):
         return uri[len("file://"):]
     return uri
+
+
+def _join(base, name):
+    if base.startswith("s3://") or base.startswith("S3://"):
+        return base.rstrip("/") + "/" + name
+    return os.path.join(base, name)
 
 
 def _millis(t):
@@ -46,19 +51,27 @@ class DatasetFormat:
 
 
 class _JsonFile:
-    """A JSON output of a job: ``body_dict`` and where it lives (``file_s3_uri`` keeps the SDK's name;
-    here it is a local path)."""
+    """A JSON output of a job: ``body_dict`` and where it lives (``file_s3_uri``: an s3:// URI or a
+    local path). ``s3_endpoint`` is the S3-compatible endpoint it was read from (None: the
+    environment's, else AWS)."""
 
-    def __init__(self, body_dict, file_s3_uri):
+    def __init__(self, body_dict, file_s3_uri, s3_endpoint=None):
         self.body_dict = body_dict
         self.file_s3_uri = file_s3_uri
+        self.s3_endpoint = s3_endpoint
 
     @classmethod
-    def from_file_path(cls, path):
-        with open(path) as f:
-            return cls(json.load(f), str(path))
+    def from_file_path(cls, path, s3_endpoint=None):
+        path = _location(path)
+        return cls(json.loads(_mqmon.read_object(path, s3_endpoint)), path, s3_endpoint)
 
-    from_s3_uri = from_file_path
+    @classmethod
+    def from_s3_uri(cls, statistics_file_s3_uri, kms_key=None, sagemaker_session=None):
+        return cls.from_file_path(statistics_file_s3_uri, _endpoint_of(sagemaker_session))
+
+    @classmethod
+    def from_string(cls, text, file_s3_uri=None):
+        return cls(json.loads(text), file_s3_uri)
 
     def __repr__(self):
         return f"{type(self).__name__}({self.file_s3_uri!r})"
@@ -71,9 +84,11 @@ class Statistics(_JsonFile):
 class Constraints(_JsonFile):
     """constraints.json."""
 
-    def save(self):
-        with open(self.file_s3_uri, "w") as f:
-            json.dump(self.body_dict, f, indent=2)
+    def save(self, new_save_location_s3_uri=None):
+        """Writes the (possibly edited) constraints back, or to a new location."""
+        if new_save_location_s3_uri is not None:
+            self.file_s3_uri = _location(new_save_location_s3_uri)
+        _mqmon.write_object(self.file_s3_uri, json.dumps(self.body_dict, indent=2), self.s3_endpoint)
 
 
 class ConstraintViolations(_JsonFile):
@@ -83,10 +98,11 @@ class ConstraintViolations(_JsonFile):
 class BaseliningJob:
     """A finished baseline job (jobs run synchronously: ``wait`` returns at once)."""
 
-    def __init__(self, job_name, outputs, output_path):
+    def __init__(self, job_name, outputs, output_path, s3_endpoint=None):
         self.job_name = job_name
         self.outputs = outputs
         self.output_path = output_path
+        self.s3_endpoint = s3_endpoint
 
     def wait(self, logs=True):
         return None
@@ -97,19 +113,20 @@ class BaseliningJob:
                 "ItemCount": self.outputs["item_count"]}
 
     def baseline_statistics(self, file_name="statistics.json", kms_key=None):
-        return Statistics.from_file_path(os.path.join(self.output_path, file_name))
+        return Statistics.from_file_path(_join(self.output_path, file_name), self.s3_endpoint)
 
     def suggested_constraints(self, file_name="constraints.json", kms_key=None):
-        return Constraints.from_file_path(os.path.join(self.output_path, file_name))
+        return Constraints.from_file_path(_join(self.output_path, file_name), self.s3_endpoint)
 
 
 class MonitoringExecution:
     """One monitoring execution and its outputs."""
 
-    def __init__(self, name, result, output_path):
+    def __init__(self, name, result, output_path, s3_endpoint=None):
         self.name = name
         self.result = result
         self.output_path = output_path
+        self.s3_endpoint = s3_endpoint
 
     def describe(self):
         d = {"MonitoringExecutionStatus": self.result["status"],
@@ -122,18 +139,26 @@ class MonitoringExecution:
     def wait(self, logs=True):
         return None
 
+    def _output(self, cls, file_name):
+        path = _join(self.output_path, file_name)
+        return cls.from_file_path(path, self.s3_endpoint) if _mqmon.exists(path, self.s3_endpoint) else None
+
     def statistics(self, file_name="statistics.json", kms_key=None):
-        path = os.path.join(self.output_path, file_name)
-        return Statistics.from_file_path(path) if os.path.exists(path) else None
+        return self._output(Statistics, file_name)
 
     def constraint_violations(self, file_name="constraint_violations.json", kms_key=None):
-        path = os.path.join(self.output_path, file_name)
-        return ConstraintViolations.from_file_path(path) if os.path.exists(path) else None
+        return self._output(ConstraintViolations, file_name)
+
+
+def _endpoint_of(sagemaker_session):
+    return getattr(sagemaker_session, "s3_endpoint_url", None)
 
 
 class ModelQualityMonitor:
     """The SDK's ModelQualityMonitor. Cloud-only arguments are accepted and ignored, except
-    ``instance_count``, which sets the worker threads when it is above 1."""
+    ``instance_count``, which sets the worker threads when it is above 1, and a session's
+    ``s3_endpoint_url`` (``mqmon.Session(s3_endpoint_url=...)``, as the SDK's LocalSession), the
+    S3-compatible store of s3:// locations."""
 
     def __init__(self, role=None, instance_count=1, instance_type=None, volume_size_in_gb=None,
                  volume_kms_key=None, output_kms_key=None, max_runtime_in_seconds=None, base_job_name=None,
@@ -142,6 +167,7 @@ class ModelQualityMonitor:
         self.instance_count = instance_count
         self.base_job_name = base_job_name or "model-quality"
         self.sagemaker_session = sagemaker_session
+        self.s3_endpoint = _endpoint_of(sagemaker_session)
         self.env = dict(env or {})
         self.latest_baselining_job = None
         self.latest_baselining_job_name = None
@@ -158,7 +184,8 @@ class ModelQualityMonitor:
                          probability_attribute=None, ground_truth_attribute=None,
                          probability_threshold_attribute=None, post_analytics_processor_script=None,
                          output_s3_uri=None, wait=False, logs=False, job_name=None, **mqmon_options):
-        """Runs the baseline job on a local file or directory and returns the finished job.
+        """Runs the baseline job on a local file or directory, or an s3:// object or prefix, and
+        returns the finished job.
 
         Besides the SDK's arguments, mqmon's options are accepted by keyword: ``positive_label``,
         ``negative_label``, ``label_type``, ``class_labels``, ``seed``, ``curve_points``,
@@ -168,16 +195,16 @@ class ModelQualityMonitor:
         if post_analytics_processor_script is not None:
             raise ValueError("post_analytics_processor_script is not supported yet")
         job_name = self._job_name(job_name, "baseline")
-        output = _local(output_s3_uri, "output_s3_uri") or os.path.join("model-monitor", "baselining", job_name,
-                                                                         "results")
-        options = dict(mqmon_options)
+        output = _location(output_s3_uri) or os.path.join("model-monitor", "baselining", job_name, "results")
+        options = {"s3_endpoint": self.s3_endpoint}
+        options.update(mqmon_options)
         options.update(dataset_format=json.dumps(dataset_format), problem_type=problem_type,
                        inference_attribute=inference_attribute, probability_attribute=probability_attribute,
                        ground_truth_attribute=ground_truth_attribute, threads=self._threads())
         if probability_threshold_attribute is not None:
             options["probability_threshold"] = float(probability_threshold_attribute)
-        outputs = _mqmon.suggest_baseline(_local(baseline_dataset, "baseline_dataset"), output, options)
-        self.latest_baselining_job = BaseliningJob(job_name, outputs, output)
+        outputs = _mqmon.suggest_baseline(_location(baseline_dataset), output, options)
+        self.latest_baselining_job = BaseliningJob(job_name, outputs, output, options["s3_endpoint"])
         self.latest_baselining_job_name = job_name
         return self.latest_baselining_job
 
@@ -206,13 +233,14 @@ class ModelQualityMonitor:
             start = scheduled + _mqmon.parse_duration(start_time_offset)
             end = scheduled + _mqmon.parse_duration(end_time_offset)
         name = self._job_name(None, "execution")
-        output = _local(output_s3_uri, "output_s3_uri") or os.path.join("model-monitor", "monitoring",
-                                                                         monitor_schedule_name or "local", name)
-        options = dict(mqmon_options)
+        output = _location(output_s3_uri) or os.path.join("model-monitor", "monitoring",
+                                                          monitor_schedule_name or "local", name)
+        options = {"s3_endpoint": self.s3_endpoint}
+        options.update(mqmon_options)
         options.update(
-            problem_type=problem_type, constraints=_local(constraints, "constraints"),
-            capture=_local(capture_uri, "capture_uri"), ground_truth=_local(ground_truth_input, "ground_truth_input"),
-            dataset=_local(dataset, "dataset"), output=output, start=start, end=end,
+            problem_type=problem_type, constraints=_location(constraints), capture=_location(capture_uri),
+            ground_truth=_location(ground_truth_input), dataset=_location(dataset), output=output, start=start,
+            end=end,
             execution_time=_millis(execution_time), inference_attribute=inference_attribute,
             probability_attribute=probability_attribute, ground_truth_attribute=ground_truth_attribute,
             endpoint_name=endpoint_name or "local", monitoring_schedule_name=monitor_schedule_name or "mqmon",
@@ -221,7 +249,7 @@ class ModelQualityMonitor:
             options["dataset_format"] = json.dumps(dataset_format)
         if probability_threshold_attribute is not None:
             options["probability_threshold"] = float(probability_threshold_attribute)
-        execution = MonitoringExecution(name, _mqmon.monitor(options), output)
+        execution = MonitoringExecution(name, _mqmon.monitor(options), output, options["s3_endpoint"])
         self._executions.append(execution)
         return execution
 

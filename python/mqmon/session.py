@@ -1,5 +1,5 @@
 """Local stand-ins for ``sagemaker.get_execution_role`` and ``sagemaker.Session``: accepted so that
-SDK code runs unchanged; nothing here talks to AWS."""
+SDK code runs unchanged; nothing here talks to AWS's control plane."""
 
 LOCAL_ROLE = "arn:aws:iam::000000000000:role/mqmon-local"
 
@@ -10,11 +10,14 @@ def get_execution_role(sagemaker_session=None):
 
 
 class Session:
-    """Accepts the SDK's constructor arguments; mqmon reads and writes local paths."""
+    """Accepts the SDK's constructor arguments. ``s3_endpoint_url`` (as the SDK's LocalSession takes
+    it) points s3:// locations at an S3-compatible store; without it the environment decides
+    (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS)."""
 
     def __init__(self, boto_session=None, sagemaker_client=None, sagemaker_runtime_client=None,
-                 default_bucket=None, **kwargs):
+                 default_bucket=None, s3_endpoint_url=None, **kwargs):
         self._default_bucket = default_bucket or "mqmon-local"
+        self.s3_endpoint_url = s3_endpoint_url
 
     def default_bucket(self):
         return self._default_bucket

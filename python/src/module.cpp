@@ -10,6 +10,9 @@
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
+#include "mqmon/io/atomic_output.h"
+#include "mqmon/io/byte_source.h"
+#include "mqmon/io/s3_client.h"
 #include "mqmon/io/sigv4.h"
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/monitor.h"
@@ -57,6 +60,14 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   if (option(o, "max_bad_rows", max_bad_rows))
     s.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
   return s;
+}
+
+/// Points s3:// paths at options["s3_endpoint"] (None: the environment's endpoint or AWS). The
+/// client is made again for each call, so credentials changed in os.environ are seen.
+void use_s3_endpoint(const py::dict& o) {
+  std::string endpoint;
+  option(o, "s3_endpoint", endpoint);
+  mqmon::set_s3_endpoint(endpoint);
 }
 
 /// Runs f without the GIL.
@@ -117,8 +128,40 @@ PYBIND11_MODULE(_mqmon, m) {
       "AWS Signature Version 4 (exposed for cross-checks against botocore)");
 
   m.def(
+      "read_object",
+      [](const std::string& path, const py::object& s3_endpoint) {
+        mqmon::set_s3_endpoint(s3_endpoint.is_none() ? "" : py::str(s3_endpoint));
+        const std::string body = released([&] { return mqmon::read_whole(path); });
+        return py::bytes(body);
+      },
+      py::arg("path"), py::arg("s3_endpoint") = py::none(),
+      "The bytes of a local file or s3:// object");
+  m.def(
+      "write_object",
+      [](const std::string& path, const std::string& body, const py::object& s3_endpoint) {
+        mqmon::set_s3_endpoint(s3_endpoint.is_none() ? "" : py::str(s3_endpoint));
+        released([&] {
+          const auto slash = path.find_last_of('/');
+          mqmon::AtomicOutputSet out(slash == std::string::npos ? "." : path.substr(0, slash + 1));
+          out.add(path.substr(slash == std::string::npos ? 0 : slash + 1), body);
+          out.commit();
+          return 0;
+        });
+      },
+      py::arg("path"), py::arg("body"), py::arg("s3_endpoint") = py::none(),
+      "Writes a local file or s3:// object whole");
+  m.def(
+      "exists",
+      [](const std::string& path, const py::object& s3_endpoint) {
+        mqmon::set_s3_endpoint(s3_endpoint.is_none() ? "" : py::str(s3_endpoint));
+        return released([&] { return mqmon::file_exists(path); });
+      },
+      py::arg("path"), py::arg("s3_endpoint") = py::none());
+
+  m.def(
       "suggest_baseline",
       [](const std::string& dataset, const std::string& output, const py::dict& options) {
+        use_s3_endpoint(options);
         mqmon::BaselineConfig c;
         c.dataset = dataset;
         c.output_dir = output;
@@ -143,6 +186,7 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "monitor",
       [](const py::dict& options) {
+        use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
         option(options, "dataset", c.dataset);

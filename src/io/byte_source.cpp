@@ -100,6 +100,15 @@ std::string read_whole(const std::string& path) {
   return std::move(text).str();
 }
 
+bool file_exists(const std::string& path) {
+  if (is_s3_uri(path)) {
+    const S3Location loc = parse_s3_uri(path);
+    return shared_s3_client()->head(loc.bucket, loc.key).has_value();
+  }
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
 namespace {
 
 /// The undecoded bytes of one file, in order.

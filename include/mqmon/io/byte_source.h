@@ -32,6 +32,9 @@ std::vector<InputFile> list_dataset_files(const std::string& path);
 /// The whole content of a small local file or S3 object (constraints). Throws IoError.
 std::string read_whole(const std::string& path);
 
+/// Whether a local file or S3 object exists (errors other than "not found" throw IoError).
+bool file_exists(const std::string& path);
+
 /// Sequential reader of one file's decoded bytes.
 class ByteStream {
  public:
