@@ -12,6 +12,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <future>
 #include <sstream>
 
@@ -160,12 +161,17 @@ constexpr size_t kS3Parallel = 4;
 
 class S3ObjectSource final : public RawSource {
  public:
-  explicit S3ObjectSource(const InputFile& file)
+  /// `first`, when valid, is a fetch of the object's first part already under way.
+  S3ObjectSource(const InputFile& file, std::future<std::string> first)
       : path_(file.path),
         where_(parse_s3_uri(file.path)),
         client_(shared_s3_client()),
         size_(file.size),
         etag_(file.etag) {
+    if (first.valid()) {
+      queue_.push_back(std::move(first));
+      next_offset_ = std::min(kS3Part, size_);
+    }
     refill_queue();
   }
   ~S3ObjectSource() override {
@@ -336,10 +342,11 @@ class ZstdStream final : public ByteStream {
 
 }  // namespace
 
-std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file) {
+static std::unique_ptr<ByteStream> open_stream(const InputFile& file,
+                                               std::future<std::string> first) {
   std::unique_ptr<RawSource> f;
   if (is_s3_uri(file.path))
-    f = std::make_unique<S3ObjectSource>(file);
+    f = std::make_unique<S3ObjectSource>(file, std::move(first));
   else
     f = std::make_unique<FileHandle>(file.path);
   std::string head(4, '\0');
@@ -356,6 +363,43 @@ std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file) {
   if (got >= 4 && u(0) == 0x28 && u(1) == 0xb5 && u(2) == 0x2f && u(3) == 0xfd)
     return std::make_unique<ZstdStream>(std::move(f), std::move(head));
   return std::make_unique<PlainStream>(std::move(f), std::move(head));
+}
+
+std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file) {
+  return open_stream(file, {});
+}
+
+struct SequentialOpener::Ahead {
+  std::map<size_t, std::future<std::string>> first_parts;  // file index -> whole small object
+  size_t scheduled_until = 0;                                // files below this were considered
+};
+
+SequentialOpener::SequentialOpener(std::vector<InputFile> files)
+    : files_(std::move(files)), ahead_(std::make_unique<Ahead>()) {}
+
+SequentialOpener::~SequentialOpener() = default;
+
+std::unique_ptr<ByteStream> SequentialOpener::open(size_t index) {
+  constexpr uint64_t kSmallObject = 1 << 20;
+  auto& ahead = *ahead_;
+  for (size_t j = std::max(ahead.scheduled_until, index); j < files_.size() && j <= index + kAhead;
+       ++j) {
+    const InputFile& f = files_[j];
+    if (is_s3_uri(f.path) && f.size > 0 && f.size <= kSmallObject) {
+      ahead.first_parts.emplace(
+          j, std::async(std::launch::async,
+                        [client = shared_s3_client(), where = parse_s3_uri(f.path), f] {
+                          return client->get_range(where.bucket, where.key, 0, f.size, f.etag);
+                        }));
+    }
+    ahead.scheduled_until = j + 1;
+  }
+  std::future<std::string> first;
+  if (auto it = ahead.first_parts.find(index); it != ahead.first_parts.end()) {
+    first = std::move(it->second);
+    ahead.first_parts.erase(it);
+  }
+  return open_stream(files_[index], std::move(first));
 }
 
 }  // namespace mqmon

@@ -137,6 +137,7 @@ bool is_retryable_curl(CURLcode rc) {
     case CURLE_RECV_ERROR:
     case CURLE_PARTIAL_FILE:
     case CURLE_GOT_NOTHING:
+    case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_HTTP2:

@@ -17,25 +17,28 @@ namespace mqmon {
 
 namespace {
 
-std::string read_all(const InputFile& file) {
-  auto stream = open_byte_stream(file);
-  std::string out;
-  char buf[1 << 16];
-  for (size_t k; (k = stream->read(buf, sizeof buf)) > 0;) out.append(buf, k);
-  return out;
-}
-
-/// Calls f(line_number, text) for every non-blank line of a file.
+/// Calls f(file, line_number, text) for every non-blank line of the hour files, in order (small
+/// S3 objects are fetched ahead).
 template <typename F>
-void for_each_line(const InputFile& file, F&& f) {
-  const std::string text = read_all(file);
-  size_t pos = 0;
-  for (uint64_t line = 1; pos < text.size(); ++line) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    std::string_view l(text.data() + pos, nl - pos);
-    pos = nl + 1;
-    if (l.find_first_not_of(" \t\r") != std::string_view::npos) f(line, l);
+void for_each_line(const std::vector<HourFile>& hour_files, F&& f) {
+  std::vector<InputFile> files;
+  for (const auto& hf : hour_files) files.push_back(hf.file);
+  SequentialOpener opener(std::move(files));
+  std::string text;
+  char buf[1 << 16];
+  for (size_t i = 0; i < opener.files().size(); ++i) {
+    auto stream = opener.open(i);
+    text.clear();
+    for (size_t k; (k = stream->read(buf, sizeof buf)) > 0;) text.append(buf, k);
+    size_t pos = 0;
+    for (uint64_t line = 1; pos < text.size(); ++line) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      std::string_view l(text.data() + pos, nl - pos);
+      pos = nl + 1;
+      if (l.find_first_not_of(" \t\r") != std::string_view::npos)
+        f(opener.files()[i], line, l);
+    }
   }
 }
 
@@ -63,18 +66,18 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
   const auto truth_files =
       list_hour_files(config.ground_truth_prefix, labels_from, config.execution_time + 1);
   counts.ground_truth_files = truth_files.size();
-  for (const auto& hf : truth_files) {
-    for_each_line(hf.file, [&](uint64_t line, std::string_view text) {
+  {
+    for_each_line(truth_files, [&](const InputFile& file, uint64_t line, std::string_view text) {
       simdjson::dom::element rec, truth;
       std::string_view id;
       if (auto err = parser.parse(text.data(), text.size()).get(rec))
-        bad_record(hf.file.path, line,
+        bad_record(file.path, line,
                    fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
       if (rec["groundTruthData"].get(truth) != simdjson::SUCCESS || !truth.is_object())
-        bad_record(hf.file.path, line, "not a ground-truth record: no groundTruthData object",
+        bad_record(file.path, line, "not a ground-truth record: no groundTruthData object",
                    text);
       if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
-        bad_record(hf.file.path, line, "ground-truth record without a string eventMetadata.eventId",
+        bad_record(file.path, line, "ground-truth record without a string eventMetadata.eventId",
                    text);
       ++counts.labels;
       std::string data = simdjson::minify(truth);
@@ -92,14 +95,14 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
   const auto capture_files = list_hour_files(config.capture_prefix, config.start, config.end);
   counts.capture_files = capture_files.size();
   std::string merged;
-  for (const auto& hf : capture_files) {
-    for_each_line(hf.file, [&](uint64_t line, std::string_view text) {
+  {
+    for_each_line(capture_files, [&](const InputFile& file, uint64_t line, std::string_view text) {
       simdjson::dom::element rec;
       if (auto err = parser.parse(text.data(), text.size()).get(rec))
-        bad_record(hf.file.path, line,
+        bad_record(file.path, line,
                    fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
       if (!rec.is_object() || rec["captureData"].error() != simdjson::SUCCESS)
-        bad_record(hf.file.path, line, "not a data-capture record: no captureData", text);
+        bad_record(file.path, line, "not a data-capture record: no captureData", text);
       // Hour folders are coarse: a record timed outside the window does not belong to it.
       std::string_view when;
       if (rec.at_pointer("/eventMetadata/inferenceTime").get(when) == simdjson::SUCCESS) {
@@ -107,7 +110,7 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
         try {
           t = parse_timestamp(when);
         } catch (const ConfigError&) {
-          bad_record(hf.file.path, line,
+          bad_record(file.path, line,
                      fmt::format("eventMetadata.inferenceTime '{}' is not a UTC timestamp", when),
                      text);
         }
@@ -119,7 +122,7 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
       std::string_view id;
       if (rec.at_pointer("/eventMetadata/inferenceId").get(id) != simdjson::SUCCESS || id.empty()) {
         if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
-          bad_record(hf.file.path, line,
+          bad_record(file.path, line,
                      "capture record without eventMetadata.inferenceId or eventId", text);
       }
       ++counts.inferences;

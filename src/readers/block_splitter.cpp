@@ -12,11 +12,11 @@ size_t last_line_end(const char* p, size_t n) {
 
 BlockSplitter::BlockSplitter(std::vector<InputFile> files, size_t block_size, RecordEnd record_end,
                              FileStart on_file_start)
-    : files_(std::move(files)),
+    : opener_(std::move(files)),
       block_size_(std::max<size_t>(block_size, 1)),
       record_end_(record_end),
       on_file_start_(std::move(on_file_start)) {
-  for (const auto& f : files_) total_bytes_ += f.size;
+  for (const auto& f : opener_.files()) total_bytes_ += f.size;
 }
 
 void BlockSplitter::fill(size_t want) {
@@ -36,9 +36,9 @@ void BlockSplitter::close_stream() {
 
 bool BlockSplitter::open_next_file() {
   close_stream();
-  if (next_file_ >= files_.size()) return false;
+  if (next_file_ >= opener_.files().size()) return false;
   current_file_ = static_cast<uint32_t>(next_file_++);
-  stream_ = open_byte_stream(files_[current_file_]);
+  stream_ = opener_.open(current_file_);
   eof_ = false;
   carry_size_ = 0;
   first_line_ = 1;

@@ -72,3 +72,22 @@ def subsample_masks(n, seed=DEFAULT_SEED):
 @pytest.fixture
 def out(tmp_path):
     return tmp_path / "out"
+
+
+@pytest.fixture(scope="session")
+def s3_servers():
+    """The S3 API servers of tests/s3_servers.py: started by scripts/test (MQMON_TEST_S3_* in the
+    environment), or here for this session when pytest runs alone."""
+    keys = ["MQMON_TEST_S3_ENDPOINT", "MQMON_TEST_S3_SIGNING_ENDPOINT", "MQMON_TEST_S3_SIGNING_KEY_ID",
+            "MQMON_TEST_S3_SIGNING_SECRET"]
+    if all(os.environ.get(k) for k in keys):
+        yield {k: os.environ[k] for k in keys}
+        return
+    import sys
+    sys.path.insert(0, str(ROOT / "tests"))
+    import s3_servers as servers
+    settings = servers.start_all()
+    try:
+        yield settings
+    finally:
+        servers.stop(settings["MQMON_TEST_S3_PIDS"].split())

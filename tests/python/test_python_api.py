@@ -175,8 +175,8 @@ def test_native_errors_are_python_exceptions_with_the_cli_message(tmp_path):
         mqmon.compute_statistics("BinaryClassification", [0, 1, 2], [0, 1, 1])
     with pytest.raises(mqmon.ParseError, match=r"<arrays>:2: \(attribute 'probability'\) not a finite number"):
         mqmon.compute_statistics("BinaryClassification", [0, 1], probability=[0.5, np.nan])
-    with pytest.raises(ValueError, match="s3:// locations are not supported yet"):
-        monitor.suggest_baseline(baseline_dataset="s3://bucket/data.csv", dataset_format=mqmon.DatasetFormat.csv(),
+    with pytest.raises(mqmon.ConfigError, match="'s3://b_/data.csv': 'b_' is not a valid S3 bucket name"):
+        monitor.suggest_baseline(baseline_dataset="s3://b_/data.csv", dataset_format=mqmon.DatasetFormat.csv(),
                                  problem_type="BinaryClassification", inference_attribute="prediction",
                                  ground_truth_attribute="label")
 

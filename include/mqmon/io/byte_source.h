@@ -49,4 +49,25 @@ class ByteStream {
 /// included), zstd (28 b5 2f fd, multi-frame), else plain. Throws IoError.
 std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file);
 
+/// Opens the files of a dataset one after the other. Small S3 objects (up to 1 MiB) are fetched
+/// kAhead files ahead of the one being read, so a prefix of many small objects does not cost a
+/// round trip each; local files are opened as open_byte_stream does.
+class SequentialOpener {
+ public:
+  static constexpr size_t kAhead = 8;
+  explicit SequentialOpener(std::vector<InputFile> files);
+  ~SequentialOpener();
+  SequentialOpener(const SequentialOpener&) = delete;
+  SequentialOpener& operator=(const SequentialOpener&) = delete;
+
+  const std::vector<InputFile>& files() const { return files_; }
+  /// Opens files()[index]; indices are asked for in increasing order.
+  std::unique_ptr<ByteStream> open(size_t index);
+
+ private:
+  struct Ahead;
+  std::vector<InputFile> files_;
+  std::unique_ptr<Ahead> ahead_;
+};
+
 }  // namespace mqmon

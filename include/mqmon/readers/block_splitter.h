@@ -31,7 +31,7 @@ class BlockSplitter {
                 FileStart on_file_start = {});
 
   bool next(Block& block);
-  const std::vector<InputFile>& files() const { return files_; }
+  const std::vector<InputFile>& files() const { return opener_.files(); }
   uint64_t bytes_read() const { return bytes_done_ + (stream_ ? stream_->raw_bytes_read() : 0); }
   uint64_t total_bytes() const { return total_bytes_; }
 
@@ -40,7 +40,7 @@ class BlockSplitter {
   void fill(size_t want);
   void close_stream();
 
-  std::vector<InputFile> files_;
+  SequentialOpener opener_;
   size_t block_size_;
   RecordEnd record_end_;
   FileStart on_file_start_;
