@@ -173,6 +173,7 @@ PYBIND11_MODULE(_mqmon, m) {
         option(options, "window_size", c.suggest.window_size);
         option(options, "replicates", c.suggest.replicates);
         option(options, "strict_layout", c.suggest.strict_layout);
+        option(options, "evaluation_time", c.evaluation_time);
         const auto r = released([&] { return mqmon::run_baseline(c); });
         py::dict out;
         out["item_count"] = r.item_count;
@@ -200,6 +201,7 @@ PYBIND11_MODULE(_mqmon, m) {
         c.end = options["end"].cast<int64_t>();
         c.execution_time = options["execution_time"].cast<int64_t>();
         option(options, "max_lookback", c.max_lookback);
+        option(options, "evaluation_time", c.evaluation_time);
         const auto r = released([&] { return mqmon::run_monitor(c); });
         py::dict out;
         out["status"] = mqmon::status_name(r.status);

@@ -247,3 +247,54 @@ def test_pip_installs_the_package_without_network(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert out[0].startswith(str(tmp_path / "site"))
     assert out[1] == "0.5"
+
+
+def test_s3_locations_through_the_sdk_shape(s3_servers, tmp_path, monkeypatch):
+    """Baseline from an s3:// prefix to an s3:// output, constraints read, edited and saved back to S3,
+    a monitoring execution on s3:// data with its outputs read from S3 (checked with botocore)."""
+    from test_s3 import Store, binary_rows, csv_text
+    for k in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(k)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    store = Store(s3_servers["MQMON_TEST_S3_ENDPOINT"])
+    y, p = binary_rows(400, 9)
+    store.put("data/a.csv", csv_text(y[:200], p[:200]))
+    store.put("data/b.csv", csv_text(y[200:], p[200:]))
+    (tmp_path / "all.csv").write_text(csv_text(y, p))
+
+    session = mqmon.Session(s3_endpoint_url=store.endpoint)
+    monitor = mqmon.ModelQualityMonitor(role=mqmon.get_execution_role(), sagemaker_session=session)
+    job = monitor.suggest_baseline(baseline_dataset=store.uri("data/"), dataset_format=mqmon.DatasetFormat.csv(),
+                                   problem_type="BinaryClassification", inference_attribute="prediction",
+                                   probability_attribute="probability", ground_truth_attribute="label",
+                                   output_s3_uri=store.uri("baseline/results"), evaluation_time=TIME)
+    assert job.describe()["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == store.uri("baseline/results")
+    assert store.keys("baseline/") == ["baseline/results/constraints.json", "baseline/results/statistics.json"]
+    statistics = job.baseline_statistics()
+    assert statistics.file_s3_uri == store.uri("baseline/results/statistics.json")
+    assert statistics.body_dict == json.loads(store.get("baseline/results/statistics.json"))
+    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "all.csv", "--problem-type",
+               "BinaryClassification", "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+               "--probability-attribute", "probability", "--evaluation-time", TIME, "--output", tmp_path / "local"])
+    assert statistics.body_dict == json.loads((tmp_path / "local" / "statistics.json").read_text())
+
+    constraints = job.suggested_constraints()
+    constraints.body_dict["binary_classification_constraints"]["accuracy"]["threshold"] = 0.99
+    constraints.save()
+    assert json.loads(store.get("baseline/results/constraints.json"))[
+        "binary_classification_constraints"]["accuracy"]["threshold"] == 0.99
+    reread = mqmon.Constraints.from_s3_uri(store.uri("baseline/results/constraints.json"), sagemaker_session=session)
+    assert reread.body_dict == constraints.body_dict
+
+    execution = monitor.run_monitoring(constraints, "BinaryClassification", dataset=store.uri("data/b.csv"),
+                                       dataset_format=mqmon.DatasetFormat.csv(), inference_attribute="prediction",
+                                       probability_attribute="probability", ground_truth_attribute="label",
+                                       start_time="2024-05-01T10:00:00Z", end_time="2024-05-01T11:00:00Z",
+                                       output_s3_uri=store.uri("monitoring/1"))
+    assert execution.describe()["MonitoringExecutionStatus"] == "CompletedWithViolations"
+    violations = execution.constraint_violations().body_dict["violations"]
+    assert "accuracy" in [v["metric_name"] for v in violations]
+    assert violations == json.loads(store.get("monitoring/1/constraint_violations.json"))["violations"]
+    assert execution.statistics().body_dict["dataset"]["item_count"] == 200
