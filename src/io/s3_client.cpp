@@ -174,8 +174,7 @@ std::string file_sha256_hex(const std::string& path) {
   return hex;
 }
 
-/// Endpoint "scheme://authority[/base]" split up; the Host header omits a scheme's default port,
-/// as every HTTP client sends it.
+/// Endpoint "scheme://authority[/base]" split up.
 struct Endpoint {
   std::string scheme, host, base_path;
 };
@@ -202,6 +201,23 @@ Endpoint parse_endpoint(const std::string& url) {
     e.host.resize(e.host.size() - default_port.size());
   return e;
 }
+
+}  // namespace
+
+S3Address s3_address(const AwsSettings& settings, const std::string& bucket,
+                     const std::string& key) {
+  const bool custom = !settings.endpoint.empty();
+  const Endpoint e = parse_endpoint(custom ? settings.endpoint
+                                           : "https://s3." + settings.region + ".amazonaws.com");
+  const bool path_style = custom || bucket.find('.') != std::string::npos;
+  S3Address a;
+  a.scheme = e.scheme;
+  a.host = path_style ? e.host : bucket + "." + e.host;
+  a.path = e.base_path + (path_style ? "/" + bucket : "") + "/" + key;
+  return a;
+}
+
+namespace {
 
 struct Response {
   long status = 0;
@@ -269,8 +285,6 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 }  // namespace
 
 struct S3Client::Impl {
-  Endpoint endpoint;
-  bool custom_endpoint = false;
   std::mutex mutex;
   std::vector<CURL*> idle;  // handles kept for their open connections
 
@@ -349,10 +363,7 @@ S3Client::S3Client(AwsSettings settings, RetryPolicy retry)
     : settings_(std::move(settings)), retry_(retry), impl_(std::make_unique<Impl>()) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  impl_->custom_endpoint = !settings_.endpoint.empty();
-  impl_->endpoint = parse_endpoint(impl_->custom_endpoint
-                                       ? settings_.endpoint
-                                       : "https://s3." + settings_.region + ".amazonaws.com");
+  s3_address(settings_, "bucket", "");  // a bad endpoint fails here, before any work
 }
 
 S3Client::~S3Client() = default;
@@ -362,11 +373,9 @@ namespace {
 /// One HTTP exchange of a call (no retry). Returns the curl code; fills `r`.
 CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& retry,
                  const S3Call& call, Response& r, std::string& curl_error) {
-  // Addressing: path style for custom endpoints and bucket names with dots, else virtual hosted.
-  const bool path_style = impl.custom_endpoint || call.bucket.find('.') != std::string::npos;
-  const std::string host = path_style ? impl.endpoint.host : call.bucket + "." + impl.endpoint.host;
-  const std::string path =
-      impl.endpoint.base_path + (path_style ? "/" + call.bucket : "") + "/" + call.key;
+  const S3Address address = s3_address(s, call.bucket, call.key);
+  const std::string& host = address.host;
+  const std::string& path = address.path;
 
   SigV4Request req;
   req.method = call.method;
@@ -388,7 +397,7 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& 
     for (const auto& [k, v] : q) canonical_query += (canonical_query.empty() ? "?" : "&") + k + "=" + v;
   }
   const std::string url =
-      impl.endpoint.scheme + "://" + host + uri_encode(path, true) + canonical_query;
+      address.scheme + "://" + host + uri_encode(path, true) + canonical_query;
 
   CURL* h = impl.acquire();
   curl_slist* headers = nullptr;
@@ -462,8 +471,9 @@ Response run(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& retr
     std::string failure;
     if (rc != CURLE_OK) {
       retryable = is_retryable_curl(rc);
+      const S3Address address = s3_address(s, call.bucket, call.key);
       failure = fmt::format("S3 {} '{}' failed: {} (endpoint {}://{})", call.method, where.uri(),
-                            curl_error, impl.endpoint.scheme, impl.endpoint.host);
+                            curl_error, address.scheme, address.host);
     } else if (r.status >= 200 && r.status < 300) {
       return r;
     } else if (r.status == 404 && accept_404) {

@@ -1,6 +1,7 @@
 """An HTTP proxy in front of an S3 API server that injects faults: 500 and 503 answers, connections
 dropped before an answer, bodies cut off halfway. It forwards requests unchanged (Host header included,
 so signatures still verify) and records what it saw."""
+import hashlib
 import http.client
 import socket
 import threading
@@ -28,6 +29,7 @@ class S3Proxy:
         self.delay = delay
         self.lock = threading.Lock()
         self.requests = []  # (method, path, range header)
+        self.headers = []  # each request's headers, as a dict
         self.injected = {}
         self.in_flight = 0
         self.max_in_flight_gets = 0
@@ -66,6 +68,7 @@ class S3Proxy:
         with self.lock:
             n = len(self.requests)
             self.requests.append((h.command, h.path, h.headers.get("Range")))
+            self.headers.append(dict(h.headers.items(), body_sha256=hashlib.sha256(body).hexdigest()))
             kind = self.faults(n, h.command)
             if kind == "cut" and h.command != "GET":
                 kind = None

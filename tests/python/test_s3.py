@@ -313,6 +313,25 @@ def test_credentials_region_and_endpoint_from_a_profile(s3_servers, tmp_path):
     assert (tmp_path / "local" / "statistics.json").read_bytes() == store.get("out/statistics.json")
 
 
+def test_session_token_and_region_are_signed(store, tmp_path):
+    store.put("data/a.csv", csv_text(*binary_rows(30, 10)))
+    proxy = S3Proxy(store.endpoint)
+    try:
+        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+           "--output", store.uri("out/"), env=aws_env(AWS_SESSION_TOKEN="FwoGZXIvYXdzE//token+/=", AWS_REGION="eu-central-1",
+                                                   **CREDS))
+    finally:
+        proxy.close()
+    assert len(proxy.headers) == 4  # HEAD, GET, PUT, PUT
+    for h in proxy.headers:
+        assert h["x-amz-security-token"] == "FwoGZXIvYXdzE//token+/="
+        auth = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=testing/(\d{8})/eu-central-1/s3/aws4_request, "
+                            r"SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}", h["Authorization"])
+        assert auth and auth.group(1) == h["x-amz-date"][:8], h["Authorization"]
+        assert {"host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token"} <= set(auth.group(2).split(";"))
+        assert h["x-amz-content-sha256"] == h["body_sha256"]  # the payload is signed, not UNSIGNED-PAYLOAD
+
+
 def test_a_flaky_store_gives_the_same_results(store, tmp_path):
     y, p = binary_rows(600_000, 7)
     parts = [csv_text(y[i::20], p[i::20]) for i in range(20)]

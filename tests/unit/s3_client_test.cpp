@@ -117,3 +117,38 @@ TEST(S3Retry, AttemptsFromTheEnvironment) {
 
 }  // namespace
 }  // namespace mqmon
+
+namespace mqmon {
+namespace {
+
+TEST(S3Addressing, VirtualHostedOnAwsPathStyleElsewhere) {
+  AwsSettings aws;
+  aws.region = "eu-west-1";
+  auto a = s3_address(aws, "my-bucket", "data/part 1.csv");
+  EXPECT_EQ(a.scheme, "https");
+  EXPECT_EQ(a.host, "my-bucket.s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(a.path, "/data/part 1.csv");
+  // Dots in a bucket name break the wildcard certificate: path style on AWS too.
+  a = s3_address(aws, "my.bucket", "k");
+  EXPECT_EQ(a.host, "s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(a.path, "/my.bucket/k");
+
+  AwsSettings local = aws;
+  local.endpoint = "http://127.0.0.1:9000";
+  a = s3_address(local, "my-bucket", "a/b");
+  EXPECT_EQ(a.scheme, "http");
+  EXPECT_EQ(a.host, "127.0.0.1:9000");
+  EXPECT_EQ(a.path, "/my-bucket/a/b");
+  local.endpoint = "HTTPS://minio.example.com:443/storage/";
+  a = s3_address(local, "bkt", "");
+  EXPECT_EQ(a.scheme, "https");
+  EXPECT_EQ(a.host, "minio.example.com");  // the default port is not sent in Host
+  EXPECT_EQ(a.path, "/storage/bkt/");
+  for (const char* bad : {"127.0.0.1:9000", "ftp://host", "http://"}) {
+    local.endpoint = bad;
+    EXPECT_THROW(s3_address(local, "bkt", "k"), ConfigError) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace mqmon

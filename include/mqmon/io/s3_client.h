@@ -60,6 +60,16 @@ struct S3ErrorBody {
 };
 S3ErrorBody parse_s3_error(std::string_view xml);
 
+/// Where a request for bucket/key goes: scheme, Host header and (not yet encoded) path. Path style
+/// (endpoint/bucket/key) for a custom endpoint and for bucket names with dots, else virtual hosted
+/// (https://bucket.s3.region.amazonaws.com/key). A scheme's default port is left out of the host,
+/// as HTTP clients send it. Throws ConfigError for an endpoint that is not an http(s) URL.
+struct S3Address {
+  std::string scheme, host, path;
+};
+S3Address s3_address(const AwsSettings& settings, const std::string& bucket,
+                     const std::string& key);
+
 /// Whether an answer with this HTTP status and S3 error code is worth another attempt.
 bool is_retryable_status(long http_status, std::string_view s3_code);
 
