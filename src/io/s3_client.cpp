@@ -7,6 +7,10 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <filesystem>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -51,8 +55,8 @@ S3Location parse_s3_uri(std::string_view uri) {
   return loc;
 }
 
-RetryPolicy RetryPolicy::from_environment(const Environment& env) {
-  RetryPolicy p;
+S3Options S3Options::from_environment(const Environment& env) {
+  S3Options p;
   if (auto it = env.find("AWS_MAX_ATTEMPTS"); it != env.end() && !it->second.empty()) {
     int n = 0;
     try {
@@ -63,6 +67,29 @@ RetryPolicy RetryPolicy::from_environment(const Environment& env) {
       throw ConfigError(
           fmt::format("AWS_MAX_ATTEMPTS '{}' is not a number of attempts (1-100)", it->second));
     p.max_attempts = n;
+  }
+  if (auto it = env.find("MQMON_S3_MULTIPART_CHUNKSIZE"); it != env.end() && !it->second.empty()) {
+    // A size as the AWS CLI writes it: bytes, or a number with KB, MB, GB (powers of 1024).
+    const std::string& text = it->second;
+    size_t used = 0;
+    double value = -1;
+    try {
+      value = std::stod(text, &used);
+    } catch (const std::exception&) {
+    }
+    std::string unit = text.substr(used);
+    std::transform(unit.begin(), unit.end(), unit.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+    const double scale = unit.empty() || unit == "B" ? 1
+                         : unit == "KB" || unit == "KIB" ? 1024.0
+                         : unit == "MB" || unit == "MIB" ? 1048576.0
+                         : unit == "GB" || unit == "GIB" ? 1073741824.0
+                                                         : -1;
+    const double bytes = value * scale;
+    if (value < 0 || scale < 0 || bytes < 5 * 1048576.0 || bytes > 5 * 1073741824.0)
+      throw ConfigError(fmt::format(
+          "MQMON_S3_MULTIPART_CHUNKSIZE '{}' is not a part size between 5MB and 5GB", text));
+    p.multipart_chunk = static_cast<uint64_t>(bytes);
   }
   return p;
 }
@@ -120,6 +147,30 @@ S3ErrorBody parse_s3_error(std::string_view xml) {
   return e;
 }
 
+namespace {
+
+std::string parse_xml_child(std::string_view xml, const char* root, const char* child) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) return "";
+  return doc.child(root).child_value(child);
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 bool is_retryable_status(long status, std::string_view code) {
   if (status >= 500 || status == 429) return true;
   // S3's own names for "try again": throttling and an idle connection closed by the server.
@@ -157,15 +208,19 @@ std::string amz_now() {
   return buf;
 }
 
-std::string file_sha256_hex(const std::string& path) {
+std::string file_range_sha256_hex(const std::string& path, uint64_t offset, uint64_t length) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw IoError(fmt::format("cannot read '{}'", path));
+  if (!f || ::fseeko(f.get(), static_cast<off_t>(offset), SEEK_SET) != 0)
+    throw IoError(fmt::format("cannot read '{}'", path));
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr)) throw Error("SHA-256 failed");
   std::vector<char> buf(1 << 20);
-  for (size_t k; (k = std::fread(buf.data(), 1, buf.size(), f.get())) > 0;)
+  for (uint64_t left = length; left > 0;) {
+    const size_t k = std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), left), f.get());
+    if (k == 0) throw IoError(fmt::format("cannot read '{}': shorter than expected", path));
     EVP_DigestUpdate(ctx.get(), buf.data(), k);
-  if (std::ferror(f.get())) throw IoError(fmt::format("cannot read '{}'", path));
+    left -= k;
+  }
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), out, &len);
@@ -256,29 +311,67 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-/// The body of a PUT: from memory or from a file, re-readable from the start for each attempt.
-struct Upload {
+}  // namespace
+
+/// The body of a PUT or POST: memory, or bytes [offset, offset + length) of a local file.
+struct S3Client::Body {
   std::string_view memory;
-  FILE* file = nullptr;
-  size_t pos = 0;
+  std::string file;
+  uint64_t offset = 0, length = 0;
+
+  uint64_t size() const { return file.empty() ? memory.size() : length; }
+  Body slice(uint64_t from, uint64_t n) const {
+    Body b = *this;
+    if (file.empty())
+      b.memory = memory.substr(from, n);
+    else
+      b.offset = offset + from, b.length = n;
+    return b;
+  }
+  std::string sha256() const {
+    if (file.empty()) return sha256_hex(memory);
+    return file_range_sha256_hex(file, offset, length);
+  }
+};
+
+namespace {
+
+/// Reading state of one attempt at sending a Body.
+struct Upload {
+  const S3Client::Body* body = nullptr;
+  std::unique_ptr<FILE, int (*)(FILE*)> file{nullptr, &std::fclose};
+  uint64_t pos = 0;
+
+  explicit Upload(const S3Client::Body* b) : body(b) {
+    if (!b || b->file.empty()) return;
+    file.reset(std::fopen(b->file.c_str(), "rb"));
+    if (!file || ::fseeko(file.get(), static_cast<off_t>(b->offset), SEEK_SET) != 0)
+      throw IoError(fmt::format("cannot read '{}'", b->file));
+  }
 };
 
 size_t on_read(char* buf, size_t size, size_t n, void* user) {
   auto* u = static_cast<Upload*>(user);
-  if (u->file) return std::fread(buf, 1, size * n, u->file);
-  const size_t k = std::min(size * n, u->memory.size() - u->pos);
-  std::memcpy(buf, u->memory.data() + u->pos, k);
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(size * n, u->body->size() - u->pos));
+  size_t k = 0;
+  if (u->file) {
+    k = std::fread(buf, 1, want, u->file.get());
+    if (k < want) return CURL_READFUNC_ABORT;  // the file shrank under us
+  } else {
+    std::memcpy(buf, u->body->memory.data() + u->pos, want);
+    k = want;
+  }
   u->pos += k;
   return k;
 }
 
 int on_seek(void* user, curl_off_t offset, int origin) {
   auto* u = static_cast<Upload*>(user);
-  if (origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
-  if (u->file) return std::fseek(u->file, offset, SEEK_SET) == 0 ? CURL_SEEKFUNC_OK
-                                                                 : CURL_SEEKFUNC_FAIL;
-  if (static_cast<size_t>(offset) > u->memory.size()) return CURL_SEEKFUNC_FAIL;
-  u->pos = static_cast<size_t>(offset);
+  if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > u->body->size())
+    return CURL_SEEKFUNC_CANTSEEK;
+  if (u->file && ::fseeko(u->file.get(), static_cast<off_t>(u->body->offset + offset), SEEK_SET) != 0)
+    return CURL_SEEKFUNC_FAIL;
+  u->pos = static_cast<uint64_t>(offset);
   return CURL_SEEKFUNC_OK;
 }
 
@@ -316,8 +409,7 @@ struct S3Call {
   std::string bucket, key;
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond host and x-amz-*
-  const Upload* upload = nullptr;
-  uint64_t upload_size = 0;
+  const S3Client::Body* body = nullptr;  // PUT and POST
   std::string payload_sha256;
 };
 
@@ -359,7 +451,7 @@ std::string describe_failure(const S3Call& call, const S3Location& where, const 
 
 }  // namespace
 
-S3Client::S3Client(AwsSettings settings, RetryPolicy retry)
+S3Client::S3Client(AwsSettings settings, S3Options retry)
     : settings_(std::move(settings)), retry_(retry), impl_(std::make_unique<Impl>()) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -371,7 +463,7 @@ S3Client::~S3Client() = default;
 namespace {
 
 /// One HTTP exchange of a call (no retry). Returns the curl code; fills `r`.
-CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& retry,
+CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
                  const S3Call& call, Response& r, std::string& curl_error) {
   const S3Address address = s3_address(s, call.bucket, call.key);
   const std::string& host = address.host;
@@ -405,12 +497,7 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& 
   headers = curl_slist_append(headers, ("Authorization: " + sig.authorization).c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   char errbuf[CURL_ERROR_SIZE] = "";
-  Upload upload;
-  if (call.upload) {
-    upload = *call.upload;
-    if (upload.file) std::rewind(upload.file);
-    upload.pos = 0;
-  }
+  Upload upload(call.body);
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "." and ".." segments
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -425,16 +512,16 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& 
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &r);
   if (call.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-  } else if (call.method == "PUT") {
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+  } else if (call.body) {
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);  // PUT, or POST by the custom verb below
     curl_easy_setopt(h, CURLOPT_READFUNCTION, &on_read);
     curl_easy_setopt(h, CURLOPT_READDATA, &upload);
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, &on_seek);
     curl_easy_setopt(h, CURLOPT_SEEKDATA, &upload);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(call.upload_size));
-  } else if (call.method != "GET") {
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(call.body->size()));
   }
+  if (call.method != "GET" && call.method != "HEAD" && call.method != "PUT")
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call.method.c_str());
   const CURLcode rc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(headers);
@@ -447,7 +534,7 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& 
   return rc;
 }
 
-void sleep_before_retry(const RetryPolicy& p, int attempt) {
+void sleep_before_retry(const S3Options& p, int attempt) {
   thread_local std::mt19937_64 rng(std::random_device{}());
   const double cap = std::min(p.max_backoff_seconds, p.base_delay_seconds * std::ldexp(1.0, attempt));
   const double wait = std::uniform_real_distribution<double>(0.0, cap)(rng);
@@ -460,7 +547,7 @@ namespace {
 
 /// Runs a call with retries; returns the final response with a 2xx status, or, when
 /// `accept_404`, a 404. Throws IoError otherwise.
-Response run(S3Client::Impl& impl, const AwsSettings& s, const RetryPolicy& retry,
+Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
              const S3Call& call, bool accept_404 = false) {
   const S3Location where{call.bucket, call.key};
   for (int attempt = 1;; ++attempt) {
@@ -555,38 +642,119 @@ std::string S3Client::get(const std::string& bucket, const std::string& key) con
 
 void S3Client::put(const std::string& bucket, const std::string& key,
                    std::string_view body) const {
-  Upload upload;
-  upload.memory = body;
-  S3Call call;
-  call.method = "PUT";
-  call.bucket = bucket;
-  call.key = key;
-  call.upload = &upload;
-  call.upload_size = body.size();
-  call.payload_sha256 = sha256_hex(body);
-  run(*impl_, settings_, retry_, call);
+  Body b;
+  b.memory = body;
+  put_body(bucket, key, b);
 }
 
 void S3Client::put_file(const std::string& bucket, const std::string& key,
                         const std::string& local_path) const {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(local_path.c_str(), "rb"), &std::fclose);
-  if (!f) throw IoError(fmt::format("cannot read '{}'", local_path));
-  std::fseek(f.get(), 0, SEEK_END);
-  const long size = std::ftell(f.get());
-  constexpr uint64_t kMaxSinglePut = 5ULL << 30;  // S3's limit of one PUT
-  if (size < 0 || static_cast<uint64_t>(size) > kMaxSinglePut)
-    throw IoError(fmt::format("'{}' is {} bytes, more than one S3 PUT takes (5 GiB)", local_path,
-                              size));
-  Upload upload;
-  upload.file = f.get();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(local_path, ec);
+  if (ec) throw IoError(fmt::format("cannot read '{}': {}", local_path, ec.message()));
+  Body b;
+  b.file = local_path;
+  b.length = size;
+  put_body(bucket, key, b);
+}
+
+void S3Client::put_body(const std::string& bucket, const std::string& key, const Body& body) const {
+  if (body.size() >= retry_.multipart_chunk) return put_multipart(bucket, key, body);
   S3Call call;
   call.method = "PUT";
   call.bucket = bucket;
   call.key = key;
-  call.upload = &upload;
-  call.upload_size = static_cast<uint64_t>(size);
-  call.payload_sha256 = file_sha256_hex(local_path);
+  call.body = &body;
+  call.payload_sha256 = body.sha256();
   run(*impl_, settings_, retry_, call);
+}
+
+void S3Client::put_multipart(const std::string& bucket, const std::string& key,
+                             const Body& body) const {
+  constexpr uint64_t kMaxParts = 10000;  // S3's limit
+  const uint64_t chunk = std::max(retry_.multipart_chunk, (body.size() + kMaxParts - 1) / kMaxParts);
+  const size_t parts = static_cast<size_t>((body.size() + chunk - 1) / chunk);
+  const S3Location where{bucket, key};
+
+  const Body empty;
+  S3Call start;
+  start.method = "POST";
+  start.bucket = bucket;
+  start.key = key;
+  start.query = {{"uploads", ""}};
+  start.body = &empty;
+  const std::string upload_id = parse_xml_child(
+      run(*impl_, settings_, retry_, start).body, "InitiateMultipartUploadResult", "UploadId");
+  if (upload_id.empty())
+    throw IoError(fmt::format("S3 POST '{}'?uploads answered without an UploadId", where.uri()));
+
+  try {
+    // Parts go up kS3Parallel at a time; the first failure stops the others from starting more.
+    std::vector<std::string> etags(parts);
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto worker = [&] {
+      for (size_t i; !failed && (i = next++) < parts;) {
+        try {
+          const Body part = body.slice(i * chunk, std::min(chunk, body.size() - i * chunk));
+          S3Call call;
+          call.method = "PUT";
+          call.bucket = bucket;
+          call.key = key;
+          call.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
+          call.body = &part;
+          call.payload_sha256 = part.sha256();
+          etags[i] = run(*impl_, settings_, retry_, call).header("etag");
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) error = std::current_exception();
+          failed = true;
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < std::min<size_t>(4, parts); ++t) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    if (error) std::rethrow_exception(error);
+
+    std::string xml = "<CompleteMultipartUpload>";
+    for (size_t i = 0; i < parts; ++i)
+      xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1,
+                         xml_escape(etags[i]));
+    xml += "</CompleteMultipartUpload>";
+    Body complete_body;
+    complete_body.memory = xml;
+    S3Call complete;
+    complete.method = "POST";
+    complete.bucket = bucket;
+    complete.key = key;
+    complete.query = {{"uploadId", upload_id}};
+    complete.body = &complete_body;
+    complete.payload_sha256 = sha256_hex(xml);
+    // S3 may answer 200 and report an error in the body of a completion.
+    for (int attempt = 1;; ++attempt) {
+      const Response r = run(*impl_, settings_, retry_, complete);
+      const S3ErrorBody err = parse_s3_error(r.body);
+      if (err.code.empty()) break;
+      if (!is_retryable_status(500, err.code) || attempt >= retry_.max_attempts)
+        throw IoError(fmt::format("S3 multipart upload of '{}' failed to complete ({}: {})",
+                                  where.uri(), err.code, err.message));
+      sleep_before_retry(retry_, attempt - 1);
+    }
+  } catch (...) {
+    try {  // no partial object, no parts left to pay for
+      S3Call abort;
+      abort.method = "DELETE";
+      abort.bucket = bucket;
+      abort.key = key;
+      abort.query = {{"uploadId", upload_id}};
+      run(*impl_, settings_, retry_, abort, /*accept_404=*/true);
+    } catch (const Error&) {
+    }
+    throw;
+  }
 }
 
 void S3Client::remove(const std::string& bucket, const std::string& key) const {
@@ -608,7 +776,7 @@ std::shared_ptr<const S3Client> shared_s3_client() {
   if (!g_client) {
     const Environment env = process_environment();
     g_client = std::make_shared<const S3Client>(resolve_aws_settings(env, g_endpoint),
-                                                RetryPolicy::from_environment(env));
+                                                S3Options::from_environment(env));
   }
   return g_client;
 }

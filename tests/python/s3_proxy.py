@@ -13,19 +13,19 @@ ERROR = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Messa
          "<RequestId>fault-{n}</RequestId></Error>")
 
 
-def flaky(n, method):
+def flaky(n, method, path):
     """Every fourth request fails, by turns: 503 SlowDown, 500, a dropped connection, a cut body."""
     return {1: "503", 5: "500", 9: "drop", 13: "cut"}.get(n % 16)
 
 
-def down(n, method):
+def down(n, method, path):
     return "503"
 
 
 class S3Proxy:
     def __init__(self, upstream, faults=None, delay=0.0):
         self.upstream = urlsplit(upstream)
-        self.faults = faults or (lambda n, method: None)
+        self.faults = faults or (lambda n, method, path: None)
         self.delay = delay
         self.lock = threading.Lock()
         self.requests = []  # (method, path, range header)
@@ -69,7 +69,7 @@ class S3Proxy:
             n = len(self.requests)
             self.requests.append((h.command, h.path, h.headers.get("Range")))
             self.headers.append(dict(h.headers.items(), body_sha256=hashlib.sha256(body).hexdigest()))
-            kind = self.faults(n, h.command)
+            kind = self.faults(n, h.command, h.path)
             if kind == "cut" and h.command != "GET":
                 kind = None
             if kind:

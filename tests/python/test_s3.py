@@ -196,6 +196,64 @@ def test_monitoring_execution_over_s3_hour_folders(store, world, tmp_path):  # n
     assert store.get("merged/merge_report.json") == (tmp_path / "merged" / "merge_report.json").read_bytes()
 
 
+def big_capture(tmp_path, n=30_000):
+    """One hour of n captured inferences with their labels (a merged.jsonl of about 12 MB)."""
+    cap, gt = tmp_path / "cap" / "2024" / "05" / "01" / "10", tmp_path / "gt" / "2024" / "05" / "01" / "11"
+    cap.mkdir(parents=True)
+    gt.mkdir(parents=True)
+    payload = "x" * 200
+    with open(cap / "capture.jsonl", "w") as c, open(gt / "labels.jsonl", "w") as g:
+        for i in range(n):
+            c.write(json.dumps({"captureData": {"endpointInput": {"data": payload, "encoding": "CSV"},
+                                                "endpointOutput": {"data": f"0.{i % 97:02d}", "encoding": "CSV"}},
+                                "eventMetadata": {"eventId": f"e{i}", "inferenceTime": f"2024-05-01T10:{i % 60:02d}:00Z"},
+                                "eventVersion": "0"}) + "\n")
+            g.write(json.dumps({"groundTruthData": {"data": str(i % 2), "encoding": "CSV"},
+                                "eventMetadata": {"eventId": f"e{i}"}, "eventVersion": "0"}) + "\n")
+    return tmp_path / "cap", tmp_path / "gt"
+
+
+MERGE = ["merge", "--start", "2024-05-01T10:00:00Z", "--end", "2024-05-01T11:00:00Z",
+         "--execution-time", "2024-05-01T12:00:00Z"]
+
+
+def test_large_outputs_go_up_as_multipart_uploads(store, tmp_path):
+    cap, gt = big_capture(tmp_path)
+    run_mqmon([*MERGE, "--capture", cap, "--ground-truth", gt, "--output", tmp_path / "local"])
+    want = (tmp_path / "local" / "merged.jsonl").read_bytes()
+    assert len(want) > 10 << 20
+    env = aws_env(MQMON_S3_MULTIPART_CHUNKSIZE="5MB", **CREDS)
+    proxy = S3Proxy(store.endpoint, faults=flaky)  # parts and completion are retried too
+    try:
+        mq(proxy.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("merged/"), env=env)
+    finally:
+        proxy.close()
+    assert store.get("merged/merged.jsonl") == want
+    head = store.s3.head_object(Bucket=store.bucket, Key="merged/merged.jsonl")
+    assert head["ETag"].endswith(f'-{-(-len(want) // (5 << 20))}"')  # a multipart object of 5 MiB parts
+    parts = [p for m, p, _ in proxy.requests if m == "PUT" and "partNumber=" in p]
+    assert len({re.search(r"partNumber=(\d+)", p).group(1) for p in parts}) == -(-len(want) // (5 << 20))
+    assert proxy.injected
+
+    # Completion refused every time: the upload is aborted, no object and no parts are left.
+    def refuse_completion(n, method, path):
+        return "500" if method == "POST" and "uploadId=" in path else None
+
+    proxy = S3Proxy(store.endpoint, faults=refuse_completion)
+    try:
+        r = mq(proxy.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("merged2/"),
+               env=aws_env(MQMON_S3_MULTIPART_CHUNKSIZE="5MB", AWS_MAX_ATTEMPTS="2", **CREDS), check=False)
+    finally:
+        proxy.close()
+    assert r.returncode == 4 and "gave up after 2 attempts" in r.stderr, r.stderr
+    assert any(m == "DELETE" and "uploadId=" in p for m, p, _ in proxy.requests)
+    assert store.keys("merged2/") == []
+    assert not store.s3.list_multipart_uploads(Bucket=store.bucket).get("Uploads")
+    r = mq(store.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("merged3/"),
+           env=aws_env(MQMON_S3_MULTIPART_CHUNKSIZE="1MB", **CREDS), check=False)
+    assert r.returncode == 2 and "MQMON_S3_MULTIPART_CHUNKSIZE '1MB' is not a part size between 5MB and 5GB" in r.stderr
+
+
 def test_a_failed_job_leaves_no_output(store):
     y, p = binary_rows(50, 3)
     store.put("bad/a.csv", csv_text(y, p))

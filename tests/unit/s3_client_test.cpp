@@ -109,10 +109,10 @@ TEST(S3Errors, BodyAndRetryRules) {
 }
 
 TEST(S3Retry, AttemptsFromTheEnvironment) {
-  EXPECT_EQ(RetryPolicy::from_environment({}).max_attempts, 5);
-  EXPECT_EQ(RetryPolicy::from_environment({{"AWS_MAX_ATTEMPTS", "2"}}).max_attempts, 2);
-  EXPECT_THROW(RetryPolicy::from_environment({{"AWS_MAX_ATTEMPTS", "many"}}), ConfigError);
-  EXPECT_THROW(RetryPolicy::from_environment({{"AWS_MAX_ATTEMPTS", "0"}}), ConfigError);
+  EXPECT_EQ(S3Options::from_environment({}).max_attempts, 5);
+  EXPECT_EQ(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "2"}}).max_attempts, 2);
+  EXPECT_THROW(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "many"}}), ConfigError);
+  EXPECT_THROW(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "0"}}), ConfigError);
 }
 
 }  // namespace

@@ -33,16 +33,19 @@ struct S3Object {
   std::string etag;
 };
 
-/// How requests are retried. Attempts: AWS_MAX_ATTEMPTS (default 5); the n-th retry waits a uniform
-/// random time in [0, min(max_backoff, base_delay * 2^n)] ("full jitter").
-struct RetryPolicy {
+/// How requests are retried and large uploads split. Attempts: AWS_MAX_ATTEMPTS (default 5); the
+/// n-th retry waits a uniform random time in [0, min(max_backoff, base_delay * 2^n)] ("full
+/// jitter"). Uploads of at least multipart_chunk bytes go as a multipart upload in parts of that
+/// size (MQMON_S3_MULTIPART_CHUNKSIZE, as the AWS CLI's multipart_chunksize: "64MB", 5MB-5GB).
+struct S3Options {
   int max_attempts = 5;
   double base_delay_seconds = 0.1;
   double max_backoff_seconds = 20.0;
   long connect_timeout_seconds = 10;
   /// A transfer slower than 1 byte/s for this long is dropped and retried (never a hang).
   long stall_timeout_seconds = 30;
-  static RetryPolicy from_environment(const Environment& env);
+  uint64_t multipart_chunk = 64ULL << 20;
+  static S3Options from_environment(const Environment& env);
 };
 
 /// Parsed ListObjectsV2 page (exposed for unit tests of the XML handling).
@@ -75,7 +78,7 @@ bool is_retryable_status(long http_status, std::string_view s3_code);
 
 class S3Client {
  public:
-  S3Client(AwsSettings settings, RetryPolicy retry);
+  S3Client(AwsSettings settings, S3Options options);
   ~S3Client();
   S3Client(const S3Client&) = delete;
   S3Client& operator=(const S3Client&) = delete;
@@ -90,7 +93,8 @@ class S3Client {
                         uint64_t length, const std::string& if_match) const;
   /// A whole (small) object.
   std::string get(const std::string& bucket, const std::string& key) const;
-  /// Writes an object from memory or from a local file.
+  /// Writes an object from memory or from a local file; large bodies by a multipart upload
+  /// (parts in parallel, aborted when it fails, so no partial object appears).
   void put(const std::string& bucket, const std::string& key, std::string_view body) const;
   void put_file(const std::string& bucket, const std::string& key,
                 const std::string& local_path) const;
@@ -98,11 +102,15 @@ class S3Client {
 
   const AwsSettings& settings() const { return settings_; }
 
-  struct Impl;  ///< connections and addressing (curl stays out of this header)
+  struct Impl;  ///< connections (curl stays out of this header)
+  struct Body;  ///< what a PUT or POST sends
 
  private:
+  void put_body(const std::string& bucket, const std::string& key, const Body& body) const;
+  void put_multipart(const std::string& bucket, const std::string& key, const Body& body) const;
+
   AwsSettings settings_;
-  RetryPolicy retry_;
+  S3Options retry_;
   std::unique_ptr<Impl> impl_;
 };
 
