@@ -115,6 +115,20 @@ TEST(S3Retry, AttemptsFromTheEnvironment) {
   EXPECT_THROW(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "0"}}), ConfigError);
 }
 
+TEST(S3Options, MultipartChunkSizeAsTheAwsCliWritesIt) {
+  const auto chunk = [](const char* text) {
+    return S3Options::from_environment({{"MQMON_S3_MULTIPART_CHUNKSIZE", text}}).multipart_chunk;
+  };
+  EXPECT_EQ(S3Options::from_environment({}).multipart_chunk, 64ULL << 20);
+  EXPECT_EQ(chunk("8MB"), 8ULL << 20);
+  EXPECT_EQ(chunk("8mib"), 8ULL << 20);
+  EXPECT_EQ(chunk("1GB"), 1ULL << 30);
+  EXPECT_EQ(chunk("5242880"), 5ULL << 20);
+  EXPECT_EQ(chunk("5120KB"), 5ULL << 20);
+  for (const char* bad : {"4MB", "6GB", "8 parsecs", "MB"})
+    EXPECT_THROW(chunk(bad), ConfigError) << bad;
+}
+
 }  // namespace
 }  // namespace mqmon
 
