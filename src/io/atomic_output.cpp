@@ -19,9 +19,10 @@ namespace fs = std::filesystem;
 AtomicOutputSet::AtomicOutputSet(std::string directory) : dir_(std::move(directory)) {
   remote_ = is_s3_uri(dir_);
   if (remote_) {
-    S3Location loc = parse_s3_uri(dir_);  // a bad URI fails before the job's work
+    S3Location loc = parse_s3_uri(dir_);  // a bad URI fails before the job's work,
     if (!loc.key.empty() && loc.key.back() != '/') loc.key += '/';
     dir_ = loc.uri();
+    shared_s3_client();  // and so do missing credentials or a bad endpoint
     return;
   }
   std::error_code ec;
