@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 
@@ -157,6 +158,9 @@ void print_merge_counts(const mqmon::MergeCounts& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that closes a TLS connection must give an error to retry, not kill the process: libcurl
+  // with CURLOPT_NOSIGNAL leaves SIGPIPE to the program.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mqmon: model-quality monitoring compatible with SageMaker Model Monitor files"};
   app.set_version_flag("--version", "mqmon 0.1.0");
   app.require_subcommand(1);

@@ -32,7 +32,8 @@ BINARY = ["--problem-type", "BinaryClassification", "--ground-truth-attribute", 
 def aws_env(**settings):
     """The process environment without any AWS setting of the machine, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials", AWS_CONFIG_FILE="/nonexistent/config")
+    env.update(AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials", AWS_CONFIG_FILE="/nonexistent/config",
+               no_proxy="127.0.0.1,localhost", NO_PROXY="127.0.0.1,localhost")
     env.update(settings)
     return env
 
