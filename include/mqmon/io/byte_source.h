@@ -54,7 +54,7 @@ std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file);
 /// round trip each; local files are opened as open_byte_stream does.
 class SequentialOpener {
  public:
-  static constexpr size_t kAhead = 8;
+  static constexpr size_t kAhead = 16;
   explicit SequentialOpener(std::vector<InputFile> files);
   ~SequentialOpener();
   SequentialOpener(const SequentialOpener&) = delete;
