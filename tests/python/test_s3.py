@@ -318,12 +318,19 @@ def test_errors_name_the_bucket_and_key(store, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_signatures_are_checked(s3_servers, tmp_path):
-    endpoint = s3_servers["MQMON_TEST_S3_SIGNING_ENDPOINT"]
+@pytest.fixture
+def signing(s3_servers):
+    """A bucket holding data/validation.csv (300 rows) on the server that checks signatures, and the
+    key pair of the user the server knows."""
     key, secret = s3_servers["MQMON_TEST_S3_SIGNING_KEY_ID"], s3_servers["MQMON_TEST_S3_SIGNING_SECRET"]
-    store = Store(endpoint, key, secret)
-    y, p = binary_rows(300, 5)
-    store.put("data/validation.csv", csv_text(y, p))
+    store = Store(s3_servers["MQMON_TEST_S3_SIGNING_ENDPOINT"], key, secret)
+    store.put("data/validation.csv", csv_text(*binary_rows(300, 5)))
+    return store, key, secret
+
+
+def test_signatures_are_checked(signing, tmp_path):
+    store, key, secret = signing
+    endpoint = store.endpoint
 
     def baseline(env):
         return mq(endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
@@ -334,28 +341,29 @@ def test_signatures_are_checked(s3_servers, tmp_path):
     assert store.keys("out/") == ["out/constraints.json", "out/statistics.json"]
 
     wrong = "wRoNgSeCrEt" + secret[11:]
-    bad = baseline(aws_env(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=wrong))
+    wrong_env = aws_env(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=wrong)
+    bad = baseline(wrong_env)  # a HEAD: S3 answers 403 without a body
     assert bad.returncode == 4
-    assert (f"S3 HEAD '{store.uri('data/validation.csv')}': the request signature does not match" in bad.stderr
-            or f"S3 HEAD '{store.uri('data/validation.csv')}': access denied" in bad.stderr), bad.stderr
-    assert key in bad.stderr and wrong not in bad.stderr and secret not in bad.stderr
+    assert (f"S3 HEAD '{store.uri('data/validation.csv')}': access denied to access key id {key} "
+            f"(profile 'default') (HTTP 403") in bad.stderr
+    # A GET (the constraints): the body says why.
+    (tmp_path / "data.csv").write_text(csv_text(*binary_rows(10, 5)))
+    bad = mq(endpoint, "monitor", "--dataset", tmp_path / "data.csv", "--problem-type", "BinaryClassification",
+             "--ground-truth-attribute", "label", "--probability-attribute", "probability",
+             "--constraints", store.uri("out/constraints.json"), "--start", iso(T0), "--end", iso(T1),
+             "--output", tmp_path / "e", env=wrong_env, check=False)
+    assert bad.returncode == 4
+    assert (f"S3 GET '{store.uri('out/constraints.json')}': the request signature does not match "
+            f"(HTTP 403 SignatureDoesNotMatch: ") in bad.stderr
+    assert f"the secret access key of access key id {key} (profile 'default') is wrong for this endpoint" in bad.stderr
+    assert wrong not in bad.stderr and secret not in bad.stderr
+    # The server refuses listings of prefixes holding '/' even when they are signed right
+    # (botocore's too), so the tests with signatures checked read single objects.
 
-    # Reading a prefix: the listing is refused with the signature error in the body. (This server
-    # refuses listings of prefixes holding '/' even when signed right, botocore's included; so the
-    # tests with a right signature read single objects.)
-    listing = mq(endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/"), *BINARY,
-                 "--output", tmp_path / "o", env=aws_env(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=wrong),
-                 check=False)
-    assert listing.returncode == 4 and wrong not in listing.stderr
-    assert "SignatureDoesNotMatch" in listing.stderr or "access denied" in listing.stderr
 
-
-def test_credentials_region_and_endpoint_from_a_profile(s3_servers, tmp_path):
-    endpoint = s3_servers["MQMON_TEST_S3_SIGNING_ENDPOINT"]
-    key, secret = s3_servers["MQMON_TEST_S3_SIGNING_KEY_ID"], s3_servers["MQMON_TEST_S3_SIGNING_SECRET"]
-    store = Store(endpoint, key, secret)
-    y, p = binary_rows(100, 6)
-    store.put("data/validation.csv", csv_text(y, p))
+def test_credentials_region_and_endpoint_from_a_profile(signing, tmp_path):
+    store, key, secret = signing
+    endpoint = store.endpoint
     (tmp_path / "credentials").write_text(f"[default]\naws_access_key_id = AKIDDEFAULT\naws_secret_access_key = x\n"
                                           f"[monitoring]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n")
     (tmp_path / "config").write_text(f"[profile monitoring]\nregion = us-east-1\nendpoint_url = {endpoint}\n")
@@ -363,7 +371,7 @@ def test_credentials_region_and_endpoint_from_a_profile(s3_servers, tmp_path):
                   AWS_CONFIG_FILE=str(tmp_path / "config"))
     r = run_mqmon(["suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
                    "--output", store.uri("out")], env=env)
-    assert "100 rows evaluated" in r.stdout
+    assert "300 rows evaluated" in r.stdout
     assert store.keys("out/") == ["out/constraints.json", "out/statistics.json"]
     # AWS_ENDPOINT_URL with keys in the environment does the same.
     r = run_mqmon(["suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY, "--output",
