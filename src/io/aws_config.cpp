@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 
 #include "mqmon/common/error.h"
@@ -77,18 +79,68 @@ AwsSettings resolve_aws_settings(const Environment& env, const std::string& endp
     return it == profile.end() ? std::string() : it->second;
   };
 
+  s.where_looked = fmt::format(
+      "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile '{}' aws_access_key_id and "
+      "aws_secret_access_key or credential_process in {} or {}",
+      s.profile, credentials_file, config_file);
   if (!get(env, "AWS_ACCESS_KEY_ID").empty()) {
     s.credentials = {get(env, "AWS_ACCESS_KEY_ID"), get(env, "AWS_SECRET_ACCESS_KEY"),
                      get(env, "AWS_SESSION_TOKEN")};
-  } else {
+    s.origin = "environment variables";
+    if (s.credentials.secret_access_key.empty())
+      throw ConfigError("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  } else if (!from_profile("aws_access_key_id").empty()) {
     s.credentials = {from_profile("aws_access_key_id"), from_profile("aws_secret_access_key"),
                      from_profile("aws_session_token")};
+    s.origin = fmt::format("profile '{}'", s.profile);
+    if (s.credentials.secret_access_key.empty())
+      throw ConfigError(fmt::format("profile '{}' has aws_access_key_id but no aws_secret_access_key",
+                                    s.profile));
+  } else if (!from_profile("credential_process").empty()) {
+    s.source = CredentialSource::kProcess;
+    s.credential_process = from_profile("credential_process");
+    s.origin = fmt::format("the credential_process of profile '{}'", s.profile);
+  } else if (!get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty() ||
+             !get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI").empty()) {
+    s.source = CredentialSource::kContainer;
+    s.container_uri = !get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty()
+                          ? "http://169.254.170.2" + get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+                          : get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    s.container_authorization = get(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    if (const std::string file = get(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); !file.empty()) {
+      std::ifstream in(file);
+      if (!in || !std::getline(in, s.container_authorization))
+        throw ConfigError(fmt::format("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE '{}'", file));
+      s.container_authorization = trim(s.container_authorization);
+    }
+    s.origin = fmt::format("container credentials at {}", s.container_uri);
+  } else {
+    std::string disabled = get(env, "AWS_EC2_METADATA_DISABLED");
+    std::transform(disabled.begin(), disabled.end(), disabled.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (disabled == "true")
+      throw ConfigError(fmt::format("no AWS credentials: {} (instance metadata is disabled)",
+                                    s.where_looked));
+    s.source = CredentialSource::kInstanceMetadata;
+    s.metadata_endpoint = !get(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT").empty()
+                              ? get(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                              : "http://169.254.169.254";
+    while (!s.metadata_endpoint.empty() && s.metadata_endpoint.back() == '/')
+      s.metadata_endpoint.pop_back();
+    const auto number = [&](const char* key, long fallback) {
+      const std::string v = get(env, key);
+      if (v.empty()) return fallback;
+      try {
+        const long n = std::stol(v);
+        if (n >= 1 && n <= 60) return n;
+      } catch (const std::exception&) {
+      }
+      throw ConfigError(fmt::format("{} '{}' is not a number from 1 to 60", key, v));
+    };
+    s.metadata_timeout_seconds = number("AWS_METADATA_SERVICE_TIMEOUT", 1);
+    s.metadata_attempts = static_cast<int>(number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1));
+    s.origin = fmt::format("instance metadata at {}", s.metadata_endpoint);
   }
-  if (s.credentials.access_key_id.empty() || s.credentials.secret_access_key.empty())
-    throw ConfigError(fmt::format(
-        "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile '{}' "
-        "aws_access_key_id and aws_secret_access_key in {} or {}",
-        s.profile, credentials_file, config_file));
 
   for (const std::string& r :
        {get(env, "AWS_REGION"), get(env, "AWS_DEFAULT_REGION"), from_profile("region")})

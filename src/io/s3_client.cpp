@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "mqmon/common/error.h"
+#include "mqmon/common/time.h"
 #include "mqmon/io/sigv4.h"
 
 namespace mqmon {
@@ -381,6 +382,23 @@ struct S3Client::Impl {
   std::mutex mutex;
   std::vector<CURL*> idle;  // handles kept for their open connections
 
+  std::mutex credentials_mutex;
+  FetchedCredentials fetched;
+  bool have_credentials = false;
+
+  /// The credentials to sign with: the static keys, or fetched ones renewed 5 minutes before
+  /// they expire (a long job outlives temporary credentials).
+  AwsCredentials credentials(const AwsSettings& s) {
+    if (s.source == CredentialSource::kStatic) return s.credentials;
+    std::lock_guard<std::mutex> lock(credentials_mutex);
+    constexpr int64_t kRenewBefore = 5 * 60 * 1000;
+    if (!have_credentials || now_millis() > fetched.expires_ms - kRenewBefore) {
+      fetched = fetch_credentials(s);
+      have_credentials = true;
+    }
+    return fetched.credentials;
+  }
+
   ~Impl() {
     for (CURL* h : idle) curl_easy_cleanup(h);
   }
@@ -417,7 +435,8 @@ namespace {
 
 /// The message of a failed call: what was asked, what S3 said, and what to check; never a secret.
 std::string describe_failure(const S3Call& call, const S3Location& where, const AwsSettings& s,
-                             const Response& r, const S3ErrorBody& err) {
+                             const AwsCredentials& credentials, const Response& r,
+                             const S3ErrorBody& err) {
   const std::string target = call.key.empty() && call.method == "GET"
                                  ? fmt::format("bucket '{}'", call.bucket)
                                  : fmt::format("'{}'", where.uri());
@@ -427,7 +446,7 @@ std::string describe_failure(const S3Call& call, const S3Location& where, const 
   const std::string request_id = r.header("x-amz-request-id");
   if (!request_id.empty()) detail += fmt::format(", request id {}", request_id);
   const std::string who =
-      fmt::format("access key id {} (profile '{}')", s.credentials.access_key_id, s.profile);
+      fmt::format("access key id {} (from {})", credentials.access_key_id, s.origin);
   if (err.code == "NoSuchBucket")
     return fmt::format("S3 bucket '{}' does not exist ({})", call.bucket, detail);
   if (r.status == 404)
@@ -455,7 +474,8 @@ S3Client::S3Client(AwsSettings settings, S3Options retry)
     : settings_(std::move(settings)), retry_(retry), impl_(std::make_unique<Impl>()) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  s3_address(settings_, "bucket", "");  // a bad endpoint fails here, before any work
+  s3_address(settings_, "bucket", "");  // a bad endpoint fails here, before any work,
+  impl_->credentials(settings_);         // and so do credentials that cannot be had
 }
 
 S3Client::~S3Client() = default;
@@ -463,8 +483,8 @@ S3Client::~S3Client() = default;
 namespace {
 
 /// One HTTP exchange of a call (no retry). Returns the curl code; fills `r`.
-CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
-                 const S3Call& call, Response& r, std::string& curl_error) {
+CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const AwsCredentials& credentials,
+                 const S3Options& retry, const S3Call& call, Response& r, std::string& curl_error) {
   const S3Address address = s3_address(s, call.bucket, call.key);
   const std::string& host = address.host;
   const std::string& path = address.path;
@@ -476,10 +496,10 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const S3Options& re
   req.payload_sha256 = call.payload_sha256.empty() ? sha256_hex("") : call.payload_sha256;
   const std::string date = amz_now();
   req.headers = {{"host", host}, {"x-amz-date", date}, {"x-amz-content-sha256", req.payload_sha256}};
-  if (!s.credentials.session_token.empty())
-    req.headers.emplace_back("x-amz-security-token", s.credentials.session_token);
+  if (!credentials.session_token.empty())
+    req.headers.emplace_back("x-amz-security-token", credentials.session_token);
   for (const auto& h : call.headers) req.headers.push_back(h);
-  const SigV4Signature sig = sign_v4(req, s.credentials, s.region, "s3", date);
+  const SigV4Signature sig = sign_v4(req, credentials, s.region, "s3", date);
 
   std::string canonical_query;
   {
@@ -553,7 +573,8 @@ Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
   for (int attempt = 1;; ++attempt) {
     Response r;
     std::string curl_error;
-    const CURLcode rc = perform(impl, s, retry, call, r, curl_error);
+    const AwsCredentials credentials = impl.credentials(s);
+    const CURLcode rc = perform(impl, s, credentials, retry, call, r, curl_error);
     bool retryable = false;
     std::string failure;
     if (rc != CURLE_OK) {
@@ -568,7 +589,7 @@ Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
     } else {
       const S3ErrorBody err = parse_s3_error(r.body);
       retryable = is_retryable_status(r.status, err.code);
-      failure = describe_failure(call, where, s, r, err);
+      failure = describe_failure(call, where, s, credentials, r, err);
     }
     if (!retryable) throw IoError(failure);
     if (attempt >= retry.max_attempts)

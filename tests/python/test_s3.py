@@ -33,7 +33,7 @@ def aws_env(**settings):
     """The process environment without any AWS setting of the machine, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials", AWS_CONFIG_FILE="/nonexistent/config",
-               no_proxy="127.0.0.1,localhost", NO_PROXY="127.0.0.1,localhost")
+               AWS_EC2_METADATA_DISABLED="true", no_proxy="127.0.0.1,localhost", NO_PROXY="127.0.0.1,localhost")
     env.update(settings)
     return env
 
@@ -305,6 +305,7 @@ def test_errors_name_the_bucket_and_key(store, tmp_path):
     assert r.returncode == 2 and "'s3://': '' is not a valid S3 bucket name" in r.stderr
     r = baseline(store.uri("data/"), tmp_path / "o", env=aws_env())
     assert r.returncode == 2 and "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in r.stderr
+    assert "(instance metadata is disabled)" in r.stderr
     r = baseline(store.uri("data/"), tmp_path / "o", endpoint=f"http://127.0.0.1:{free_port()}",
                  env=aws_env(AWS_MAX_ATTEMPTS="2", **CREDS))
     assert r.returncode == 4
@@ -345,7 +346,7 @@ def test_signatures_are_checked(signing, tmp_path):
     bad = baseline(wrong_env)  # a HEAD: S3 answers 403 without a body
     assert bad.returncode == 4
     assert (f"S3 HEAD '{store.uri('data/validation.csv')}': access denied to access key id {key} "
-            f"(profile 'default') (HTTP 403") in bad.stderr
+            f"(from environment variables) (HTTP 403") in bad.stderr
     # A GET (the constraints): the body says why.
     (tmp_path / "data.csv").write_text(csv_text(*binary_rows(10, 5)))
     bad = mq(endpoint, "monitor", "--dataset", tmp_path / "data.csv", "--problem-type", "BinaryClassification",
@@ -355,7 +356,8 @@ def test_signatures_are_checked(signing, tmp_path):
     assert bad.returncode == 4
     assert (f"S3 GET '{store.uri('out/constraints.json')}': the request signature does not match "
             f"(HTTP 403 SignatureDoesNotMatch: ") in bad.stderr
-    assert f"the secret access key of access key id {key} (profile 'default') is wrong for this endpoint" in bad.stderr
+    assert (f"the secret access key of access key id {key} (from environment variables) is wrong for this "
+            f"endpoint") in bad.stderr
     assert wrong not in bad.stderr and secret not in bad.stderr
     # The server refuses listings of prefixes holding '/' even when they are signed right
     # (botocore's too), so the tests with signatures checked read single objects.
@@ -397,6 +399,101 @@ def test_session_token_and_region_are_signed(store, tmp_path):
         assert auth and auth.group(1) == h["x-amz-date"][:8], h["Authorization"]
         assert {"host", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token"} <= set(auth.group(2).split(";"))
         assert h["x-amz-content-sha256"] == h["body_sha256"]  # the payload is signed, not UNSIGNED-PAYLOAD
+
+
+def test_credentials_from_a_credential_process(signing, tmp_path):
+    store, key, secret = signing
+    script = tmp_path / "creds.py"
+    script.write_text("import json, sys\n"
+                      "if len(sys.argv) > 1: sys.exit(int(sys.argv[1]))\n"
+                      f"print(json.dumps({{'Version': 1, 'AccessKeyId': '{key}', 'SecretAccessKey': '{secret}', "
+                      "'Expiration': '2999-01-01T00:00:00Z'}))\n")
+    (tmp_path / "config").write_text(f"[profile tool]\ncredential_process = /usr/bin/python3 {script}\n"
+                                     f"[profile broken]\ncredential_process = /usr/bin/python3 {script} 3\n")
+    args = ["suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY]
+    run = mq(store.endpoint, *args, "--output", tmp_path / "o",
+             env=aws_env(AWS_CONFIG_FILE=str(tmp_path / "config"), AWS_PROFILE="tool"))
+    assert "300 rows evaluated" in run.stdout
+    bad = mq(store.endpoint, *args, "--output", tmp_path / "o2", check=False,
+             env=aws_env(AWS_CONFIG_FILE=str(tmp_path / "config"), AWS_PROFILE="broken"))
+    assert bad.returncode == 2
+    assert (f"the credential_process of profile 'broken' ('/usr/bin/python3 {script} 3') failed with exit status 3"
+            in bad.stderr)
+    assert not (tmp_path / "o2").exists()
+
+
+class CredentialsEndpoint:
+    """A container-credentials endpoint: answers the key pair, expiring a minute from now (so the
+    client must come back), to requests bearing the right Authorization."""
+
+    def __init__(self, key, secret, token):
+        import threading
+        from datetime import datetime, timezone
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.calls = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                owner.calls += 1
+                if self.headers.get("Authorization") != token or self.path != "/v2/credentials/role":
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                expires = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + 60, timezone.utc)
+                body = json.dumps({"AccessKeyId": key, "SecretAccessKey": secret,
+                                   "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}/v2/credentials/role"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_container_credentials_are_fetched_and_renewed(signing, tmp_path):
+    store, key, secret = signing
+    (tmp_path / "token").write_text("Bearer-abc123\n")
+    endpoint = CredentialsEndpoint(key, secret, "Bearer-abc123")
+    try:
+        run = mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
+                 "--output", store.uri("container/"),
+                 env=aws_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=endpoint.uri,
+                             AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(tmp_path / "token")))
+        assert "300 rows evaluated" in run.stdout
+        # HEAD, GET, PUT, PUT, and the check at start: credentials due to expire are renewed.
+        assert endpoint.calls >= 4
+        bad = mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
+                 "--output", tmp_path / "o", check=False,
+                 env=aws_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=endpoint.uri, AWS_CONTAINER_AUTHORIZATION_TOKEN="no"))
+    finally:
+        endpoint.close()
+    assert store.keys("container/") == ["container/constraints.json", "container/statistics.json"]
+    assert bad.returncode == 4
+    assert f"cannot get credentials from container credentials at {endpoint.uri}: HTTP 401" in bad.stderr
+
+
+def test_instance_metadata_credentials(store, tmp_path):
+    """moto_server also plays the EC2 instance-metadata service (IMDSv2 token, role, keys)."""
+    store.put("data/a.csv", csv_text(*binary_rows(30, 11)))
+    proxy = S3Proxy(store.endpoint)
+    try:
+        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+           "--output", tmp_path / "o", env=aws_env(AWS_EC2_METADATA_DISABLED="false",
+                                                   AWS_EC2_METADATA_SERVICE_ENDPOINT=store.endpoint))
+    finally:
+        proxy.close()
+    assert proxy.headers and all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=test-key/")
+                                 and h["x-amz-security-token"] == "test-session-token" for h in proxy.headers)
 
 
 def test_a_flaky_store_gives_the_same_results(store, tmp_path):

@@ -70,7 +70,7 @@ TEST(AwsConfig, EnvironmentWinsAndOverridesApply) {
 TEST(AwsConfig, MissingCredentialsSayWhereItLookedWithoutSecrets) {
   Files f;
   try {
-    resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"}}));
+    resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"}, {"AWS_EC2_METADATA_DISABLED", "TRUE"}}));
     FAIL();
   } catch (const ConfigError& e) {
     const std::string m = e.what();
@@ -78,7 +78,53 @@ TEST(AwsConfig, MissingCredentialsSayWhereItLookedWithoutSecrets) {
     EXPECT_NE(m.find(".aws/credentials"), std::string::npos) << m;
     EXPECT_EQ(m.find("secretdefault"), std::string::npos) << m;  // never a secret value
     EXPECT_EQ(m.find("secretdev"), std::string::npos) << m;
+    EXPECT_NE(m.find("(instance metadata is disabled)"), std::string::npos) << m;
   }
+}
+
+TEST(AwsConfig, DynamicSourcesInTheChainsOrder) {
+  Files f;
+  std::ofstream(f.dir / ".aws" / "config", std::ios::app)
+      << "[profile tool]\ncredential_process = /opt/bin/get-creds --role x\nregion = eu-north-1\n";
+  auto s = resolve_aws_settings(f.env({{"AWS_PROFILE", "tool"}}));
+  EXPECT_EQ(s.source, CredentialSource::kProcess);
+  EXPECT_EQ(s.credential_process, "/opt/bin/get-creds --role x");
+  EXPECT_EQ(s.origin, "the credential_process of profile 'tool'");
+  EXPECT_EQ(s.region, "eu-north-1");
+  // Keys in the environment come first.
+  s = resolve_aws_settings(
+      f.env({{"AWS_PROFILE", "tool"}, {"AWS_ACCESS_KEY_ID", "A"}, {"AWS_SECRET_ACCESS_KEY", "B"}}));
+  EXPECT_EQ(s.source, CredentialSource::kStatic);
+  EXPECT_EQ(s.origin, "environment variables");
+
+  s = resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"},
+                                  {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/abc"},
+                                  {"AWS_CONTAINER_AUTHORIZATION_TOKEN", "tok"}}));
+  EXPECT_EQ(s.source, CredentialSource::kContainer);
+  EXPECT_EQ(s.container_uri, "http://169.254.170.2/v2/credentials/abc");
+  EXPECT_EQ(s.container_authorization, "tok");
+  std::ofstream(f.dir / "token") << "from-file\n";
+  s = resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"},
+                                  {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/c"},
+                                  {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", (f.dir / "token").string()}}));
+  EXPECT_EQ(s.container_uri, "http://127.0.0.1:9/c");
+  EXPECT_EQ(s.container_authorization, "from-file");
+
+  s = resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"}}));
+  EXPECT_EQ(s.source, CredentialSource::kInstanceMetadata);
+  EXPECT_EQ(s.metadata_endpoint, "http://169.254.169.254");
+  EXPECT_EQ(s.metadata_timeout_seconds, 1);
+  s = resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"},
+                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://[fd00:ec2::254]/"},
+                                  {"AWS_METADATA_SERVICE_TIMEOUT", "3"},
+                                  {"AWS_METADATA_SERVICE_NUM_ATTEMPTS", "2"}}));
+  EXPECT_EQ(s.metadata_endpoint, "http://[fd00:ec2::254]");
+  EXPECT_EQ(s.metadata_timeout_seconds, 3);
+  EXPECT_EQ(s.metadata_attempts, 2);
+  EXPECT_THROW(resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"},
+                                           {"AWS_METADATA_SERVICE_TIMEOUT", "soon"}})),
+               ConfigError);
+  EXPECT_THROW(resolve_aws_settings(f.env({{"AWS_ACCESS_KEY_ID", "A"}})), ConfigError);
 }
 
 TEST(AwsConfig, ProcessEnvironmentIsRead) {
