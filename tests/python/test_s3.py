@@ -349,21 +349,20 @@ def test_signatures_are_checked(signing, tmp_path):
             f"(from environment variables) (HTTP 403") in bad.stderr
     # A GET (the constraints): the body says why.
     (tmp_path / "data.csv").write_text(csv_text(*binary_rows(10, 5)))
-    bad = mq(endpoint, "monitor", "--dataset", tmp_path / "data.csv", "--problem-type", "BinaryClassification",
-             "--ground-truth-attribute", "label", "--probability-attribute", "probability",
-             "--constraints", store.uri("out/constraints.json"), "--start", iso(T0), "--end", iso(T1),
-             "--output", tmp_path / "e", env=wrong_env, check=False)
+    def read_constraints(env):
+        return mq(endpoint, "monitor", "--dataset", tmp_path / "data.csv", "--problem-type", "BinaryClassification",
+                  "--ground-truth-attribute", "label", "--probability-attribute", "probability",
+                  "--constraints", store.uri("out/constraints.json"), "--start", iso(T0), "--end", iso(T1),
+                  "--output", tmp_path / "e", env=env, check=False)
+
+    bad = read_constraints(wrong_env)
     assert bad.returncode == 4
     assert (f"S3 GET '{store.uri('out/constraints.json')}': the request signature does not match "
             f"(HTTP 403 SignatureDoesNotMatch: ") in bad.stderr
     assert (f"the secret access key of access key id {key} (from environment variables) is wrong for this "
             f"endpoint") in bad.stderr
     assert wrong not in bad.stderr and secret not in bad.stderr
-    unknown = mq(endpoint, "monitor", "--dataset", tmp_path / "data.csv", "--problem-type", "BinaryClassification",
-                 "--ground-truth-attribute", "label", "--probability-attribute", "probability",
-                 "--constraints", store.uri("out/constraints.json"), "--start", iso(T0), "--end", iso(T1),
-                 "--output", tmp_path / "e", check=False,
-                 env=aws_env(AWS_ACCESS_KEY_ID="AKIAUNKNOWNKEY000000", AWS_SECRET_ACCESS_KEY=secret))
+    unknown = read_constraints(aws_env(AWS_ACCESS_KEY_ID="AKIAUNKNOWNKEY000000", AWS_SECRET_ACCESS_KEY=secret))
     assert unknown.returncode == 4
     assert (f"S3 GET '{store.uri('out/constraints.json')}': access key id AKIAUNKNOWNKEY000000 (from environment "
             f"variables) is not known to the endpoint (HTTP 403 InvalidAccessKeyId: ") in unknown.stderr
