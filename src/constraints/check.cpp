@@ -104,7 +104,12 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
 }  // namespace
 
 ConstraintSet read_constraints(const std::string& path) {
-  const std::string text = read_whole(path);
+  std::string text;
+  try {
+    text = read_whole(path);
+  } catch (const IoError& e) {
+    throw IoError(fmt::format("cannot read the constraints: {}", e.what()));
+  }
   json doc;
   try {
     doc = json::parse(text);

@@ -12,8 +12,8 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <future>
+#include <map>
 #include <sstream>
 
 #include "mqmon/common/error.h"

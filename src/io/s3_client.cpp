@@ -1,4 +1,4 @@
-// The only translation unit with libcurl and pugixml.
+// The S3 client: libcurl (also in credentials.cpp) and the only user of pugixml.
 #include "mqmon/io/s3_client.h"
 
 #include <curl/curl.h>
@@ -449,6 +449,11 @@ std::string describe_failure(const S3Call& call, const S3Location& where, const 
       fmt::format("access key id {} (from {})", credentials.access_key_id, s.origin);
   if (err.code == "NoSuchBucket")
     return fmt::format("S3 bucket '{}' does not exist ({})", call.bucket, detail);
+  // A bucket of another region: S3 says which (301 PermanentRedirect, or 400 on a wrong scope).
+  if (const std::string region = r.header("x-amz-bucket-region");
+      !region.empty() && region != s.region && (r.status == 301 || r.status == 400))
+    return fmt::format("S3 bucket '{}' is in region {}, not {}: set AWS_REGION={} ({})", call.bucket,
+                       region, s.region, region, detail);
   if (r.status == 404)
     return fmt::format("{} does not exist ({})", where.uri(), detail);
   if (err.code == "SignatureDoesNotMatch")
@@ -501,23 +506,17 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const AwsCredential
   for (const auto& h : call.headers) req.headers.push_back(h);
   const SigV4Signature sig = sign_v4(req, credentials, s.region, "s3", date);
 
-  std::string canonical_query;
-  {
-    std::vector<std::pair<std::string, std::string>> q;
-    for (const auto& [k, v] : call.query) q.emplace_back(uri_encode(k, false), uri_encode(v, false));
-    std::sort(q.begin(), q.end());
-    for (const auto& [k, v] : q) canonical_query += (canonical_query.empty() ? "?" : "&") + k + "=" + v;
-  }
-  const std::string url =
-      address.scheme + "://" + host + uri_encode(path, true) + canonical_query;
+  const std::string query = canonical_query(call.query);
+  const std::string url = address.scheme + "://" + host + uri_encode(path, true) +
+                          (query.empty() ? "" : "?" + query);
 
+  Upload upload(call.body);  // may throw: before anything needs releasing
   CURL* h = impl.acquire();
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
   headers = curl_slist_append(headers, ("Authorization: " + sig.authorization).c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   char errbuf[CURL_ERROR_SIZE] = "";
-  Upload upload(call.body);
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "." and ".." segments
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);

@@ -74,6 +74,15 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
   return out;
 }
 
+std::string canonical_query(const std::vector<std::pair<std::string, std::string>>& query) {
+  std::vector<std::pair<std::string, std::string>> encoded;
+  for (const auto& [k, v] : query) encoded.emplace_back(uri_encode(k, false), uri_encode(v, false));
+  std::sort(encoded.begin(), encoded.end());
+  std::string out;
+  for (const auto& [k, v] : encoded) out += (out.empty() ? "" : "&") + k + "=" + v;
+  return out;
+}
+
 SigV4Signature sign_v4(const SigV4Request& request, const AwsCredentials& credentials,
                        const std::string& region, const std::string& service,
                        const std::string& amz_date) {
@@ -81,13 +90,6 @@ SigV4Signature sign_v4(const SigV4Request& request, const AwsCredentials& creden
     throw ConfigError(fmt::format("'{}' is not an x-amz-date (yyyymmddThhmmssZ)", amz_date));
   const std::string date = amz_date.substr(0, 8);
 
-  std::vector<std::pair<std::string, std::string>> query;
-  for (const auto& [k, v] : request.query)
-    query.emplace_back(uri_encode(k, false), uri_encode(v, false));
-  std::sort(query.begin(), query.end());
-  std::string canonical_query;
-  for (const auto& [k, v] : query)
-    canonical_query += (canonical_query.empty() ? "" : "&") + k + "=" + v;
 
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& [k, v] : request.headers) headers.emplace_back(lower(k), trim_value(v));
@@ -112,7 +114,7 @@ SigV4Signature sign_v4(const SigV4Request& request, const AwsCredentials& creden
   s.signed_headers = signed_headers;
   s.canonical_request = request.method + "\n" +
                         uri_encode(request.path.empty() ? "/" : request.path, true) + "\n" +
-                        canonical_query + "\n" + canonical_headers + "\n" + signed_headers + "\n" +
+                        canonical_query(request.query) + "\n" + canonical_headers + "\n" + signed_headers + "\n" +
                         request.payload_sha256;
   const std::string scope = date + "/" + region + "/" + service + "/aws4_request";
   s.string_to_sign =

@@ -1,5 +1,5 @@
 """An HTTP proxy in front of an S3 API server that injects faults: 500 and 503 answers, connections
-dropped before an answer, bodies cut off halfway. It forwards requests unchanged (Host header included,
+dropped before an answer, bodies cut off halfway, a bucket of another region. It forwards requests unchanged (Host header included,
 so signatures still verify) and records what it saw."""
 import hashlib
 import http.client
@@ -85,6 +85,16 @@ class S3Proxy:
             if kind == "drop":
                 h.close_connection = True
                 h.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if kind == "redirect":  # S3's answer for a bucket of another region
+                data = ERROR.format(code="PermanentRedirect", n=n, message="The bucket you are attempting to access "
+                                    "must be addressed using the specified endpoint.").encode()
+                h.send_response(301)
+                h.send_header("x-amz-bucket-region", "eu-west-1")
+                h.send_header("Content-Length", str(len(data)))
+                h.end_headers()
+                if h.command != "HEAD":
+                    h.wfile.write(data)
                 return
             if kind in ("500", "503"):
                 code, message = ("SlowDown", "Please reduce your request rate.") if kind == "503" else (

@@ -527,6 +527,17 @@ def test_a_flaky_store_gives_the_same_results(store, tmp_path):
         assert store.get(f"out/{name}") == (tmp_path / "local" / name).read_bytes(), name
 
 
+def test_a_bucket_of_another_region_is_named_with_its_region(store, tmp_path):
+    proxy = S3Proxy(store.endpoint, faults=lambda n, method, path: "redirect")
+    try:
+        r = mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/"), *BINARY,
+               "--output", tmp_path / "o", check=False)
+    finally:
+        proxy.close()
+    assert r.returncode == 4 and len(proxy.requests) == 1  # not retried
+    assert f"S3 bucket '{store.bucket}' is in region eu-west-1, not us-east-1: set AWS_REGION=eu-west-1" in r.stderr
+
+
 def test_a_store_that_keeps_failing_fails_the_job_after_its_retries(store, tmp_path):
     store.put("data/a.csv", csv_text(*binary_rows(10, 8)))
     proxy = S3Proxy(store.endpoint, faults=down)

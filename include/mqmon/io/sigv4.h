@@ -39,6 +39,10 @@ SigV4Signature sign_v4(const SigV4Request& request, const AwsCredentials& creden
                        const std::string& region, const std::string& service,
                        const std::string& amz_date);
 
+/// The canonical query string: names and values URI-encoded, sorted, joined by '&' (the form the
+/// request's URL must carry too).
+std::string canonical_query(const std::vector<std::pair<std::string, std::string>>& query);
+
 /// Hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);
 
