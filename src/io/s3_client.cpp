@@ -475,8 +475,8 @@ std::string describe_failure(const S3Call& call, const S3Location& where, const 
 
 }  // namespace
 
-S3Client::S3Client(AwsSettings settings, S3Options retry)
-    : settings_(std::move(settings)), retry_(retry), impl_(std::make_unique<Impl>()) {
+S3Client::S3Client(AwsSettings settings, S3Options options)
+    : settings_(std::move(settings)), options_(options), impl_(std::make_unique<Impl>()) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   s3_address(settings_, "bucket", "");  // a bad endpoint fails here, before any work,
@@ -607,7 +607,7 @@ std::vector<S3Object> S3Client::list(const std::string& bucket, const std::strin
     call.bucket = bucket;
     call.query = {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
-    const Response r = run(*impl_, settings_, retry_, call);
+    const Response r = run(*impl_, settings_, options_, call);
     ListPage page = parse_list_objects_v2(r.body);
     for (auto& o : page.objects) out.push_back(std::move(o));
     if (!page.truncated) break;
@@ -621,7 +621,7 @@ std::optional<S3Object> S3Client::head(const std::string& bucket, const std::str
   call.method = "HEAD";
   call.bucket = bucket;
   call.key = key;
-  const Response r = run(*impl_, settings_, retry_, call, /*accept_404=*/true);
+  const Response r = run(*impl_, settings_, options_, call, /*accept_404=*/true);
   if (r.status == 404) return std::nullopt;
   S3Object o;
   o.key = key;
@@ -641,15 +641,15 @@ std::string S3Client::get_range(const std::string& bucket, const std::string& ke
                             fmt::format("bytes={}-{}", offset, offset + length - 1));
   if (!if_match.empty()) call.headers.emplace_back("if-match", if_match);
   for (int attempt = 1;; ++attempt) {
-    Response r = run(*impl_, settings_, retry_, call);
+    Response r = run(*impl_, settings_, options_, call);
     if (r.body.size() == length) return std::move(r.body);
     // A server that ignored the range (200 with the whole object) is answered by cutting it.
     if (r.status == 200 && r.body.size() >= offset + length) return r.body.substr(offset, length);
-    if (attempt >= retry_.max_attempts)
+    if (attempt >= options_.max_attempts)
       throw IoError(fmt::format(
           "S3 GET 's3://{}/{}' bytes {}-{}: got {} bytes instead of {}; gave up after {} attempts",
           bucket, key, offset, offset + length - 1, r.body.size(), length, attempt));
-    sleep_before_retry(retry_, attempt - 1);
+    sleep_before_retry(options_, attempt - 1);
   }
 }
 
@@ -657,7 +657,7 @@ std::string S3Client::get(const std::string& bucket, const std::string& key) con
   S3Call call;
   call.bucket = bucket;
   call.key = key;
-  return run(*impl_, settings_, retry_, call).body;
+  return run(*impl_, settings_, options_, call).body;
 }
 
 void S3Client::put(const std::string& bucket, const std::string& key,
@@ -679,20 +679,20 @@ void S3Client::put_file(const std::string& bucket, const std::string& key,
 }
 
 void S3Client::put_body(const std::string& bucket, const std::string& key, const Body& body) const {
-  if (body.size() >= retry_.multipart_chunk) return put_multipart(bucket, key, body);
+  if (body.size() >= options_.multipart_chunk) return put_multipart(bucket, key, body);
   S3Call call;
   call.method = "PUT";
   call.bucket = bucket;
   call.key = key;
   call.body = &body;
   call.payload_sha256 = body.sha256();
-  run(*impl_, settings_, retry_, call);
+  run(*impl_, settings_, options_, call);
 }
 
 void S3Client::put_multipart(const std::string& bucket, const std::string& key,
                              const Body& body) const {
   constexpr uint64_t kMaxParts = 10000;  // S3's limit
-  const uint64_t chunk = std::max(retry_.multipart_chunk, (body.size() + kMaxParts - 1) / kMaxParts);
+  const uint64_t chunk = std::max(options_.multipart_chunk, (body.size() + kMaxParts - 1) / kMaxParts);
   const size_t parts = static_cast<size_t>((body.size() + chunk - 1) / chunk);
   const S3Location where{bucket, key};
 
@@ -704,7 +704,7 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
   start.query = {{"uploads", ""}};
   start.body = &empty;
   const std::string upload_id = parse_xml_child(
-      run(*impl_, settings_, retry_, start).body, "InitiateMultipartUploadResult", "UploadId");
+      run(*impl_, settings_, options_, start).body, "InitiateMultipartUploadResult", "UploadId");
   if (upload_id.empty())
     throw IoError(fmt::format("S3 POST '{}'?uploads answered without an UploadId", where.uri()));
 
@@ -726,7 +726,7 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
           call.query = {{"partNumber", std::to_string(i + 1)}, {"uploadId", upload_id}};
           call.body = &part;
           call.payload_sha256 = part.sha256();
-          etags[i] = run(*impl_, settings_, retry_, call).header("etag");
+          etags[i] = run(*impl_, settings_, options_, call).header("etag");
         } catch (...) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (!error) error = std::current_exception();
@@ -755,13 +755,13 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
     complete.payload_sha256 = sha256_hex(xml);
     // S3 may answer 200 and report an error in the body of a completion.
     for (int attempt = 1;; ++attempt) {
-      const Response r = run(*impl_, settings_, retry_, complete);
+      const Response r = run(*impl_, settings_, options_, complete);
       const S3ErrorBody err = parse_s3_error(r.body);
       if (err.code.empty()) break;
-      if (!is_retryable_status(500, err.code) || attempt >= retry_.max_attempts)
+      if (!is_retryable_status(500, err.code) || attempt >= options_.max_attempts)
         throw IoError(fmt::format("S3 multipart upload of '{}' failed to complete ({}: {})",
                                   where.uri(), err.code, err.message));
-      sleep_before_retry(retry_, attempt - 1);
+      sleep_before_retry(options_, attempt - 1);
     }
   } catch (...) {
     try {  // no partial object, no parts left to pay for
@@ -770,7 +770,7 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
       abort.bucket = bucket;
       abort.key = key;
       abort.query = {{"uploadId", upload_id}};
-      run(*impl_, settings_, retry_, abort, /*accept_404=*/true);
+      run(*impl_, settings_, options_, abort, /*accept_404=*/true);
     } catch (const Error&) {
     }
     throw;
@@ -782,7 +782,7 @@ void S3Client::remove(const std::string& bucket, const std::string& key) const {
   call.method = "DELETE";
   call.bucket = bucket;
   call.key = key;
-  run(*impl_, settings_, retry_, call, /*accept_404=*/true);
+  run(*impl_, settings_, options_, call, /*accept_404=*/true);
 }
 
 namespace {

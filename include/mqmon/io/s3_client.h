@@ -110,7 +110,7 @@ class S3Client {
   void put_multipart(const std::string& bucket, const std::string& key, const Body& body) const;
 
   AwsSettings settings_;
-  S3Options retry_;
+  S3Options options_;
   std::unique_ptr<Impl> impl_;
 };
 
