@@ -94,8 +94,8 @@ AwsSettings resolve_aws_settings(const Environment& env, const std::string& endp
                      from_profile("aws_session_token")};
     s.origin = fmt::format("profile '{}'", s.profile);
     if (s.credentials.secret_access_key.empty())
-      throw ConfigError(fmt::format("profile '{}' has aws_access_key_id but no aws_secret_access_key",
-                                    s.profile));
+      throw ConfigError(fmt::format(
+          "profile '{}' has aws_access_key_id but no aws_secret_access_key", s.profile));
   } else if (!from_profile("credential_process").empty()) {
     s.source = CredentialSource::kProcess;
     s.credential_process = from_profile("credential_process");
@@ -103,14 +103,17 @@ AwsSettings resolve_aws_settings(const Environment& env, const std::string& endp
   } else if (!get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty() ||
              !get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI").empty()) {
     s.source = CredentialSource::kContainer;
-    s.container_uri = !get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty()
-                          ? "http://169.254.170.2" + get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-                          : get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    s.container_uri =
+        !get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI").empty()
+            ? "http://169.254.170.2" + get(env, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            : get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     s.container_authorization = get(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
-    if (const std::string file = get(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); !file.empty()) {
+    if (const std::string file = get(env, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+        !file.empty()) {
       std::ifstream in(file);
       if (!in || !std::getline(in, s.container_authorization))
-        throw ConfigError(fmt::format("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE '{}'", file));
+        throw ConfigError(
+            fmt::format("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE '{}'", file));
       s.container_authorization = trim(s.container_authorization);
     }
     s.origin = fmt::format("container credentials at {}", s.container_uri);
@@ -119,8 +122,8 @@ AwsSettings resolve_aws_settings(const Environment& env, const std::string& endp
     std::transform(disabled.begin(), disabled.end(), disabled.begin(),
                    [](unsigned char c) { return std::tolower(c); });
     if (disabled == "true")
-      throw ConfigError(fmt::format("no AWS credentials: {} (instance metadata is disabled)",
-                                    s.where_looked));
+      throw ConfigError(
+          fmt::format("no AWS credentials: {} (instance metadata is disabled)", s.where_looked));
     s.source = CredentialSource::kInstanceMetadata;
     s.metadata_endpoint = !get(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT").empty()
                               ? get(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT")

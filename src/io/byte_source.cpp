@@ -44,8 +44,7 @@ std::vector<InputFile> list_s3_dataset(const std::string& uri) {
     if (const auto object = client->head(loc.bucket, loc.key))
       return {{loc.uri(), object->size, object->etag}};
   }
-  const std::string prefix =
-      loc.key.empty() || loc.key.back() == '/' ? loc.key : loc.key + "/";
+  const std::string prefix = loc.key.empty() || loc.key.back() == '/' ? loc.key : loc.key + "/";
   std::vector<InputFile> files;
   for (auto& o : client->list(loc.bucket, prefix)) {
     if (hidden_or_marker(std::string_view(o.key).substr(prefix.size()))) continue;
@@ -54,8 +53,9 @@ std::vector<InputFile> list_s3_dataset(const std::string& uri) {
   std::sort(files.begin(), files.end(),
             [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
   if (files.empty())
-    throw IoError(fmt::format("dataset '{}' does not exist: no object '{}' and none below 's3://{}/{}'",
-                              uri, loc.uri(), loc.bucket, prefix));
+    throw IoError(
+        fmt::format("dataset '{}' does not exist: no object '{}' and none below 's3://{}/{}'", uri,
+                    loc.uri(), loc.bucket, prefix));
   return files;
 }
 
@@ -371,7 +371,7 @@ std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file) {
 
 struct SequentialOpener::Ahead {
   std::map<size_t, std::future<std::string>> first_parts;  // file index -> whole small object
-  size_t scheduled_until = 0;                                // files below this were considered
+  size_t scheduled_until = 0;                              // files below this were considered
 };
 
 SequentialOpener::SequentialOpener(std::vector<InputFile> files)

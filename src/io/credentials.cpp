@@ -86,14 +86,13 @@ FetchedCredentials parse_answer(const std::string& text, const char* token_key,
   FetchedCredentials f;
   f.credentials = {str("AccessKeyId"), str("SecretAccessKey"), str(token_key)};
   if (f.credentials.access_key_id.empty() || f.credentials.secret_access_key.empty())
-    throw ConfigError(
-        fmt::format("{} answered without AccessKeyId and SecretAccessKey", origin));
+    throw ConfigError(fmt::format("{} answered without AccessKeyId and SecretAccessKey", origin));
   if (const std::string expiration = str("Expiration"); !expiration.empty()) {
     try {
       f.expires_ms = parse_timestamp(expiration);
     } catch (const ConfigError&) {
-      throw ConfigError(fmt::format("{} answered Expiration '{}', not a UTC timestamp", origin,
-                                    expiration));
+      throw ConfigError(
+          fmt::format("{} answered Expiration '{}', not a UTC timestamp", origin, expiration));
     }
   }
   return f;
@@ -117,9 +116,10 @@ FetchedCredentials from_container(const AwsSettings& s) {
   std::vector<std::string> headers;
   if (!s.container_authorization.empty())
     headers.push_back("Authorization: " + s.container_authorization);
-  const std::string body = get_with_attempts(s.container_uri, headers, 2, 3, [&](const std::string& why) {
-    throw IoError(fmt::format("cannot get credentials from {}: {}", s.origin, why));
-  });
+  const std::string body =
+      get_with_attempts(s.container_uri, headers, 2, 3, [&](const std::string& why) {
+        throw IoError(fmt::format("cannot get credentials from {}: {}", s.origin, why));
+      });
   return parse_answer(body, "Token", s.origin);
 }
 
@@ -139,13 +139,13 @@ FetchedCredentials from_instance_metadata(const AwsSettings& s) {
   if (token.code != CURLE_OK) fail(token.error);
   if (token.status == 200) headers.push_back("X-aws-ec2-metadata-token: " + token.body);
   const std::string base = s.metadata_endpoint + "/latest/meta-data/iam/security-credentials/";
-  std::string role = get_with_attempts(base, headers, s.metadata_timeout_seconds,
-                                       s.metadata_attempts, fail);
+  std::string role =
+      get_with_attempts(base, headers, s.metadata_timeout_seconds, s.metadata_attempts, fail);
   role = role.substr(0, role.find_first_of("\r\n"));
   if (role.empty()) fail("no IAM role is attached to the instance");
-  return parse_answer(
-      get_with_attempts(base + role, headers, s.metadata_timeout_seconds, s.metadata_attempts, fail),
-      "Token", s.origin);
+  return parse_answer(get_with_attempts(base + role, headers, s.metadata_timeout_seconds,
+                                        s.metadata_attempts, fail),
+                      "Token", s.origin);
 }
 
 }  // namespace

@@ -59,8 +59,7 @@ std::vector<HourFile> list_hour_files(const std::string& prefix, int64_t from, i
     S3Location loc = parse_s3_uri(prefix);
     if (!loc.key.empty() && loc.key.back() != '/') loc.key += '/';
     const auto objects = shared_s3_client()->list(loc.bucket, loc.key);
-    if (objects.empty())
-      throw IoError(fmt::format("'{}' holds no object", loc.uri()));
+    if (objects.empty()) throw IoError(fmt::format("'{}' holds no object", loc.uri()));
     for (const auto& o : objects)
       consider(o.key, {S3Location{loc.bucket, o.key}.uri(), o.size, o.etag});
   } else {

@@ -4,19 +4,19 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 #include <openssl/evp.h>
-#include <pugixml.hpp>
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
-#include <exception>
-#include <filesystem>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <exception>
+#include <filesystem>
 #include <mutex>
+#include <pugixml.hpp>
 #include <random>
 #include <thread>
 
@@ -43,14 +43,13 @@ S3Location parse_s3_uri(std::string_view uri) {
   if (slash != std::string_view::npos) loc.key = std::string(rest.substr(slash + 1));
   // Bucket naming rules (3-63 characters of a-z 0-9 . -, starting and ending with a letter or
   // digit); capitals and underscores are allowed for the legacy us-east-1 names.
-  const bool valid =
-      loc.bucket.size() >= 3 && loc.bucket.size() <= 255 &&
-      std::all_of(loc.bucket.begin(), loc.bucket.end(),
-                  [](unsigned char c) {
-                    return std::isalnum(c) || c == '.' || c == '-' || c == '_';
-                  }) &&
-      std::isalnum(static_cast<unsigned char>(loc.bucket.front())) &&
-      std::isalnum(static_cast<unsigned char>(loc.bucket.back()));
+  const bool valid = loc.bucket.size() >= 3 && loc.bucket.size() <= 255 &&
+                     std::all_of(loc.bucket.begin(), loc.bucket.end(),
+                                 [](unsigned char c) {
+                                   return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+                                 }) &&
+                     std::isalnum(static_cast<unsigned char>(loc.bucket.front())) &&
+                     std::isalnum(static_cast<unsigned char>(loc.bucket.back()));
   if (!valid)
     throw ConfigError(fmt::format("'{}': '{}' is not a valid S3 bucket name", uri, loc.bucket));
   return loc;
@@ -81,7 +80,7 @@ S3Options S3Options::from_environment(const Environment& env) {
     std::string unit = text.substr(used);
     std::transform(unit.begin(), unit.end(), unit.begin(),
                    [](unsigned char c) { return std::toupper(c); });
-    const double scale = unit.empty() || unit == "B" ? 1
+    const double scale = unit.empty() || unit == "B"     ? 1
                          : unit == "KB" || unit == "KIB" ? 1024.0
                          : unit == "MB" || unit == "MIB" ? 1048576.0
                          : unit == "GB" || unit == "GIB" ? 1073741824.0
@@ -160,11 +159,20 @@ std::string xml_escape(std::string_view text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -370,7 +378,8 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   auto* u = static_cast<Upload*>(user);
   if (origin != SEEK_SET || offset < 0 || static_cast<uint64_t>(offset) > u->body->size())
     return CURL_SEEKFUNC_CANTSEEK;
-  if (u->file && ::fseeko(u->file.get(), static_cast<off_t>(u->body->offset + offset), SEEK_SET) != 0)
+  if (u->file &&
+      ::fseeko(u->file.get(), static_cast<off_t>(u->body->offset + offset), SEEK_SET) != 0)
     return CURL_SEEKFUNC_FAIL;
   u->pos = static_cast<uint64_t>(offset);
   return CURL_SEEKFUNC_OK;
@@ -427,7 +436,7 @@ struct S3Call {
   std::string bucket, key;
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond host and x-amz-*
-  const S3Client::Body* body = nullptr;  // PUT and POST
+  const S3Client::Body* body = nullptr;                      // PUT and POST
   std::string payload_sha256;
 };
 
@@ -440,9 +449,9 @@ std::string describe_failure(const S3Call& call, const S3Location& where, const 
   const std::string target = call.key.empty() && call.method == "GET"
                                  ? fmt::format("bucket '{}'", call.bucket)
                                  : fmt::format("'{}'", where.uri());
-  std::string detail = err.code.empty() ? fmt::format("HTTP {}", r.status)
-                                        : fmt::format("HTTP {} {}: {}", r.status, err.code,
-                                                      err.message);
+  std::string detail = err.code.empty()
+                           ? fmt::format("HTTP {}", r.status)
+                           : fmt::format("HTTP {} {}: {}", r.status, err.code, err.message);
   const std::string request_id = r.header("x-amz-request-id");
   if (!request_id.empty()) detail += fmt::format(", request id {}", request_id);
   const std::string who =
@@ -452,10 +461,9 @@ std::string describe_failure(const S3Call& call, const S3Location& where, const 
   // A bucket of another region: S3 says which (301 PermanentRedirect, or 400 on a wrong scope).
   if (const std::string region = r.header("x-amz-bucket-region");
       !region.empty() && region != s.region && (r.status == 301 || r.status == 400))
-    return fmt::format("S3 bucket '{}' is in region {}, not {}: set AWS_REGION={} ({})", call.bucket,
-                       region, s.region, region, detail);
-  if (r.status == 404)
-    return fmt::format("{} does not exist ({})", where.uri(), detail);
+    return fmt::format("S3 bucket '{}' is in region {}, not {}: set AWS_REGION={} ({})",
+                       call.bucket, region, s.region, region, detail);
+  if (r.status == 404) return fmt::format("{} does not exist ({})", where.uri(), detail);
   if (err.code == "SignatureDoesNotMatch")
     return fmt::format(
         "S3 {} {}: the request signature does not match ({}); the secret access key of {} is "
@@ -480,7 +488,7 @@ S3Client::S3Client(AwsSettings settings, S3Options options)
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   s3_address(settings_, "bucket", "");  // a bad endpoint fails here, before any work,
-  impl_->credentials(settings_);         // and so do credentials that cannot be had
+  impl_->credentials(settings_);        // and so do credentials that cannot be had
 }
 
 S3Client::~S3Client() = default;
@@ -500,20 +508,22 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const AwsCredential
   req.query = call.query;
   req.payload_sha256 = call.payload_sha256.empty() ? sha256_hex("") : call.payload_sha256;
   const std::string date = amz_now();
-  req.headers = {{"host", host}, {"x-amz-date", date}, {"x-amz-content-sha256", req.payload_sha256}};
+  req.headers = {
+      {"host", host}, {"x-amz-date", date}, {"x-amz-content-sha256", req.payload_sha256}};
   if (!credentials.session_token.empty())
     req.headers.emplace_back("x-amz-security-token", credentials.session_token);
   for (const auto& h : call.headers) req.headers.push_back(h);
   const SigV4Signature sig = sign_v4(req, credentials, s.region, "s3", date);
 
   const std::string query = canonical_query(call.query);
-  const std::string url = address.scheme + "://" + host + uri_encode(path, true) +
-                          (query.empty() ? "" : "?" + query);
+  const std::string url =
+      address.scheme + "://" + host + uri_encode(path, true) + (query.empty() ? "" : "?" + query);
 
   Upload upload(call.body);  // may throw: before anything needs releasing
   CURL* h = impl.acquire();
   curl_slist* headers = nullptr;
-  for (const auto& [k, v] : req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  for (const auto& [k, v] : req.headers)
+    headers = curl_slist_append(headers, (k + ": " + v).c_str());
   headers = curl_slist_append(headers, ("Authorization: " + sig.authorization).c_str());
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
   char errbuf[CURL_ERROR_SIZE] = "";
@@ -555,7 +565,8 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const AwsCredential
 
 void sleep_before_retry(const S3Options& p, int attempt) {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  const double cap = std::min(p.max_backoff_seconds, p.base_delay_seconds * std::ldexp(1.0, attempt));
+  const double cap =
+      std::min(p.max_backoff_seconds, p.base_delay_seconds * std::ldexp(1.0, attempt));
   const double wait = std::uniform_real_distribution<double>(0.0, cap)(rng);
   std::this_thread::sleep_for(std::chrono::duration<double>(wait));
 }
@@ -566,8 +577,8 @@ namespace {
 
 /// Runs a call with retries; returns the final response with a 2xx status, or, when
 /// `accept_404`, a 404. Throws IoError otherwise.
-Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
-             const S3Call& call, bool accept_404 = false) {
+Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry, const S3Call& call,
+             bool accept_404 = false) {
   const S3Location where{call.bucket, call.key};
   for (int attempt = 1;; ++attempt) {
     Response r;
@@ -630,15 +641,13 @@ std::optional<S3Object> S3Client::head(const std::string& bucket, const std::str
   return o;
 }
 
-std::string S3Client::get_range(const std::string& bucket, const std::string& key,
-                                uint64_t offset, uint64_t length,
-                                const std::string& if_match) const {
+std::string S3Client::get_range(const std::string& bucket, const std::string& key, uint64_t offset,
+                                uint64_t length, const std::string& if_match) const {
   if (length == 0) return "";
   S3Call call;
   call.bucket = bucket;
   call.key = key;
-  call.headers.emplace_back("range",
-                            fmt::format("bytes={}-{}", offset, offset + length - 1));
+  call.headers.emplace_back("range", fmt::format("bytes={}-{}", offset, offset + length - 1));
   if (!if_match.empty()) call.headers.emplace_back("if-match", if_match);
   for (int attempt = 1;; ++attempt) {
     Response r = run(*impl_, settings_, options_, call);
@@ -660,8 +669,7 @@ std::string S3Client::get(const std::string& bucket, const std::string& key) con
   return run(*impl_, settings_, options_, call).body;
 }
 
-void S3Client::put(const std::string& bucket, const std::string& key,
-                   std::string_view body) const {
+void S3Client::put(const std::string& bucket, const std::string& key, std::string_view body) const {
   Body b;
   b.memory = body;
   put_body(bucket, key, b);
@@ -692,7 +700,8 @@ void S3Client::put_body(const std::string& bucket, const std::string& key, const
 void S3Client::put_multipart(const std::string& bucket, const std::string& key,
                              const Body& body) const {
   constexpr uint64_t kMaxParts = 10000;  // S3's limit
-  const uint64_t chunk = std::max(options_.multipart_chunk, (body.size() + kMaxParts - 1) / kMaxParts);
+  const uint64_t chunk =
+      std::max(options_.multipart_chunk, (body.size() + kMaxParts - 1) / kMaxParts);
   const size_t parts = static_cast<size_t>((body.size() + chunk - 1) / chunk);
   const S3Location where{bucket, key};
 
@@ -703,8 +712,8 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
   start.key = key;
   start.query = {{"uploads", ""}};
   start.body = &empty;
-  const std::string upload_id = parse_xml_child(
-      run(*impl_, settings_, options_, start).body, "InitiateMultipartUploadResult", "UploadId");
+  const std::string upload_id = parse_xml_child(run(*impl_, settings_, options_, start).body,
+                                                "InitiateMultipartUploadResult", "UploadId");
   if (upload_id.empty())
     throw IoError(fmt::format("S3 POST '{}'?uploads answered without an UploadId", where.uri()));
 

@@ -90,7 +90,6 @@ SigV4Signature sign_v4(const SigV4Request& request, const AwsCredentials& creden
     throw ConfigError(fmt::format("'{}' is not an x-amz-date (yyyymmddThhmmssZ)", amz_date));
   const std::string date = amz_date.substr(0, 8);
 
-
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& [k, v] : request.headers) headers.emplace_back(lower(k), trim_value(v));
   if (!credentials.session_token.empty() &&
@@ -114,8 +113,8 @@ SigV4Signature sign_v4(const SigV4Request& request, const AwsCredentials& creden
   s.signed_headers = signed_headers;
   s.canonical_request = request.method + "\n" +
                         uri_encode(request.path.empty() ? "/" : request.path, true) + "\n" +
-                        canonical_query(request.query) + "\n" + canonical_headers + "\n" + signed_headers + "\n" +
-                        request.payload_sha256;
+                        canonical_query(request.query) + "\n" + canonical_headers + "\n" +
+                        signed_headers + "\n" + request.payload_sha256;
   const std::string scope = date + "/" + region + "/" + service + "/aws4_request";
   s.string_to_sign =
       "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256_hex(s.canonical_request);

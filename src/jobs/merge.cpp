@@ -36,8 +36,7 @@ void for_each_line(const std::vector<HourFile>& hour_files, F&& f) {
       if (nl == std::string::npos) nl = text.size();
       std::string_view l(text.data() + pos, nl - pos);
       pos = nl + 1;
-      if (l.find_first_not_of(" \t\r") != std::string_view::npos)
-        f(opener.files()[i], line, l);
+      if (l.find_first_not_of(" \t\r") != std::string_view::npos) f(opener.files()[i], line, l);
     }
   }
 }
@@ -66,83 +65,78 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
   const auto truth_files =
       list_hour_files(config.ground_truth_prefix, labels_from, config.execution_time + 1);
   counts.ground_truth_files = truth_files.size();
-  {
-    for_each_line(truth_files, [&](const InputFile& file, uint64_t line, std::string_view text) {
-      simdjson::dom::element rec, truth;
-      std::string_view id;
-      if (auto err = parser.parse(text.data(), text.size()).get(rec))
-        bad_record(file.path, line,
-                   fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
-      if (rec["groundTruthData"].get(truth) != simdjson::SUCCESS || !truth.is_object())
-        bad_record(file.path, line, "not a ground-truth record: no groundTruthData object",
-                   text);
-      if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
-        bad_record(file.path, line, "ground-truth record without a string eventMetadata.eventId",
-                   text);
-      ++counts.labels;
-      std::string data = simdjson::minify(truth);
-      auto [it, inserted] = labels.try_emplace(std::string(id), Label{data, false});
-      if (!inserted) {  // files are read in collection order: the latest label wins
-        ++counts.duplicate_labels;
-        if (it->second.ground_truth != data) ++counts.conflicting_duplicates;
-        it->second.ground_truth = std::move(data);
-      }
-    });
-  }
+  for_each_line(truth_files, [&](const InputFile& file, uint64_t line, std::string_view text) {
+    simdjson::dom::element rec, truth;
+    std::string_view id;
+    if (auto err = parser.parse(text.data(), text.size()).get(rec))
+      bad_record(file.path, line, fmt::format("invalid JSON ({})", simdjson::error_message(err)),
+                 text);
+    if (rec["groundTruthData"].get(truth) != simdjson::SUCCESS || !truth.is_object())
+      bad_record(file.path, line, "not a ground-truth record: no groundTruthData object", text);
+    if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
+      bad_record(file.path, line, "ground-truth record without a string eventMetadata.eventId",
+                 text);
+    ++counts.labels;
+    std::string data = simdjson::minify(truth);
+    auto [it, inserted] = labels.try_emplace(std::string(id), Label{data, false});
+    if (!inserted) {  // files are read in collection order: the latest label wins
+      ++counts.duplicate_labels;
+      if (it->second.ground_truth != data) ++counts.conflicting_duplicates;
+      it->second.ground_truth = std::move(data);
+    }
+  });
 
   std::unique_ptr<FILE, int (*)(FILE*)> out(std::fopen(output_path.c_str(), "w"), &std::fclose);
   if (!out) throw IoError(fmt::format("cannot write '{}'", output_path));
   const auto capture_files = list_hour_files(config.capture_prefix, config.start, config.end);
   counts.capture_files = capture_files.size();
   std::string merged;
-  {
-    for_each_line(capture_files, [&](const InputFile& file, uint64_t line, std::string_view text) {
-      simdjson::dom::element rec;
-      if (auto err = parser.parse(text.data(), text.size()).get(rec))
+  for_each_line(capture_files, [&](const InputFile& file, uint64_t line, std::string_view text) {
+    simdjson::dom::element rec;
+    if (auto err = parser.parse(text.data(), text.size()).get(rec))
+      bad_record(file.path, line, fmt::format("invalid JSON ({})", simdjson::error_message(err)),
+                 text);
+    if (!rec.is_object() || rec["captureData"].error() != simdjson::SUCCESS)
+      bad_record(file.path, line, "not a data-capture record: no captureData", text);
+    // Hour folders are coarse: a record timed outside the window does not belong to it.
+    std::string_view when;
+    if (rec.at_pointer("/eventMetadata/inferenceTime").get(when) == simdjson::SUCCESS) {
+      int64_t t = 0;
+      try {
+        t = parse_timestamp(when);
+      } catch (const ConfigError&) {
         bad_record(file.path, line,
-                   fmt::format("invalid JSON ({})", simdjson::error_message(err)), text);
-      if (!rec.is_object() || rec["captureData"].error() != simdjson::SUCCESS)
-        bad_record(file.path, line, "not a data-capture record: no captureData", text);
-      // Hour folders are coarse: a record timed outside the window does not belong to it.
-      std::string_view when;
-      if (rec.at_pointer("/eventMetadata/inferenceTime").get(when) == simdjson::SUCCESS) {
-        int64_t t = 0;
-        try {
-          t = parse_timestamp(when);
-        } catch (const ConfigError&) {
-          bad_record(file.path, line,
-                     fmt::format("eventMetadata.inferenceTime '{}' is not a UTC timestamp", when),
-                     text);
-        }
-        if (t < config.start || t >= config.end) {
-          ++counts.outside_window;
-          return;
-        }
+                   fmt::format("eventMetadata.inferenceTime '{}' is not a UTC timestamp", when),
+                   text);
       }
-      std::string_view id;
-      if (rec.at_pointer("/eventMetadata/inferenceId").get(id) != simdjson::SUCCESS || id.empty()) {
-        if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
-          bad_record(file.path, line,
-                     "capture record without eventMetadata.inferenceId or eventId", text);
-      }
-      ++counts.inferences;
-      const auto it = labels.find(std::string(id));
-      if (it == labels.end()) {
-        ++counts.unmatched_inferences;
+      if (t < config.start || t >= config.end) {
+        ++counts.outside_window;
         return;
       }
-      it->second.used = true;
-      ++counts.matched;
-      // The capture record as written, with the label added as a top-level member.
-      const size_t close = text.find_last_of('}');
-      merged.assign(text.substr(0, close));
-      merged += ",\"groundTruthData\":";
-      merged += it->second.ground_truth;
-      merged += "}\n";
-      if (std::fwrite(merged.data(), 1, merged.size(), out.get()) != merged.size())
-        throw IoError(fmt::format("cannot write '{}'", output_path));
-    });
-  }
+    }
+    std::string_view id;
+    if (rec.at_pointer("/eventMetadata/inferenceId").get(id) != simdjson::SUCCESS || id.empty()) {
+      if (rec.at_pointer("/eventMetadata/eventId").get(id) != simdjson::SUCCESS)
+        bad_record(file.path, line, "capture record without eventMetadata.inferenceId or eventId",
+                   text);
+    }
+    ++counts.inferences;
+    const auto it = labels.find(std::string(id));
+    if (it == labels.end()) {
+      ++counts.unmatched_inferences;
+      return;
+    }
+    it->second.used = true;
+    ++counts.matched;
+    // The capture record as written, with the label added as a top-level member.
+    const size_t close = text.find_last_of('}');
+    merged.assign(text.substr(0, close));
+    merged += ",\"groundTruthData\":";
+    merged += it->second.ground_truth;
+    merged += "}\n";
+    if (std::fwrite(merged.data(), 1, merged.size(), out.get()) != merged.size())
+      throw IoError(fmt::format("cannot write '{}'", output_path));
+  });
   if (std::fflush(out.get()) != 0) throw IoError(fmt::format("cannot write '{}'", output_path));
   for (const auto& [id, label] : labels)
     if (!label.used) ++counts.labels_without_inference;

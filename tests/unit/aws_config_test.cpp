@@ -104,9 +104,10 @@ TEST(AwsConfig, DynamicSourcesInTheChainsOrder) {
   EXPECT_EQ(s.container_uri, "http://169.254.170.2/v2/credentials/abc");
   EXPECT_EQ(s.container_authorization, "tok");
   std::ofstream(f.dir / "token") << "from-file\n";
-  s = resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"},
-                                  {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/c"},
-                                  {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", (f.dir / "token").string()}}));
+  s = resolve_aws_settings(
+      f.env({{"AWS_PROFILE", "nobody"},
+             {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/c"},
+             {"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", (f.dir / "token").string()}}));
   EXPECT_EQ(s.container_uri, "http://127.0.0.1:9/c");
   EXPECT_EQ(s.container_authorization, "from-file");
 
@@ -121,8 +122,8 @@ TEST(AwsConfig, DynamicSourcesInTheChainsOrder) {
   EXPECT_EQ(s.metadata_endpoint, "http://[fd00:ec2::254]");
   EXPECT_EQ(s.metadata_timeout_seconds, 3);
   EXPECT_EQ(s.metadata_attempts, 2);
-  EXPECT_THROW(resolve_aws_settings(f.env({{"AWS_PROFILE", "nobody"},
-                                           {"AWS_METADATA_SERVICE_TIMEOUT", "soon"}})),
+  EXPECT_THROW(resolve_aws_settings(
+                   f.env({{"AWS_PROFILE", "nobody"}, {"AWS_METADATA_SERVICE_TIMEOUT", "soon"}})),
                ConfigError);
   EXPECT_THROW(resolve_aws_settings(f.env({{"AWS_ACCESS_KEY_ID", "A"}})), ConfigError);
 }

@@ -86,9 +86,9 @@ TEST(S3List, PlainKeysAndTheLastPage) {
 TEST(S3List, MalformedAnswersAreErrors) {
   EXPECT_THROW(parse_list_objects_v2("not xml <"), IoError);
   EXPECT_THROW(parse_list_objects_v2("<Other/>"), IoError);
-  EXPECT_THROW(parse_list_objects_v2(
-                   "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"),
-               IoError);  // a truncated page must say where to go on
+  EXPECT_THROW(
+      parse_list_objects_v2("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"),
+      IoError);  // a truncated page must say where to go on
 }
 
 TEST(S3Errors, BodyAndRetryRules) {

@@ -27,13 +27,13 @@ enum class CredentialSource {
 struct AwsSettings {
   AwsCredentials credentials;  ///< kStatic: the keys; else fetched (and refreshed) by the S3 client
   CredentialSource source = CredentialSource::kStatic;
-  std::string origin;  ///< for messages: "environment variables", "profile 'p'", ...
-  std::string credential_process;            ///< kProcess: the command (run by /bin/sh -c)
-  std::string container_uri;                 ///< kContainer
-  std::string container_authorization;       ///< kContainer: the Authorization header, if any
-  std::string metadata_endpoint;             ///< kInstanceMetadata: http://169.254.169.254
-  long metadata_timeout_seconds = 1;         ///< AWS_METADATA_SERVICE_TIMEOUT
-  int metadata_attempts = 1;                 ///< AWS_METADATA_SERVICE_NUM_ATTEMPTS
+  std::string origin;              ///< for messages: "environment variables", "profile 'p'", ...
+  std::string credential_process;  ///< kProcess: the command (run by /bin/sh -c)
+  std::string container_uri;       ///< kContainer
+  std::string container_authorization;  ///< kContainer: the Authorization header, if any
+  std::string metadata_endpoint;        ///< kInstanceMetadata: http://169.254.169.254
+  long metadata_timeout_seconds = 1;    ///< AWS_METADATA_SERVICE_TIMEOUT
+  int metadata_attempts = 1;            ///< AWS_METADATA_SERVICE_NUM_ATTEMPTS
   std::string where_looked;  ///< the places tried before instance metadata, for its error
   std::string region = "us-east-1";
   std::string endpoint;  ///< empty: AWS; else e.g. http://127.0.0.1:5000 (path-style addressing)

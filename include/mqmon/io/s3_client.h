@@ -1,7 +1,7 @@
 #pragma once
 /// An S3 client on libcurl: the few S3 calls mqmon needs (ListObjectsV2, HEAD, ranged GET, PUT,
-/// DELETE), signed with Signature Version 4 (sigv4.h), retried with capped exponential backoff and
-/// full jitter on throttling, 5xx answers and dropped connections.
+/// DELETE, multipart upload), signed with Signature Version 4 (sigv4.h), retried with capped
+/// exponential backoff and full jitter on throttling, 5xx answers and dropped connections.
 
 #include <cstdint>
 #include <memory>
@@ -99,8 +99,6 @@ class S3Client {
   void put_file(const std::string& bucket, const std::string& key,
                 const std::string& local_path) const;
   void remove(const std::string& bucket, const std::string& key) const;
-
-  const AwsSettings& settings() const { return settings_; }
 
   struct Impl;  ///< connections (curl stays out of this header)
   struct Body;  ///< what a PUT or POST sends
