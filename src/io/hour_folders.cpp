@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <optional>
+#include <set>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
@@ -46,6 +48,50 @@ std::optional<int64_t> hour_of(std::string_view path) {
   return utc_millis(number(yyyy), month, day, hour_of_day);
 }
 
+/// The objects of the S3 folder `folder` (ending in '/') that may lie in hour folders of [from,
+/// to), without listing the rest: folders are walked one level at a time (delimiter '/') until year
+/// folders appear; below those, each day of the range is listed ("yyyy/mm/dd/"), or, for ranges
+/// longer than kMaxDays, each year. Returns false when the folder holds nothing at all.
+bool list_s3_hours(const S3Client& client, const std::string& bucket, const std::string& folder,
+                   int64_t from, int64_t to, std::vector<S3Object>& out) {
+  constexpr int64_t kMaxDays = 62;
+  const ListPage level = client.list_folder(bucket, folder);
+  if (level.objects.empty() && level.folders.empty()) return false;
+  for (const auto& o : level.objects) out.push_back(o);  // the prefix may itself be an hour folder
+  std::set<std::string> years;
+  for (const auto& sub : level.folders) {
+    const std::string_view name =
+        std::string_view(sub).substr(folder.size(), sub.size() - folder.size() - 1);
+    if (name.empty() || name[0] == '.') continue;
+    if (digits(name, 4))
+      years.insert(std::string(name));
+    else
+      list_s3_hours(client, bucket, sub, from, to, out);  // endpoints, variants, ...
+  }
+  if (years.empty() || to <= from) return true;
+  using namespace std::chrono;
+  const sys_days first = floor<days>(sys_time<milliseconds>(milliseconds(from)));
+  const sys_days last = floor<days>(sys_time<milliseconds>(milliseconds(to - 1)));
+  const auto year_of = [](sys_days d) { return static_cast<int>(year_month_day(d).year()); };
+  if ((last - first).count() + 1 > kMaxDays) {
+    for (int y = year_of(first); y <= year_of(last); ++y)
+      if (years.count(fmt::format("{:04d}", y))) {
+        auto objects = client.list(bucket, fmt::format("{}{:04d}/", folder, y));
+        out.insert(out.end(), objects.begin(), objects.end());
+      }
+    return true;
+  }
+  for (sys_days d = first; d <= last; d += days(1)) {
+    const year_month_day ymd(d);
+    if (!years.count(fmt::format("{:04d}", static_cast<int>(ymd.year())))) continue;
+    auto objects = client.list(
+        bucket, fmt::format("{}{:04d}/{:02d}/{:02d}/", folder, static_cast<int>(ymd.year()),
+                            static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day())));
+    out.insert(out.end(), objects.begin(), objects.end());
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<HourFile> list_hour_files(const std::string& prefix, int64_t from, int64_t to) {
@@ -58,8 +104,9 @@ std::vector<HourFile> list_hour_files(const std::string& prefix, int64_t from, i
   if (is_s3_uri(prefix)) {
     S3Location loc = parse_s3_uri(prefix);
     if (!loc.key.empty() && loc.key.back() != '/') loc.key += '/';
-    const auto objects = shared_s3_client()->list(loc.bucket, loc.key);
-    if (objects.empty()) throw IoError(fmt::format("'{}' holds no object", loc.uri()));
+    std::vector<S3Object> objects;
+    if (!list_s3_hours(*shared_s3_client(), loc.bucket, loc.key, from, to, objects))
+      throw IoError(fmt::format("'{}' holds no object", loc.uri()));
     for (const auto& o : objects)
       consider(o.key, {S3Location{loc.bucket, o.key}.uri(), o.size, o.etag});
   } else {

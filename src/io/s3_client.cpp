@@ -130,6 +130,10 @@ ListPage parse_list_objects_v2(std::string_view xml) {
     o.etag = c.child_value("ETag");
     page.objects.push_back(std::move(o));
   }
+  for (pugi::xml_node c = root.child("CommonPrefixes"); c; c = c.next_sibling("CommonPrefixes")) {
+    std::string folder = c.child_value("Prefix");
+    page.folders.push_back(url_encoded ? url_decode(folder) : folder);
+  }
   page.truncated = std::string_view(root.child_value("IsTruncated")) == "true";
   page.next_token = root.child_value("NextContinuationToken");
   if (page.truncated && page.next_token.empty())
@@ -610,21 +614,31 @@ Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
 
 }  // namespace
 
-std::vector<S3Object> S3Client::list(const std::string& bucket, const std::string& prefix) const {
-  std::vector<S3Object> out;
+ListPage S3Client::list_all(const std::string& bucket, const std::string& prefix,
+                            const std::string& delimiter) const {
+  ListPage all;
   std::string token;
   for (;;) {
     S3Call call;
     call.bucket = bucket;
     call.query = {{"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
+    if (!delimiter.empty()) call.query.emplace_back("delimiter", delimiter);
     if (!token.empty()) call.query.emplace_back("continuation-token", token);
-    const Response r = run(*impl_, settings_, options_, call);
-    ListPage page = parse_list_objects_v2(r.body);
-    for (auto& o : page.objects) out.push_back(std::move(o));
+    ListPage page = parse_list_objects_v2(run(*impl_, settings_, options_, call).body);
+    for (auto& o : page.objects) all.objects.push_back(std::move(o));
+    for (auto& f : page.folders) all.folders.push_back(std::move(f));
     if (!page.truncated) break;
     token = page.next_token;
   }
-  return out;
+  return all;
+}
+
+std::vector<S3Object> S3Client::list(const std::string& bucket, const std::string& prefix) const {
+  return list_all(bucket, prefix, "").objects;
+}
+
+ListPage S3Client::list_folder(const std::string& bucket, const std::string& prefix) const {
+  return list_all(bucket, prefix, "/");
 }
 
 std::optional<S3Object> S3Client::head(const std::string& bucket, const std::string& key) const {

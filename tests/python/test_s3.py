@@ -10,8 +10,9 @@ import re
 import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import botocore.session
 import numpy as np
@@ -22,6 +23,7 @@ from conftest import close, run_mqmon
 from s3_proxy import S3Proxy, down, flaky
 from test_monitor import T0, T1, baseline_constraints, iso, world  # noqa: F401 (world is a fixture)
 
+UTC = timezone.utc
 TIME = "2024-01-01T00:00:00.000Z"
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 BINARY = ["--problem-type", "BinaryClassification", "--ground-truth-attribute", "label",
@@ -253,6 +255,73 @@ def test_large_outputs_go_up_as_multipart_uploads(store, tmp_path):
     r = mq(store.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("merged3/"),
            env=aws_env(MQMON_S3_MULTIPART_CHUNKSIZE="1MB", **CREDS), check=False)
     assert r.returncode == 2 and "MQMON_S3_MULTIPART_CHUNKSIZE '1MB' is not a part size between 5MB and 5GB" in r.stderr
+
+
+def test_hour_folders_are_listed_day_by_day(store, tmp_path):
+    """A year of older capture and labels, a second variant, and the window's day: the merge lists the
+    folders down to the year level, then only the days of its range, and reads only their objects."""
+    local = tmp_path / "tree"
+    items = []
+
+    def add(key, records):
+        path = local / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = "".join(json.dumps(r) + "\n" for r in records)
+        path.write_text(text)
+        items.append((key, text))
+
+    def capture_record(i, when):
+        return {"captureData": {"endpointOutput": {"data": "0.75", "encoding": "CSV"}},
+                "eventMetadata": {"eventId": f"e{i}", "inferenceTime": when}, "eventVersion": "0"}
+
+    def label_record(i):
+        return {"groundTruthData": {"data": "1", "encoding": "CSV"}, "eventMetadata": {"eventId": f"e{i}"},
+                "eventVersion": "0"}
+
+    for day in range(0, 365, 3):  # 2023: never to be listed or read
+        t = datetime(2023, 1, 1, 12, tzinfo=UTC) + timedelta(days=day)
+        for variant in ("AllTraffic", "Shadow"):
+            add(f"capture/ep/{variant}/{t:%Y/%m/%d/%H}/old.jsonl", [capture_record(100000 + day, iso(t))])
+        add(f"labels/{t:%Y/%m/%d/%H}/old.jsonl", [label_record(100000 + day)])
+    for variant in ("AllTraffic", "Shadow"):
+        add(f"capture/ep/{variant}/2024/05/01/10/a.jsonl",
+            [capture_record(i, f"2024-05-01T10:{i:02d}:00Z") for i in range(50)])
+    add("labels/2024/05/01/11/a.jsonl", [label_record(i) for i in range(50)])
+    store.put_many(items)
+
+    merge = ["merge", "--start", "2024-05-01T10:00:00Z", "--end", "2024-05-01T11:00:00Z",
+             "--execution-time", "2024-05-01T12:00:00Z"]
+    proxy = S3Proxy(store.endpoint)
+    try:
+        mq(proxy.endpoint, *merge, "--capture", store.uri("capture/ep"), "--ground-truth", store.uri("labels/"),
+           "--output", tmp_path / "s3")
+    finally:
+        proxy.close()
+    run_mqmon([*merge, "--capture", local / "capture" / "ep", "--ground-truth", local / "labels",
+               "--output", tmp_path / "local"])
+    assert (tmp_path / "s3" / "merged.jsonl").read_bytes() == (tmp_path / "local" / "merged.jsonl").read_bytes()
+    report = json.loads((tmp_path / "s3" / "merge_report.json").read_text())
+    assert report["inferences"] == report["matched"] == 100
+
+    lists = [parse_qs(urlsplit(path).query) for method, path, _ in proxy.requests if "list-type=2" in path]
+    walked = sorted(q["prefix"][0] for q in lists if "delimiter" in q)
+    days = sorted(q["prefix"][0] for q in lists if "delimiter" not in q)
+    assert walked == ["capture/ep/", "capture/ep/AllTraffic/", "capture/ep/Shadow/", "labels/"]
+    assert days == ["capture/ep/AllTraffic/2024/05/01/", "capture/ep/Shadow/2024/05/01/", "labels/2024/05/01/"]
+    gets = [path for method, path, _ in proxy.requests if method == "GET" and "list-type" not in path]
+    assert len(gets) == 3 and not any("/2023/" in path for path in gets)
+
+    # Labels looked for over four months: their year is listed whole, 2023 still not.
+    proxy = S3Proxy(store.endpoint)
+    try:
+        mq(proxy.endpoint, *merge[:-1], "2024-09-01T00:00:00Z", "--capture", store.uri("capture/ep"),
+           "--ground-truth", store.uri("labels/"), "--output", tmp_path / "late")
+    finally:
+        proxy.close()
+    lists = [parse_qs(urlsplit(path).query) for method, path, _ in proxy.requests if "list-type=2" in path]
+    assert "labels/2024/" in [q["prefix"][0] for q in lists if "delimiter" not in q]
+    assert not any("/2023/" in path for _, path, _ in proxy.requests)
+    assert (tmp_path / "late" / "merged.jsonl").read_bytes() == (tmp_path / "local" / "merged.jsonl").read_bytes()
 
 
 def test_a_failed_job_leaves_no_output(store):

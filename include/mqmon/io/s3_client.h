@@ -51,6 +51,7 @@ struct S3Options {
 /// Parsed ListObjectsV2 page (exposed for unit tests of the XML handling).
 struct ListPage {
   std::vector<S3Object> objects;
+  std::vector<std::string> folders;  ///< CommonPrefixes (with a delimiter): "prefix/sub/"
   bool truncated = false;
   std::string next_token;
 };
@@ -85,6 +86,8 @@ class S3Client {
 
   /// Every object under `prefix` (string prefix, as S3 means it), following continuation tokens.
   std::vector<S3Object> list(const std::string& bucket, const std::string& prefix) const;
+  /// One level of a folder (`prefix` ends with '/'): the objects right in it and its subfolders.
+  ListPage list_folder(const std::string& bucket, const std::string& prefix) const;
   /// The object's size and ETag; nullopt when it does not exist (404).
   std::optional<S3Object> head(const std::string& bucket, const std::string& key) const;
   /// Bytes [offset, offset + length) of an object. A non-empty `if_match` ETag makes a changed
@@ -104,6 +107,8 @@ class S3Client {
   struct Body;  ///< what a PUT or POST sends
 
  private:
+  ListPage list_all(const std::string& bucket, const std::string& prefix,
+                    const std::string& delimiter) const;
   void put_body(const std::string& bucket, const std::string& key, const Body& body) const;
   void put_multipart(const std::string& bucket, const std::string& key, const Body& body) const;
 
