@@ -442,6 +442,7 @@ struct S3Call {
   std::vector<std::pair<std::string, std::string>> headers;  // beyond host and x-amz-*
   const S3Client::Body* body = nullptr;                      // PUT and POST
   std::string payload_sha256;
+  size_t expected_bytes = 0;  // a ranged GET's answer size, reserved at once
 };
 
 namespace {
@@ -523,7 +524,8 @@ CURLcode perform(S3Client::Impl& impl, const AwsSettings& s, const AwsCredential
   const std::string url =
       address.scheme + "://" + host + uri_encode(path, true) + (query.empty() ? "" : "?" + query);
 
-  Upload upload(call.body);  // may throw: before anything needs releasing
+  Upload upload(call.body);             // may throw: before anything needs releasing
+  r.body.reserve(call.expected_bytes);  // no doubling reallocations of large parts
   CURL* h = impl.acquire();
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : req.headers)
@@ -663,6 +665,7 @@ std::string S3Client::get_range(const std::string& bucket, const std::string& ke
   call.key = key;
   call.headers.emplace_back("range", fmt::format("bytes={}-{}", offset, offset + length - 1));
   if (!if_match.empty()) call.headers.emplace_back("if-match", if_match);
+  call.expected_bytes = static_cast<size_t>(length);
   for (int attempt = 1;; ++attempt) {
     Response r = run(*impl_, settings_, options_, call);
     if (r.body.size() == length) return std::move(r.body);
