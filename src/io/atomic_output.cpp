@@ -23,13 +23,8 @@ AtomicOutputSet::AtomicOutputSet(std::string directory) : dir_(std::move(directo
     if (!loc.key.empty() && loc.key.back() != '/') loc.key += '/';
     dir_ = loc.uri();
     shared_s3_client();  // and so do missing credentials or a bad endpoint
-    return;
   }
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec || !fs::is_directory(dir_))
-    throw IoError(fmt::format("cannot create output directory '{}': {}", dir_,
-                              ec ? ec.message() : "not a directory"));
+  // A local directory is made with the first output, so a job that fails leaves none behind.
 }
 
 AtomicOutputSet::~AtomicOutputSet() {
@@ -42,7 +37,14 @@ AtomicOutputSet::~AtomicOutputSet() {
 }
 
 std::string AtomicOutputSet::temp_directory() {
-  if (!remote_) return dir_;
+  if (!remote_) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec || !fs::is_directory(dir_))
+      throw IoError(fmt::format("cannot create output directory '{}': {}", dir_,
+                                ec ? ec.message() : "not a directory"));
+    return dir_;
+  }
   if (scratch_.empty()) {
     std::string tmpl = (fs::temp_directory_path() / "mqmon-out-XXXXXX").string();
     if (!::mkdtemp(tmpl.data()))

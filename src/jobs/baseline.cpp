@@ -10,13 +10,13 @@ namespace mqmon {
 BaselineResult run_baseline(const BaselineConfig& config) {
   SuggestOptions suggest = config.suggest;
   suggest.seed = config.evaluation.seed;  // one seed governs every random choice of the job
+  AtomicOutputSet out(config.output_dir);  // an unusable output fails before the work
   const Evaluation ev = evaluate_dataset(config.dataset, config.evaluation);
   const std::string statistics = write_statistics(
       ev, config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time);
   const std::string constraints =
       write_constraints(ev.statistics, suggest_constraints(ev.statistics, suggest), suggest);
 
-  AtomicOutputSet out(config.output_dir);
   out.add("statistics.json", statistics);
   out.add("constraints.json", constraints);
   out.commit();

@@ -375,6 +375,10 @@ def test_errors_name_the_bucket_and_key(store, tmp_path):
     r = baseline(store.uri("data/"), tmp_path / "o", env=aws_env())
     assert r.returncode == 2 and "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in r.stderr
     assert "(instance metadata is disabled)" in r.stderr
+    # An s3:// output without credentials stops the job before its work: the bad row is never read.
+    (tmp_path / "bad.csv").write_text("probability,prediction,label\nabc,1,1\n")
+    r = baseline(tmp_path / "bad.csv", store.uri("out/"), env=aws_env())
+    assert r.returncode == 2 and "no AWS credentials" in r.stderr and "abc" not in r.stderr
     r = baseline(store.uri("data/"), tmp_path / "o", endpoint=f"http://127.0.0.1:{free_port()}",
                  env=aws_env(AWS_MAX_ATTEMPTS="2", **CREDS))
     assert r.returncode == 4

@@ -14,7 +14,9 @@ namespace mqmon {
 class S3Client;
 
 /// Collects a job's output files; commit() makes them all visible, the destructor of an
-/// uncommitted set removes the temporaries and leaves earlier outputs untouched.
+/// uncommitted set removes the temporaries and leaves earlier outputs untouched. Made before a
+/// job's work, it checks an s3:// destination (URI, credentials) at once; a local directory is
+/// created with the first output.
 class AtomicOutputSet {
  public:
   explicit AtomicOutputSet(std::string directory);
