@@ -164,6 +164,27 @@ def test_large_objects_are_read_by_parallel_ranged_gets(store, tmp_path):
     assert (tmp_path / "s3gz" / "statistics.json").read_bytes() == want
 
 
+def test_an_object_replaced_during_the_read_is_an_error(store, tmp_path):
+    text = csv_text(*binary_rows(600_000, 12))  # two parts
+    store.put("big/data.csv", text)
+    replaced = []
+
+    def replace_before_the_first_get(n, method, path):
+        if method == "GET" and path.endswith("/big/data.csv") and not replaced:
+            store.put("big/data.csv", text + "0.5,1,1\n")  # another writer's new version
+            replaced.append(n)
+
+    proxy = S3Proxy(store.endpoint, faults=replace_before_the_first_get)
+    try:
+        r = mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("big/data.csv"), *BINARY,
+               "--output", tmp_path / "o", check=False)
+    finally:
+        proxy.close()
+    assert replaced and r.returncode == 4
+    assert f"{store.uri('big/data.csv')} changed while it was being read (HTTP 412" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_monitoring_execution_over_s3_hour_folders(store, world, tmp_path):  # noqa: F811
     constraints = baseline_constraints(world["tmp"])
     store.upload_tree(world["cap"].parents[1], "capture/")
