@@ -1,5 +1,5 @@
 """An HTTP proxy in front of an S3 API server that injects faults: 500 and 503 answers, connections
-dropped before an answer, bodies cut off halfway, a bucket of another region. It forwards requests unchanged (Host header included,
+dropped before an answer, bodies cut off halfway, transfers that stall, a bucket of another region. It forwards requests unchanged (Host header included,
 so signatures still verify) and records what it saw."""
 import hashlib
 import http.client
@@ -23,10 +23,11 @@ def down(n, method, path):
 
 
 class S3Proxy:
-    def __init__(self, upstream, faults=None, delay=0.0):
+    def __init__(self, upstream, faults=None, delay=0.0, stall_seconds=4.0):
         self.upstream = urlsplit(upstream)
         self.faults = faults or (lambda n, method, path: None)
         self.delay = delay
+        self.stall_seconds = stall_seconds
         self.lock = threading.Lock()
         self.requests = []  # (method, path, range header)
         self.headers = []  # each request's headers, as a dict
@@ -71,7 +72,7 @@ class S3Proxy:
             self.requests.append((h.command, h.path, h.headers.get("Range")))
             self.headers.append(dict(h.headers.items(), body_sha256=hashlib.sha256(body).hexdigest()))
             kind = self.faults(n, h.command, h.path)
-            if kind == "cut" and h.command != "GET":
+            if kind in ("cut", "stall") and h.command != "GET":
                 kind = None
             if kind:
                 self.injected[kind] = self.injected.get(kind, 0) + 1
@@ -115,7 +116,7 @@ class S3Proxy:
             resp = conn.getresponse()
             data = resp.read()
             conn.close()
-            if kind == "cut" and len(data) < 2:
+            if kind in ("cut", "stall") and len(data) < 2:
                 kind = None
             h.send_response(resp.status)
             for k, v in resp.getheaders():
@@ -124,6 +125,11 @@ class S3Proxy:
             h.send_header("Content-Length", (resp.getheader("Content-Length") or "0") if h.command == "HEAD" else str(len(data)))
             h.end_headers()
             if h.command == "HEAD":
+                return
+            if kind == "stall":  # the headers, then silence on an open connection
+                h.wfile.flush()
+                time.sleep(self.stall_seconds)
+                h.close_connection = True
                 return
             if kind == "cut":  # the promised length, then half of it, then the connection goes
                 h.wfile.write(data[:len(data) // 2])

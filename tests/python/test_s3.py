@@ -632,6 +632,28 @@ def test_a_bucket_of_another_region_is_named_with_its_region(store, tmp_path):
     assert f"S3 bucket '{store.bucket}' is in region eu-west-1, not us-east-1: set AWS_REGION=eu-west-1" in r.stderr
 
 
+def test_a_stalled_transfer_is_dropped_and_retried(store, tmp_path):
+    text = csv_text(*binary_rows(300_000, 13))
+    store.put("data/a.csv", text)
+    (tmp_path / "a.csv").write_text(text)
+    stalled = []
+
+    def stall_the_first_get(n, method, path):
+        if method == "GET" and path.endswith("/data/a.csv") and not stalled:
+            stalled.append(n)
+            return "stall"
+
+    proxy = S3Proxy(store.endpoint, faults=stall_the_first_get, stall_seconds=20)
+    try:
+        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+           "--output", tmp_path / "s3", env=aws_env(MQMON_S3_READ_TIMEOUT="1", **CREDS))
+    finally:
+        proxy.close()
+    assert proxy.count("stall") == 1
+    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "a.csv", *BINARY, "--output", tmp_path / "local"])
+    assert (tmp_path / "s3" / "statistics.json").read_bytes() == (tmp_path / "local" / "statistics.json").read_bytes()
+
+
 def test_a_store_that_keeps_failing_fails_the_job_after_its_retries(store, tmp_path):
     store.put("data/a.csv", csv_text(*binary_rows(10, 8)))
     proxy = S3Proxy(store.endpoint, faults=down)

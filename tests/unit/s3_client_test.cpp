@@ -113,6 +113,10 @@ TEST(S3Retry, AttemptsFromTheEnvironment) {
   EXPECT_EQ(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "2"}}).max_attempts, 2);
   EXPECT_THROW(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "many"}}), ConfigError);
   EXPECT_THROW(S3Options::from_environment({{"AWS_MAX_ATTEMPTS", "0"}}), ConfigError);
+  EXPECT_EQ(S3Options::from_environment({}).stall_timeout_seconds, 30);
+  EXPECT_EQ(S3Options::from_environment({{"MQMON_S3_READ_TIMEOUT", "5"}}).stall_timeout_seconds, 5);
+  EXPECT_THROW(S3Options::from_environment({{"MQMON_S3_READ_TIMEOUT", "0"}}), ConfigError);
+  EXPECT_THROW(S3Options::from_environment({{"MQMON_S3_READ_TIMEOUT", "soon"}}), ConfigError);
 }
 
 TEST(S3Options, MultipartChunkSizeAsTheAwsCliWritesIt) {

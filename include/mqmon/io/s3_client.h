@@ -42,7 +42,8 @@ struct S3Options {
   double base_delay_seconds = 0.1;
   double max_backoff_seconds = 20.0;
   long connect_timeout_seconds = 10;
-  /// A transfer slower than 1 byte/s for this long is dropped and retried (never a hang).
+  /// A transfer that moves no byte for this long is dropped and retried (never a hang);
+  /// MQMON_S3_READ_TIMEOUT seconds.
   long stall_timeout_seconds = 30;
   uint64_t multipart_chunk = 64ULL << 20;
   static S3Options from_environment(const Environment& env);
