@@ -13,9 +13,28 @@ ERROR = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Messa
          "<RequestId>fault-{n}</RequestId></Error>")
 
 
-def flaky(n, method, path):
-    """Every fourth request fails, by turns: 503 SlowDown, 500, a dropped connection, a cut body."""
-    return {1: "503", 5: "500", 9: "drop", 13: "cut"}.get(n % 16)
+def flaky():
+    """Every fourth request fails, by turns: 503 SlowDown, 500, a dropped connection, a cut body (a
+    cut waits for the next GET). No method and path fails twice, so a retry always gets through,
+    whatever the interleaving of parallel requests."""
+    kinds = ["503", "500", "drop", "cut"]
+    failed = set()
+    state = {"fresh": 0, "next": 0}
+
+    def fault(n, method, path):
+        if (method, path) in failed:
+            return None
+        state["fresh"] += 1
+        if state["fresh"] % 4:
+            return None
+        kind = kinds[state["next"] % len(kinds)]
+        if kind == "cut" and method != "GET":
+            state["fresh"] -= 1  # try again with the next request
+            return None
+        state["next"] += 1
+        failed.add((method, path))
+        return kind
+    return fault
 
 
 def down(n, method, path):

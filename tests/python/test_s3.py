@@ -247,7 +247,7 @@ def test_large_outputs_go_up_as_multipart_uploads(store, tmp_path):
     want = (tmp_path / "local" / "merged.jsonl").read_bytes()
     assert len(want) > 10 << 20
     env = aws_env(MQMON_S3_MULTIPART_CHUNKSIZE="5MB", **CREDS)
-    proxy = S3Proxy(store.endpoint, faults=flaky)  # parts and completion are retried too
+    proxy = S3Proxy(store.endpoint, faults=flaky())  # parts and completion are retried too
     try:
         mq(proxy.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("merged/"), env=env)
     finally:
@@ -608,7 +608,7 @@ def test_a_flaky_store_gives_the_same_results(store, tmp_path):
     (local / "whole.csv").write_text(big)  # > 8 MiB: several ranged GETs
     store.put_many([(f"data/part-{i:02d}.csv", t) for i, t in enumerate(parts)] + [("data/whole.csv", big)])
 
-    proxy = S3Proxy(store.endpoint, faults=flaky)
+    proxy = S3Proxy(store.endpoint, faults=flaky())
     try:
         mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/"), *BINARY,
            "--output", store.uri("out/"))
