@@ -35,6 +35,23 @@ std::string get(const Environment& env, const char* key) {
 }
 }  // namespace
 
+long environment_integer(const Environment& env, const char* key, long fallback, long low,
+                         long high) {
+  const std::string v = get(env, key);
+  if (v.empty()) return fallback;
+  size_t used = 0;
+  long n = 0;
+  try {
+    n = std::stol(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != v.size() || n < low || n > high)
+    throw ConfigError(
+        fmt::format("{} '{}' is not a whole number from {} to {}", key, v, low, high));
+  return n;
+}
+
 std::map<std::string, std::map<std::string, std::string>> read_aws_ini(const std::string& path) {
   std::map<std::string, std::map<std::string, std::string>> out;
   std::ifstream in(path);
@@ -130,18 +147,9 @@ AwsSettings resolve_aws_settings(const Environment& env, const std::string& endp
                               : "http://169.254.169.254";
     while (!s.metadata_endpoint.empty() && s.metadata_endpoint.back() == '/')
       s.metadata_endpoint.pop_back();
-    const auto number = [&](const char* key, long fallback) {
-      const std::string v = get(env, key);
-      if (v.empty()) return fallback;
-      try {
-        const long n = std::stol(v);
-        if (n >= 1 && n <= 60) return n;
-      } catch (const std::exception&) {
-      }
-      throw ConfigError(fmt::format("{} '{}' is not a number from 1 to 60", key, v));
-    };
-    s.metadata_timeout_seconds = number("AWS_METADATA_SERVICE_TIMEOUT", 1);
-    s.metadata_attempts = static_cast<int>(number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1));
+    s.metadata_timeout_seconds = environment_integer(env, "AWS_METADATA_SERVICE_TIMEOUT", 1, 1, 60);
+    s.metadata_attempts =
+        static_cast<int>(environment_integer(env, "AWS_METADATA_SERVICE_NUM_ATTEMPTS", 1, 1, 60));
     s.origin = fmt::format("instance metadata at {}", s.metadata_endpoint);
   }
 

@@ -57,28 +57,8 @@ S3Location parse_s3_uri(std::string_view uri) {
 
 S3Options S3Options::from_environment(const Environment& env) {
   S3Options p;
-  if (auto it = env.find("AWS_MAX_ATTEMPTS"); it != env.end() && !it->second.empty()) {
-    int n = 0;
-    try {
-      n = std::stoi(it->second);
-    } catch (const std::exception&) {
-    }
-    if (n < 1 || n > 100)
-      throw ConfigError(
-          fmt::format("AWS_MAX_ATTEMPTS '{}' is not a number of attempts (1-100)", it->second));
-    p.max_attempts = n;
-  }
-  if (auto it = env.find("MQMON_S3_READ_TIMEOUT"); it != env.end() && !it->second.empty()) {
-    long seconds = 0;
-    try {
-      seconds = std::stol(it->second);
-    } catch (const std::exception&) {
-    }
-    if (seconds < 1 || seconds > 3600)
-      throw ConfigError(fmt::format("MQMON_S3_READ_TIMEOUT '{}' is not a number of seconds (1-3600)",
-                                    it->second));
-    p.stall_timeout_seconds = seconds;
-  }
+  p.max_attempts = static_cast<int>(environment_integer(env, "AWS_MAX_ATTEMPTS", 5, 1, 100));
+  p.stall_timeout_seconds = environment_integer(env, "MQMON_S3_READ_TIMEOUT", 30, 1, 3600);
   if (auto it = env.find("MQMON_S3_MULTIPART_CHUNKSIZE"); it != env.end() && !it->second.empty()) {
     // A size as the AWS CLI writes it: bytes, or a number with KB, MB, GB (powers of 1024).
     const std::string& text = it->second;

@@ -128,6 +128,21 @@ TEST(AwsConfig, DynamicSourcesInTheChainsOrder) {
   EXPECT_THROW(resolve_aws_settings(f.env({{"AWS_ACCESS_KEY_ID", "A"}})), ConfigError);
 }
 
+TEST(AwsConfig, IntegerSettings) {
+  EXPECT_EQ(environment_integer({}, "N", 7, 1, 10), 7);
+  EXPECT_EQ(environment_integer({{"N", ""}}, "N", 7, 1, 10), 7);
+  EXPECT_EQ(environment_integer({{"N", "10"}}, "N", 7, 1, 10), 10);
+  for (const char* bad : {"11", "0", "3x", "x", "2.5"}) {
+    try {
+      environment_integer({{"N", bad}}, "N", 7, 1, 10);
+      ADD_FAILURE() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(std::string(e.what()),
+                std::string("N '") + bad + "' is not a whole number from 1 to 10");
+    }
+  }
+}
+
 TEST(AwsConfig, ProcessEnvironmentIsRead) {
   ::setenv("MQMON_TEST_VARIABLE", "x=y", 1);
   EXPECT_EQ(process_environment().at("MQMON_TEST_VARIABLE"), "x=y");

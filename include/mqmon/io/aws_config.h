@@ -40,6 +40,11 @@ struct AwsSettings {
   std::string profile;   ///< the profile the files were read for
 };
 
+/// The integer setting `key` of the environment, `fallback` when unset. Throws ConfigError naming
+/// the variable when it is not a whole number in [low, high].
+long environment_integer(const Environment& env, const char* key, long fallback, long low,
+                         long high);
+
 /// Parses an INI file of the AWS CLI ([default], [profile name] in config, [name] in credentials):
 /// section -> key -> value. Missing file: empty.
 std::map<std::string, std::map<std::string, std::string>> read_aws_ini(const std::string& path);
