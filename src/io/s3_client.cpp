@@ -3,7 +3,6 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -212,27 +211,6 @@ std::string amz_now() {
   return buf;
 }
 
-std::string file_range_sha256_hex(const std::string& path, uint64_t offset, uint64_t length) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f || ::fseeko(f.get(), static_cast<off_t>(offset), SEEK_SET) != 0)
-    throw IoError(fmt::format("cannot read '{}'", path));
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr)) throw Error("SHA-256 failed");
-  std::vector<char> buf(1 << 20);
-  for (uint64_t left = length; left > 0;) {
-    const size_t k = std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), left), f.get());
-    if (k == 0) throw IoError(fmt::format("cannot read '{}': shorter than expected", path));
-    EVP_DigestUpdate(ctx.get(), buf.data(), k);
-    left -= k;
-  }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &len);
-  std::string hex;
-  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", out[i]);
-  return hex;
-}
-
 /// Endpoint "scheme://authority[/base]" split up.
 struct Endpoint {
   std::string scheme, host, base_path;
@@ -334,7 +312,7 @@ struct S3Client::Body {
   }
   std::string sha256() const {
     if (file.empty()) return sha256_hex(memory);
-    return file_range_sha256_hex(file, offset, length);
+    return sha256_hex_of_file(file, offset, length);
   }
 };
 

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <memory>
+#include <vector>
 
 #include "mqmon/common/error.h"
 
@@ -60,6 +63,25 @@ std::string sha256_hex(std::string_view bytes) {
   unsigned int len = 0;
   if (!EVP_Digest(bytes.data(), bytes.size(), out, &len, EVP_sha256(), nullptr))
     throw Error("SHA-256 failed");
+  return hex(out, len);
+}
+
+std::string sha256_hex_of_file(const std::string& path, uint64_t offset, uint64_t length) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f || ::fseeko(f.get(), static_cast<off_t>(offset), SEEK_SET) != 0)
+    throw IoError(fmt::format("cannot read '{}'", path));
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr)) throw Error("SHA-256 failed");
+  std::vector<char> buf(1 << 20);
+  for (uint64_t left = length; left > 0;) {
+    const size_t k = std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), left), f.get());
+    if (k == 0) throw IoError(fmt::format("cannot read '{}': shorter than expected", path));
+    EVP_DigestUpdate(ctx.get(), buf.data(), k);
+    left -= k;
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_DigestFinal_ex(ctx.get(), out, &len)) throw Error("SHA-256 failed");
   return hex(out, len);
 }
 

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
+#include "mqmon/common/error.h"
+
 namespace mqmon {
 namespace {
 
@@ -79,6 +83,22 @@ TEST(SigV4, EncodingAndSessionTokens) {
   EXPECT_NE(s.canonical_request.find("x-amz-security-token:token/with+chars\n"), std::string::npos);
   EXPECT_EQ(s.signed_headers, "host;x-amz-content-sha256;x-amz-date;x-amz-security-token");
   EXPECT_THROW(sign_v4(get("/k"), kExample, "us-east-1", "s3", "2013-05-24"), std::exception);
+}
+
+TEST(Sha256, OfAFileRange) {
+  const std::string path = ::testing::TempDir() + "sha256_range.bin";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fputs("xxabcyy", f);
+  std::fclose(f);
+  // FIPS 180-2's example: SHA-256("abc").
+  EXPECT_EQ(sha256_hex_of_file(path, 2, 3),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex_of_file(path, 0, 7), sha256_hex("xxabcyy"));
+  EXPECT_EQ(sha256_hex_of_file(path, 7, 0), sha256_hex(""));
+  EXPECT_THROW(sha256_hex_of_file(path, 5, 10), IoError);  // the file is shorter
+  EXPECT_THROW(sha256_hex_of_file(path + ".missing", 0, 1), IoError);
+  std::remove(path.c_str());
 }
 
 }  // namespace

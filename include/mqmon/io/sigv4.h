@@ -3,6 +3,7 @@
 /// string to sign, signing key and Authorization header, as documented in "Signature Version 4
 /// signing process" and "Authenticating Requests (AWS Signature Version 4)" for S3.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,8 @@ std::string canonical_query(const std::vector<std::pair<std::string, std::string
 
 /// Hex SHA-256 of bytes.
 std::string sha256_hex(std::string_view bytes);
+/// Hex SHA-256 of bytes [offset, offset + length) of a file, read in 1 MiB pieces. Throws IoError.
+std::string sha256_hex_of_file(const std::string& path, uint64_t offset, uint64_t length);
 
 /// RFC 3986 encoding as SigV4 wants it: every byte but A-Z a-z 0-9 - _ . ~ as %XX (uppercase), and
 /// '/' too unless `keep_slash`.
