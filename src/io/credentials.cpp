@@ -116,6 +116,7 @@ FetchedCredentials from_container(const AwsSettings& s) {
   std::vector<std::string> headers;
   if (!s.container_authorization.empty())
     headers.push_back("Authorization: " + s.container_authorization);
+  // 2 s per attempt, 3 attempts: the container agent is local and answers at once when it is up.
   const std::string body =
       get_with_attempts(s.container_uri, headers, 2, 3, [&](const std::string& why) {
         throw IoError(fmt::format("cannot get credentials from {}: {}", s.origin, why));
