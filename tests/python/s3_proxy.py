@@ -106,21 +106,18 @@ class S3Proxy:
                 h.close_connection = True
                 h.connection.shutdown(socket.SHUT_RDWR)
                 return
-            if kind == "redirect":  # S3's answer for a bucket of another region
-                data = ERROR.format(code="PermanentRedirect", n=n, message="The bucket you are attempting to access "
-                                    "must be addressed using the specified endpoint.").encode()
-                h.send_response(301)
-                h.send_header("x-amz-bucket-region", "eu-west-1")
-                h.send_header("Content-Length", str(len(data)))
-                h.end_headers()
-                if h.command != "HEAD":
-                    h.wfile.write(data)
-                return
-            if kind in ("500", "503"):
-                code, message = ("SlowDown", "Please reduce your request rate.") if kind == "503" else (
-                    "InternalError", "We encountered an internal error. Please try again.")
+            errors = {  # kind: status, S3 error code, message, extra header
+                "redirect": (301, "PermanentRedirect", "The bucket you are attempting to access must be "
+                             "addressed using the specified endpoint.", ("x-amz-bucket-region", "eu-west-1")),
+                "503": (503, "SlowDown", "Please reduce your request rate.", None),
+                "500": (500, "InternalError", "We encountered an internal error. Please try again.", None),
+            }
+            if kind in errors:
+                status, code, message, header = errors[kind]
                 data = ERROR.format(code=code, message=message, n=n).encode()
-                h.send_response(int(kind))
+                h.send_response(status)
+                if header:
+                    h.send_header(*header)
                 h.send_header("Content-Type", "application/xml")
                 h.send_header("Content-Length", str(len(data)))
                 h.end_headers()
