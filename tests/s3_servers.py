@@ -82,12 +82,32 @@ def start_all():
             "MQMON_TEST_S3_PIDS": f"{open_pid} {signing_pid}"}
 
 
-def stop(pids):
+def running(pid):
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def stop(pids, timeout=10):
+    """SIGTERM to each server's process group; SIGKILL for any still running after `timeout` s."""
+    pids = [int(p) for p in pids]
     for pid in pids:
         try:
-            os.killpg(int(pid), signal.SIGTERM)
+            os.killpg(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+    deadline = time.time() + timeout
+    while any(running(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.1)
+    for pid in pids:
+        if running(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def main():
