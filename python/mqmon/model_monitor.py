@@ -66,12 +66,10 @@ class _JsonFile:
         return cls(json.loads(_mqmon.read_object(path, s3_endpoint)), path, s3_endpoint)
 
     @classmethod
-    def from_s3_uri(cls, statistics_file_s3_uri, kms_key=None, sagemaker_session=None):
-        return cls.from_file_path(statistics_file_s3_uri, _endpoint_of(sagemaker_session))
-
-    @classmethod
-    def from_string(cls, text, file_s3_uri=None):
-        return cls(json.loads(text), file_s3_uri)
+    def from_s3_uri(cls, file_s3_uri, kms_key=None, sagemaker_session=None):
+        """As the SDK's ``Statistics.from_s3_uri``/``Constraints.from_s3_uri``; a session made with
+        ``s3_endpoint_url`` reads from that store."""
+        return cls.from_file_path(file_s3_uri, _endpoint_of(sagemaker_session))
 
     def __repr__(self):
         return f"{type(self).__name__}({self.file_s3_uri!r})"
