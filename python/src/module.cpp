@@ -64,10 +64,12 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
 
 /// Points s3:// paths at options["s3_endpoint"] (None: the environment's endpoint or AWS). The
 /// client is made again for each call, so credentials changed in os.environ are seen.
+void use_s3_endpoint(const py::object& endpoint) {
+  mqmon::set_s3_endpoint(endpoint.is_none() ? std::string() : std::string(py::str(endpoint)));
+}
 void use_s3_endpoint(const py::dict& o) {
-  std::string endpoint;
-  option(o, "s3_endpoint", endpoint);
-  mqmon::set_s3_endpoint(endpoint);
+  use_s3_endpoint(o.contains("s3_endpoint") ? py::object(o["s3_endpoint"])
+                                            : py::object(py::none()));
 }
 
 /// Runs f without the GIL.
@@ -130,7 +132,7 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "read_object",
       [](const std::string& path, const py::object& s3_endpoint) {
-        mqmon::set_s3_endpoint(s3_endpoint.is_none() ? "" : py::str(s3_endpoint));
+        use_s3_endpoint(s3_endpoint);
         const std::string body = released([&] { return mqmon::read_whole(path); });
         return py::bytes(body);
       },
@@ -139,7 +141,7 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "write_object",
       [](const std::string& path, const std::string& body, const py::object& s3_endpoint) {
-        mqmon::set_s3_endpoint(s3_endpoint.is_none() ? "" : py::str(s3_endpoint));
+        use_s3_endpoint(s3_endpoint);
         released([&] {
           const auto slash = path.find_last_of('/');
           mqmon::AtomicOutputSet out(slash == std::string::npos ? "." : path.substr(0, slash + 1));
@@ -153,7 +155,7 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "exists",
       [](const std::string& path, const py::object& s3_endpoint) {
-        mqmon::set_s3_endpoint(s3_endpoint.is_none() ? "" : py::str(s3_endpoint));
+        use_s3_endpoint(s3_endpoint);
         return released([&] { return mqmon::file_exists(path); });
       },
       py::arg("path"), py::arg("s3_endpoint") = py::none());
