@@ -30,10 +30,6 @@ AtomicOutputSet::AtomicOutputSet(std::string directory) : dir_(std::move(directo
 AtomicOutputSet::~AtomicOutputSet() {
   for (auto& p : pending_)
     if (!p.temp_path.empty()) std::remove(p.temp_path.c_str());
-  if (!scratch_.empty()) {
-    std::error_code ec;
-    fs::remove_all(scratch_, ec);
-  }
 }
 
 std::string AtomicOutputSet::temp_directory() {
@@ -45,13 +41,8 @@ std::string AtomicOutputSet::temp_directory() {
                                 ec ? ec.message() : "not a directory"));
     return dir_;
   }
-  if (scratch_.empty()) {
-    std::string tmpl = (fs::temp_directory_path() / "mqmon-out-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw IoError(fmt::format("cannot create a temporary directory: {}", std::strerror(errno)));
-    scratch_ = tmpl;
-  }
-  return scratch_;
+  if (!scratch_) scratch_.emplace("mqmon-out");
+  return scratch_->path();
 }
 
 std::string AtomicOutputSet::add_streamed(const std::string& name) {

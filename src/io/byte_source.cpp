@@ -365,10 +365,6 @@ static std::unique_ptr<ByteStream> open_stream(const InputFile& file,
   return std::make_unique<PlainStream>(std::move(f), std::move(head));
 }
 
-std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file) {
-  return open_stream(file, {});
-}
-
 struct SequentialOpener::Ahead {
   std::map<size_t, std::future<std::string>> first_parts;  // file index -> whole small object
   size_t scheduled_until = 0;                              // files below this were considered

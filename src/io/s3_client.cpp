@@ -411,7 +411,7 @@ struct S3Call {
   std::vector<std::pair<std::string, std::string>> headers;  // beyond host and x-amz-*
   const S3Client::Body* body = nullptr;                      // PUT and POST
   std::string payload_sha256;
-  size_t expected_bytes = 0;  // a ranged GET's answer size, reserved at once
+  size_t expected_bytes = 0;  // a ranged GET's answer size: reserved at once, checked on 206
 };
 
 namespace {
@@ -567,6 +567,10 @@ Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
       const S3Address address = s3_address(s, call.bucket, call.key);
       failure = fmt::format("S3 {} '{}' failed: {} (endpoint {}://{})", call.method, where.uri(),
                             curl_error, address.scheme, address.host);
+    } else if (r.status == 206 && r.body.size() != call.expected_bytes) {
+      retryable = true;  // a range answered short without a transport error
+      failure = fmt::format("S3 GET '{}': got {} bytes of a {}-byte range", where.uri(),
+                            r.body.size(), call.expected_bytes);
     } else if (r.status >= 200 && r.status < 300) {
       return r;
     } else if (r.status == 404 && accept_404) {
@@ -635,17 +639,13 @@ std::string S3Client::get_range(const std::string& bucket, const std::string& ke
   call.headers.emplace_back("range", fmt::format("bytes={}-{}", offset, offset + length - 1));
   if (!if_match.empty()) call.headers.emplace_back("if-match", if_match);
   call.expected_bytes = static_cast<size_t>(length);
-  for (int attempt = 1;; ++attempt) {
-    Response r = run(*impl_, settings_, options_, call);
-    if (r.body.size() == length) return std::move(r.body);
-    // A server that ignored the range (200 with the whole object) is answered by cutting it.
-    if (r.status == 200 && r.body.size() >= offset + length) return r.body.substr(offset, length);
-    if (attempt >= options_.max_attempts)
-      throw IoError(fmt::format(
-          "S3 GET 's3://{}/{}' bytes {}-{}: got {} bytes instead of {}; gave up after {} attempts",
-          bucket, key, offset, offset + length - 1, r.body.size(), length, attempt));
-    sleep_before_retry(options_, attempt - 1);
-  }
+  Response r = run(*impl_, settings_, options_, call);
+  if (r.status == 206) return std::move(r.body);  // its size checked by run()
+  // A server that ignored the range answers 200 with the whole object: cut the range out of it.
+  if (r.body.size() < offset + length)
+    throw IoError(fmt::format("S3 GET 's3://{}/{}': the object has {} bytes, not the {} listed",
+                              bucket, key, r.body.size(), offset + length));
+  return r.body.substr(offset, length);
 }
 
 std::string S3Client::get(const std::string& bucket, const std::string& key) const {
@@ -753,7 +753,7 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
       const Response r = run(*impl_, settings_, options_, complete);
       const S3ErrorBody err = parse_s3_error(r.body);
       if (err.code.empty()) break;
-      if (!is_retryable_status(500, err.code) || attempt >= options_.max_attempts)
+      if (!is_retryable_status(r.status, err.code) || attempt >= options_.max_attempts)
         throw IoError(fmt::format("S3 multipart upload of '{}' failed to complete ({}: {})",
                                   where.uri(), err.code, err.message));
       sleep_before_retry(options_, attempt - 1);

@@ -1,13 +1,13 @@
 #include "mqmon/jobs/monitor.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/io/atomic_output.h"
+#include "mqmon/io/temp_dir.h"
 #include "mqmon/output/json_writer.h"
 #include "mqmon/output/metric_records.h"
 #include "mqmon/output/statistics_writer.h"
@@ -29,24 +29,6 @@ const char* status_name(ExecutionStatus s) {
 }
 
 namespace {
-
-/// A scratch directory removed with its contents when the execution ends.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mqmon-merge-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw IoError("cannot create a temporary directory");
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string execution_json(const MonitorConfig& c, const MonitorResult& r,
                            const std::string& evaluation_time) {
@@ -102,11 +84,11 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     return r;
   };
   try {
-    std::optional<ScratchDir> scratch;
+    std::optional<TempDir> scratch;
     std::string dataset = config.dataset;
     EvaluationSpec spec = config.evaluation;
     if (!config.capture_prefix.empty()) {
-      scratch.emplace();
+      scratch.emplace("mqmon-merge");
       MergeConfig m;
       m.capture_prefix = config.capture_prefix;
       m.ground_truth_prefix = config.ground_truth_prefix;

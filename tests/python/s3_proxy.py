@@ -1,5 +1,6 @@
 """An HTTP proxy in front of an S3 API server that injects faults: 500 and 503 answers, connections
-dropped before an answer, bodies cut off halfway, transfers that stall, a bucket of another region. It forwards requests unchanged (Host header included,
+dropped before an answer, bodies cut off halfway, ranges answered short, transfers that stall, a bucket of
+another region. It forwards requests unchanged (Host header included,
 so signatures still verify) and records what it saw."""
 import hashlib
 import http.client
@@ -91,7 +92,7 @@ class S3Proxy:
             self.requests.append((h.command, h.path, h.headers.get("Range")))
             self.headers.append(dict(h.headers.items(), body_sha256=hashlib.sha256(body).hexdigest()))
             kind = self.faults(n, h.command, h.path)
-            if kind in ("cut", "stall") and h.command != "GET":
+            if kind in ("cut", "stall", "short") and h.command != "GET":
                 kind = None
             if kind:
                 self.injected[kind] = self.injected.get(kind, 0) + 1
@@ -111,6 +112,10 @@ class S3Proxy:
                              "addressed using the specified endpoint.", ("x-amz-bucket-region", "eu-west-1")),
                 "503": (503, "SlowDown", "Please reduce your request rate.", None),
                 "500": (500, "InternalError", "We encountered an internal error. Please try again.", None),
+                # S3 may answer a multipart completion with 200 and an error in the body.
+                "200-internal": (200, "InternalError", "We encountered an internal error. Please try again.", None),
+                "200-invalid": (200, "InvalidPart", "One or more of the specified parts could not be found.",
+                                None),
             }
             if kind in errors:
                 status, code, message, header = errors[kind]
@@ -132,8 +137,10 @@ class S3Proxy:
             resp = conn.getresponse()
             data = resp.read()
             conn.close()
-            if kind in ("cut", "stall") and len(data) < 2:
+            if kind in ("cut", "stall", "short") and len(data) < 2:
                 kind = None
+            if kind == "short":  # a well-formed answer that holds half of the range
+                data = data[:len(data) // 2]
             h.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):

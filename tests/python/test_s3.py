@@ -135,6 +135,21 @@ def test_baseline_from_a_prefix_of_thousands_of_objects_to_s3(store, tmp_path):
     assert close(metrics["auc"]["value"], roc_auc_score(y, p))
 
 
+def test_small_objects_are_fetched_ahead(store, tmp_path):
+    y, p = binary_rows(24 * 10, 16)
+    store.put_many([(f"small/part-{i:02d}.csv", csv_text(y[i * 10:(i + 1) * 10], p[i * 10:(i + 1) * 10]))
+                    for i in range(24)])
+    proxy = S3Proxy(store.endpoint, delay=0.1)  # a round trip of 100 ms
+    try:
+        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("small/"), *BINARY,
+           "--output", tmp_path / "o")
+    finally:
+        proxy.close()
+    gets = [path for method, path, _ in proxy.requests if method == "GET" and "list-type" not in path]
+    assert len(gets) == 24  # each object read once
+    assert proxy.max_in_flight_gets >= 8  # one at a time would be 1
+
+
 def test_large_objects_are_read_by_parallel_ranged_gets(store, tmp_path):
     y, p = binary_rows(1_200_000, 2)
     text = csv_text(y, p).encode()
@@ -345,6 +360,57 @@ def test_hour_folders_are_listed_day_by_day(store, tmp_path):
     assert (tmp_path / "late" / "merged.jsonl").read_bytes() == (tmp_path / "local" / "merged.jsonl").read_bytes()
 
 
+def test_errors_inside_a_completed_answer(store, tmp_path):
+    """S3 can answer CompleteMultipartUpload with 200 and an <Error> body: a retryable code is
+    retried, any other fails the upload, which is aborted."""
+    cap, gt = big_capture(tmp_path)
+    env = aws_env(MQMON_S3_MULTIPART_CHUNKSIZE="5MB", **CREDS)
+    completions = []
+
+    def once(kind):
+        def fault(n, method, path):
+            if method == "POST" and "uploadId=" in path:
+                completions.append(n)
+                return kind if len(completions) == 1 else None
+        return fault
+
+    proxy = S3Proxy(store.endpoint, faults=once("200-internal"))
+    try:
+        mq(proxy.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("a/"), env=env)
+    finally:
+        proxy.close()
+    assert len(completions) == 2 and "a/merged.jsonl" in store.keys("a/")
+
+    completions.clear()
+    proxy = S3Proxy(store.endpoint, faults=once("200-invalid"))
+    try:
+        r = mq(proxy.endpoint, *MERGE, "--capture", cap, "--ground-truth", gt, "--output", store.uri("b/"), env=env,
+               check=False)
+    finally:
+        proxy.close()
+    assert r.returncode == 4 and len(completions) == 1
+    assert (f"S3 multipart upload of '{store.uri('b/merged.jsonl')}' failed to complete (InvalidPart: One or more "
+            "of the specified parts could not be found.)") in r.stderr
+    assert any(m == "DELETE" and "uploadId=" in p for m, p, _ in proxy.requests)
+    assert store.keys("b/") == [] and not store.s3.list_multipart_uploads(Bucket=store.bucket).get("Uploads")
+
+
+def test_outputs_already_uploaded_are_deleted_when_a_later_one_fails(store, tmp_path):
+    store.put("data/a.csv", csv_text(*binary_rows(50, 15)))
+    proxy = S3Proxy(store.endpoint, faults=lambda n, method, path: "500" if method == "PUT" and path.endswith(
+        "/out/constraints.json") else None)
+    try:
+        r = mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+               "--output", store.uri("out/"), env=aws_env(AWS_MAX_ATTEMPTS="2", **CREDS), check=False)
+    finally:
+        proxy.close()
+    assert r.returncode == 4 and f"S3 PUT '{store.uri('out/constraints.json')}' failed (HTTP 500" in r.stderr
+    methods = [(m, p.split("/", 2)[2]) for m, p, _ in proxy.requests if m in ("PUT", "DELETE")]
+    assert methods == [("PUT", "out/statistics.json"), ("PUT", "out/constraints.json"),
+                       ("PUT", "out/constraints.json"), ("DELETE", "out/statistics.json")]
+    assert store.keys("out/") == []
+
+
 def test_a_failed_job_leaves_no_output(store):
     y, p = binary_rows(50, 3)
     store.put("bad/a.csv", csv_text(y, p))
@@ -391,6 +457,10 @@ def test_errors_name_the_bucket_and_key(store, tmp_path):
         f"'{store.uri('nothing/')}'") in r.stderr
     r = baseline(store.uri("data/"), "s3://mqmon-no-such-bucket/out/")
     assert r.returncode == 4 and "S3 bucket 'mqmon-no-such-bucket' does not exist" in r.stderr
+    # The global option may also follow the command.
+    r = run_mqmon(["suggest-baseline", "--s3-endpoint", store.endpoint, "--baseline-dataset", store.uri("data/"),
+                   *BINARY, "--output", tmp_path / "after"], env=aws_env(**CREDS))
+    assert "20 rows evaluated" in r.stdout
     r = baseline("s3://", tmp_path / "o")
     assert r.returncode == 2 and "'s3://': '' is not a valid S3 bucket name" in r.stderr
     r = baseline(store.uri("data/"), tmp_path / "o", env=aws_env())
@@ -523,15 +593,14 @@ def test_credentials_from_a_credential_process(signing, tmp_path):
     assert not (tmp_path / "o2").exists()
 
 
-class CredentialsEndpoint:
-    """A container-credentials endpoint: answers the key pair, expiring a minute from now (so the
-    client must come back), to requests bearing the right Authorization."""
+class FakeEndpoint:
+    """A local HTTP endpoint: routes[(method, path)](headers) gives (status, body); every request
+    is recorded as (method, path, headers)."""
 
-    def __init__(self, key, secret, token):
+    def __init__(self, routes):
         import threading
-        from datetime import datetime, timezone
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        self.calls = 0
+        self.requests = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -539,32 +608,41 @@ class CredentialsEndpoint:
                 pass
 
             def do_GET(self):
-                owner.calls += 1
-                if self.headers.get("Authorization") != token or self.path != "/v2/credentials/role":
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                expires = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() + 60, timezone.utc)
-                body = json.dumps({"AccessKeyId": key, "SecretAccessKey": secret,
-                                   "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                owner.requests.append((self.command, self.path, dict(self.headers.items())))
+                route = routes.get((self.command, self.path))
+                status, body = route(self.headers) if route else (404, "")
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(data)
+
+            do_PUT = do_GET
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.uri = f"http://127.0.0.1:{self.server.server_address[1]}/v2/credentials/role"
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def close(self):
         self.server.shutdown()
         self.server.server_close()
 
 
+def credentials_json(key, secret, token=None, lifetime=60):
+    expires = datetime.fromtimestamp(datetime.now(UTC).timestamp() + lifetime, UTC)
+    answer = {"AccessKeyId": key, "SecretAccessKey": secret, "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if token:
+        answer["Token"] = token
+    return json.dumps(answer)
+
+
 def test_container_credentials_are_fetched_and_renewed(signing, tmp_path):
     store, key, secret = signing
     (tmp_path / "token").write_text("Bearer-abc123\n")
-    endpoint = CredentialsEndpoint(key, secret, "Bearer-abc123")
+    # Keys that expire a minute from now, to requests bearing the right Authorization.
+    endpoint = FakeEndpoint({("GET", "/v2/credentials/role"): lambda h: (
+        (200, credentials_json(key, secret)) if h.get("Authorization") == "Bearer-abc123" else (401, ""))})
+    endpoint.uri = endpoint.url + "/v2/credentials/role"
     try:
         run = mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
                  "--output", store.uri("container/"),
@@ -572,7 +650,7 @@ def test_container_credentials_are_fetched_and_renewed(signing, tmp_path):
                              AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=str(tmp_path / "token")))
         assert "300 rows evaluated" in run.stdout
         # HEAD, GET, PUT, PUT, and the check at start: credentials due to expire are renewed.
-        assert endpoint.calls >= 4
+        assert len(endpoint.requests) >= 4
         bad = mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
                  "--output", tmp_path / "o", check=False,
                  env=aws_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=endpoint.uri, AWS_CONTAINER_AUTHORIZATION_TOKEN="no"))
@@ -595,6 +673,29 @@ def test_instance_metadata_credentials(store, tmp_path):
         proxy.close()
     assert proxy.headers and all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=test-key/")
                                  and h["x-amz-security-token"] == "test-session-token" for h in proxy.headers)
+
+
+def test_instance_metadata_without_session_tokens(store, tmp_path):
+    """An IMDSv1 endpoint (no PUT /latest/api/token): the credentials are read without a token."""
+    base = "/latest/meta-data/iam/security-credentials/"
+    metadata = FakeEndpoint({("PUT", "/latest/api/token"): lambda h: (405, ""),
+                             ("GET", base): lambda h: (200, "v1-role\n"),
+                             ("GET", base + "v1-role"): lambda h: (200, credentials_json("v1-key", "v1-secret",
+                                                                                          "v1-token", 3600))})
+    store.put("data/a.csv", csv_text(*binary_rows(30, 14)))
+    proxy = S3Proxy(store.endpoint)
+    try:
+        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+           "--output", tmp_path / "o", env=aws_env(AWS_EC2_METADATA_DISABLED="false",
+                                                   AWS_EC2_METADATA_SERVICE_ENDPOINT=metadata.url))
+    finally:
+        proxy.close()
+        metadata.close()
+    assert [(m, p) for m, p, _ in metadata.requests] == [("PUT", "/latest/api/token"), ("GET", base),
+                                                         ("GET", base + "v1-role")]
+    assert not any("X-aws-ec2-metadata-token" in h for _, _, h in metadata.requests)
+    assert proxy.headers and all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=v1-key/")
+                                 and h["x-amz-security-token"] == "v1-token" for h in proxy.headers)
 
 
 def test_a_flaky_store_gives_the_same_results(store, tmp_path):
@@ -650,6 +751,28 @@ def test_a_stalled_transfer_is_dropped_and_retried(store, tmp_path):
     finally:
         proxy.close()
     assert proxy.count("stall") == 1
+    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "a.csv", *BINARY, "--output", tmp_path / "local"])
+    assert (tmp_path / "s3" / "statistics.json").read_bytes() == (tmp_path / "local" / "statistics.json").read_bytes()
+
+
+def test_a_range_answered_short_is_asked_again(store, tmp_path):
+    text = csv_text(*binary_rows(50_000, 17))
+    store.put("data/a.csv", text)
+    (tmp_path / "a.csv").write_text(text)
+    shortened = []
+
+    def short_once(n, method, path):
+        if method == "GET" and path.endswith("/data/a.csv") and not shortened:
+            shortened.append(n)
+            return "short"
+
+    proxy = S3Proxy(store.endpoint, faults=short_once)
+    try:
+        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+           "--output", tmp_path / "s3")
+    finally:
+        proxy.close()
+    assert [m for m, p, _ in proxy.requests if p.endswith("/data/a.csv")] == ["HEAD", "GET", "GET"]
     run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "a.csv", *BINARY, "--output", tmp_path / "local"])
     assert (tmp_path / "s3" / "statistics.json").read_bytes() == (tmp_path / "local" / "statistics.json").read_bytes()
 

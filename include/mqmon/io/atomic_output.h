@@ -5,13 +5,13 @@
 /// streamed) and PUT only at commit; if one PUT fails, the objects already PUT by that commit are
 /// deleted again.
 
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-namespace mqmon {
+#include "mqmon/io/temp_dir.h"
 
-class S3Client;
+namespace mqmon {
 
 /// Collects a job's output files; commit() makes them all visible, the destructor of an
 /// uncommitted set removes the temporaries and leaves earlier outputs untouched. Made before a
@@ -42,8 +42,9 @@ class AtomicOutputSet {
 
   std::string dir_;
   bool remote_ = false;
-  std::string scratch_;  ///< remote outputs: local directory of streamed outputs
   std::vector<Pending> pending_;
+  std::optional<TempDir> scratch_;  ///< remote outputs: local directory of streamed outputs
+                                    ///< (declared last: removed after the pending temporaries)
 };
 
 }  // namespace mqmon

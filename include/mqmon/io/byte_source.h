@@ -45,13 +45,10 @@ class ByteStream {
   virtual uint64_t raw_bytes_read() const = 0;
 };
 
-/// Opens a file and picks its decoder from the first bytes: gzip (1f 8b, multi-member files
-/// included), zstd (28 b5 2f fd, multi-frame), else plain. Throws IoError.
-std::unique_ptr<ByteStream> open_byte_stream(const InputFile& file);
-
-/// Opens the files of a dataset one after the other. Small S3 objects (up to 1 MiB) are fetched
-/// kAhead files ahead of the one being read, so a prefix of many small objects does not cost a
-/// round trip each; local files are opened as open_byte_stream does.
+/// Opens the files of a dataset one after the other, each with the decoder its first bytes call
+/// for: gzip (1f 8b, multi-member files included), zstd (28 b5 2f fd, multi-frame), else plain.
+/// Small S3 objects (up to 1 MiB) are fetched kAhead files ahead of the one being read, so a
+/// prefix of many small objects does not cost a round trip each.
 class SequentialOpener {
  public:
   static constexpr size_t kAhead = 16;
@@ -61,7 +58,7 @@ class SequentialOpener {
   SequentialOpener& operator=(const SequentialOpener&) = delete;
 
   const std::vector<InputFile>& files() const { return files_; }
-  /// Opens files()[index]; indices are asked for in increasing order.
+  /// Opens files()[index]; indices are asked for in increasing order. Throws IoError.
   std::unique_ptr<ByteStream> open(size_t index);
 
  private:
