@@ -661,18 +661,26 @@ def test_container_credentials_are_fetched_and_renewed(signing, tmp_path):
     assert f"cannot get credentials from container credentials at {endpoint.uri}: HTTP 401" in bad.stderr
 
 
-def test_instance_metadata_credentials(store, tmp_path):
-    """moto_server also plays the EC2 instance-metadata service (IMDSv2 token, role, keys)."""
-    store.put("data/a.csv", csv_text(*binary_rows(30, 11)))
+def signed_through_instance_metadata(store, tmp_path, metadata_endpoint, seed):
+    """Runs a baseline with credentials from instance metadata at `metadata_endpoint`; returns each S3
+    request's headers."""
+    store.put("data/a.csv", csv_text(*binary_rows(30, seed)))
     proxy = S3Proxy(store.endpoint)
     try:
         mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
            "--output", tmp_path / "o", env=aws_env(AWS_EC2_METADATA_DISABLED="false",
-                                                   AWS_EC2_METADATA_SERVICE_ENDPOINT=store.endpoint))
+                                                   AWS_EC2_METADATA_SERVICE_ENDPOINT=metadata_endpoint))
     finally:
         proxy.close()
-    assert proxy.headers and all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=test-key/")
-                                 and h["x-amz-security-token"] == "test-session-token" for h in proxy.headers)
+    assert proxy.headers
+    return proxy.headers
+
+
+def test_instance_metadata_credentials(store, tmp_path):
+    """moto_server also plays the EC2 instance-metadata service (IMDSv2 token, role, keys)."""
+    headers = signed_through_instance_metadata(store, tmp_path, store.endpoint, 11)
+    assert all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=test-key/")
+               and h["x-amz-security-token"] == "test-session-token" for h in headers)
 
 
 def test_instance_metadata_without_session_tokens(store, tmp_path):
@@ -682,20 +690,15 @@ def test_instance_metadata_without_session_tokens(store, tmp_path):
                              ("GET", base): lambda h: (200, "v1-role\n"),
                              ("GET", base + "v1-role"): lambda h: (200, credentials_json("v1-key", "v1-secret",
                                                                                           "v1-token", 3600))})
-    store.put("data/a.csv", csv_text(*binary_rows(30, 14)))
-    proxy = S3Proxy(store.endpoint)
     try:
-        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
-           "--output", tmp_path / "o", env=aws_env(AWS_EC2_METADATA_DISABLED="false",
-                                                   AWS_EC2_METADATA_SERVICE_ENDPOINT=metadata.url))
+        headers = signed_through_instance_metadata(store, tmp_path, metadata.url, 14)
     finally:
-        proxy.close()
         metadata.close()
     assert [(m, p) for m, p, _ in metadata.requests] == [("PUT", "/latest/api/token"), ("GET", base),
                                                          ("GET", base + "v1-role")]
     assert not any("X-aws-ec2-metadata-token" in h for _, _, h in metadata.requests)
-    assert proxy.headers and all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=v1-key/")
-                                 and h["x-amz-security-token"] == "v1-token" for h in proxy.headers)
+    assert all(h["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=v1-key/")
+               and h["x-amz-security-token"] == "v1-token" for h in headers)
 
 
 def test_a_flaky_store_gives_the_same_results(store, tmp_path):
@@ -733,45 +736,25 @@ def test_a_bucket_of_another_region_is_named_with_its_region(store, tmp_path):
     assert f"S3 bucket '{store.bucket}' is in region eu-west-1, not us-east-1: set AWS_REGION=eu-west-1" in r.stderr
 
 
-def test_a_stalled_transfer_is_dropped_and_retried(store, tmp_path):
+@pytest.mark.parametrize("kind", ["stall", "short"])
+def test_a_stalled_or_short_answer_is_asked_again(store, tmp_path, kind):
+    """stall: the headers, then silence (dropped after MQMON_S3_READ_TIMEOUT); short: a well-formed
+    206 holding half of the range."""
     text = csv_text(*binary_rows(300_000, 13))
     store.put("data/a.csv", text)
     (tmp_path / "a.csv").write_text(text)
-    stalled = []
 
-    def stall_the_first_get(n, method, path):
-        if method == "GET" and path.endswith("/data/a.csv") and not stalled:
-            stalled.append(n)
-            return "stall"
+    def first_get(n, method, path):
+        if method == "GET" and path.endswith("/data/a.csv") and not proxy.injected:
+            return kind
 
-    proxy = S3Proxy(store.endpoint, faults=stall_the_first_get, stall_seconds=20)
+    proxy = S3Proxy(store.endpoint, faults=first_get, stall_seconds=20)
     try:
         mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
            "--output", tmp_path / "s3", env=aws_env(MQMON_S3_READ_TIMEOUT="1", **CREDS))
     finally:
         proxy.close()
-    assert proxy.count("stall") == 1
-    run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "a.csv", *BINARY, "--output", tmp_path / "local"])
-    assert (tmp_path / "s3" / "statistics.json").read_bytes() == (tmp_path / "local" / "statistics.json").read_bytes()
-
-
-def test_a_range_answered_short_is_asked_again(store, tmp_path):
-    text = csv_text(*binary_rows(50_000, 17))
-    store.put("data/a.csv", text)
-    (tmp_path / "a.csv").write_text(text)
-    shortened = []
-
-    def short_once(n, method, path):
-        if method == "GET" and path.endswith("/data/a.csv") and not shortened:
-            shortened.append(n)
-            return "short"
-
-    proxy = S3Proxy(store.endpoint, faults=short_once)
-    try:
-        mq(proxy.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
-           "--output", tmp_path / "s3")
-    finally:
-        proxy.close()
+    assert proxy.injected == {kind: 1}
     assert [m for m, p, _ in proxy.requests if p.endswith("/data/a.csv")] == ["HEAD", "GET", "GET"]
     run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "a.csv", *BINARY, "--output", tmp_path / "local"])
     assert (tmp_path / "s3" / "statistics.json").read_bytes() == (tmp_path / "local" / "statistics.json").read_bytes()
