@@ -187,8 +187,8 @@ CsvReader::Columns CsvReader::resolve_header(uint32_t file, const std::vector<st
 
 std::optional<size_t> CsvReader::read_header(uint32_t file, std::string_view head, bool whole,
                                              uint64_t& lines) {
-  if (!options_.header) return 0;
-  // The header is the first non-blank record of the file.
+  // The header (or, without one, the first record, which sets the field count) is the first
+  // non-blank record of the file.
   size_t skip = 0;
   while (skip < head.size() && (head[skip] == '\n' || head[skip] == '\r' || is_space(head[skip]))) {
     if (head[skip] == '\n') ++lines;
@@ -200,11 +200,21 @@ std::optional<size_t> CsvReader::read_header(uint32_t file, std::string_view hea
   std::vector<std::string> names;
   uint64_t newlines = 0;
   const uint64_t header_line = 1 + lines;
-  if (!split_csv_record(p, head.data() + head.size(), names, newlines))
+  if (!split_csv_record(p, head.data() + head.size(), names, newlines)) {
+    if (!options_.header) {
+      columns_[file].fields = 0;  // the first record is bad: parse_block reports it
+      return skip;
+    }
     throw ParseError({files()[file].path, header_line, 0, ""},
                      "the header's quoted field is not closed", "");
+  }
+  if (!options_.header) {
+    columns_[file].fields = static_cast<int>(names.size());
+    return skip;
+  }
   lines += newlines;
   columns_[file] = resolve_header(file, names, header_line);
+  columns_[file].fields = static_cast<int>(names.size());
   return static_cast<size_t>(p - head.data());
 }
 
@@ -223,6 +233,10 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
   const std::string* names[3] = {&attributes_.ground_truth, &attributes_.inference,
                                  &attributes_.probability};
   std::string junk;
+  const char* expected_by = options_.header ? "the header" : "the file's first record";
+  auto expected_fields = [&](int n) {
+    return n > 0 ? fmt::format(", {} has {}", expected_by, n) : std::string();
+  };
 
   while (p < end) {
     // Blank lines (only spaces, CR) are not records.
@@ -238,14 +252,24 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
     bool present[3] = {false, false, false};
     int col = 0;
     std::optional<RowProblem> problem;
+    const char* extra = nullptr;  // the first field past the expected count
     for (;; ++col) {
+      if (col == cols.fields) extra = p;
       if (col > last_wanted) {
-        // Every wanted field is read: jump to the end of the line unless a quote could hide a
-        // line break in the fields left.
+        // Every wanted field is read: count the fields left up to the end of the line unless a
+        // quote could hide a delimiter or a line break among them.
         const char* nl =
             static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
         const char* stop = nl ? nl : end;
         if (!std::memchr(p, '"', static_cast<size_t>(stop - p))) {
+          const int more = static_cast<int>(std::count(p, stop, ','));
+          if (!extra && more > 0 && col + more >= cols.fields && cols.fields > 0) {
+            // The expected count ends inside the rest: find the first extra field.
+            extra = p;
+            for (int k = col; k < cols.fields; ++k)
+              extra = static_cast<const char*>(std::memchr(extra, ',', stop - extra)) + 1;
+          }
+          col += more;
           p = nl ? nl + 1 : end;
           if (nl) ++line;
           break;
@@ -282,15 +306,36 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
       }
       if (!next_field(p, end, line)) break;
     }
+    const int fields = col + 1;
     for (int s = 0; s < 3 && !problem; ++s) {
       if (want[s] >= 0 && !present[s])
-        problem = RowProblem{
-            record,
-            record_line,
-            static_cast<uint32_t>(want[s] + 1),
-            *names[s],
-            fmt::format("missing value: the record has {} column{}", col + 1, col ? "s" : ""),
-            ""};
+        problem = RowProblem{record,
+                             record_line,
+                             static_cast<uint32_t>(want[s] + 1),
+                             *names[s],
+                             fmt::format("missing value: the record has {} field{}{}", fields,
+                                         fields == 1 ? "" : "s", expected_fields(cols.fields)),
+                             ""};
+    }
+    if (!problem && cols.fields > 0 && fields != cols.fields) {
+      // A delimiter too many or too few shifts every later value into another column: pandas
+      // and DuckDB refuse such a record, and so do we.
+      const bool more = fields > cols.fields;
+      problem = RowProblem{
+          record,
+          record_line,
+          0,
+          std::string(),
+          fmt::format("the record has {} field{}{}{}", fields, fields == 1 ? "" : "s",
+                      expected_fields(cols.fields),
+                      more ? fmt::format(" (a value with an unquoted comma? quote it); from field "
+                                         "{} on",
+                                         cols.fields + 1)
+                           : ""),
+          more && extra ? std::string(extra, std::min<size_t>(
+                                                 40, static_cast<size_t>(
+                                                         std::find(extra, end, '\n') - extra)))
+                        : std::string()};
     }
     if (!problem) {
       const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),

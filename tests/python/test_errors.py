@@ -32,7 +32,9 @@ def fails(tmp_path, path, code, *extra, **kw):
     ("inf,1,1", ":4: column 1 (attribute 'probability') not a finite number: 'inf'"),
     (",1,1", ":4: column 1 (attribute 'probability') empty value: ''"),
     ("0.5,,1", ":4: column 2 (attribute 'prediction') empty value: ''"),
-    ("0.5,1", ":4: column 3 (attribute 'label') missing value: the record has 2 columns: ''"),
+    ("0.5,1", ":4: column 3 (attribute 'label') missing value: the record has 2 fields, the header has 3: ''"),
+    ("0.5,1,1,x", ":4: the record has 4 fields, the header has 3 (a value with an unquoted comma? quote it); "
+                  "from field 4 on: 'x'"),
     ('0.5,"1,1', ":4: column 2 (attribute 'prediction') quoted field is not closed: '\"1,1"),
     ('0.5,"1"x,1', ":4: column 2 (attribute 'prediction') unexpected text after a closing quote: 'x,1"),
 ])

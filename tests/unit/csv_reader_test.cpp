@@ -151,7 +151,7 @@ TEST(CsvReader, BadValuesAreLocated) {
 
   r = read_all(write_temp("probability,prediction,label\n0.5,1\n"), true, kNamed, 1 << 20);
   ASSERT_EQ(r.errors.size(), 1u);
-  EXPECT_EQ(r.errors[0], "2:3:label:missing value: the record has 2 columns:");
+  EXPECT_EQ(r.errors[0], "2:3:label:missing value: the record has 2 fields, the header has 3:");
 
   r = read_all(write_temp("probability,prediction,label\n0.5,,1\n"), true, kNamed, 1 << 20);
   EXPECT_EQ(r.errors.at(0), "2:2:prediction:empty value:");
@@ -165,6 +165,45 @@ TEST(CsvReader, BadValuesAreLocated) {
 
   r = read_all(write_temp("probability,prediction,label\nnan,1,1\n"), true, kNamed, 1 << 20);
   EXPECT_EQ(r.errors.at(0), "2:1:probability:not a finite number:nan");
+}
+
+TEST(CsvReader, EveryRecordHasTheHeadersFieldCount) {
+  // One field too many: an unquoted comma in the comment would shift nothing we read here, but
+  // the same comma before the label would, so the record is refused either way.
+  const std::string header = "probability,prediction,label,comment\n";
+  for (size_t bs : {1, 5, 1 << 20}) {
+    auto r = read_all(write_temp(header + "0.5,1,1,ok\n0.5,1,1,one, two\n"), true, kNamed, bs);
+    ASSERT_EQ(r.errors.size(), 1u) << bs;
+    EXPECT_EQ(r.errors[0],
+              "3:0::the record has 5 fields, the header has 4 (a value with an unquoted comma? "
+              "quote it); from field 5 on: two")
+        << bs;
+    // The same with a quote in the rest of the record (the field-by-field path).
+    r = read_all(write_temp(header + "0.5,1,1,\"a\",b\n"), true, kNamed, bs);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].substr(0, 49), "2:0::the record has 5 fields, the header has 4 (a") << bs;
+    // Quoted commas and line breaks are one field; fewer fields than the header are refused too.
+    r = read_all(write_temp(header + "0.5,1,1,\"one, two\nthree\"\n0.5,1,0\n"), true, kNamed, bs);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0], "4:0::the record has 3 fields, the header has 4:") << bs;
+    EXPECT_EQ(r.rows.size(), 1u);
+  }
+  // Skipped when allowed, like any bad record.
+  const auto r =
+      read_all(write_temp(header + "0.5,1,1,x,y\n0.25,0,0,z\n"), true, kNamed, 1 << 20, true);
+  EXPECT_EQ(r.errors.size(), 1u);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0], (Row{"0", "0", 0.25, 1}));
+}
+
+TEST(CsvReader, WithoutHeaderTheFirstRecordSetsTheFieldCount) {
+  for (size_t bs : {1, 1 << 20}) {
+    auto r = read_all(write_temp("\n0.1,0,1\n0.8,1,0,7\n"), false, attrs("2", "1", "0"), bs);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0],
+              "3:0::the record has 4 fields, the file's first record has 3 (a value with an "
+              "unquoted comma? quote it); from field 4 on:7");
+  }
 }
 
 TEST(CsvReader, SkippedRowsKeepTheirOrdinals) {

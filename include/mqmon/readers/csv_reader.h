@@ -1,6 +1,8 @@
 #pragma once
 /// CSV datasets (RFC 4180): quoted fields with commas, doubled quotes and line breaks, CRLF or LF,
-/// spaces around fields, a UTF-8 BOM, a missing final newline, blank lines (ignored).
+/// spaces around fields, a UTF-8 BOM, a missing final newline, blank lines (ignored). Every record
+/// has as many fields as the header (without a header: as the file's first record); one with more
+/// or fewer is a bad record, since a stray delimiter shifts the values into other columns.
 
 #include <optional>
 #include <string>
@@ -33,6 +35,7 @@ class CsvReader final : public RecordReader {
   /// Column indices of the attributes in one file (-1: not read).
   struct Columns {
     int ground_truth = -1, inference = -1, probability = -1;
+    int fields = 0;  ///< fields of every record: the header's, or the first record's (0: unknown)
   };
 
  private:
