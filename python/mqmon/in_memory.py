@@ -4,6 +4,7 @@ import json
 import numpy as np
 
 from . import _mqmon
+from ._keywords import checked
 
 
 def _label_codes(values):
@@ -37,6 +38,23 @@ def _floats(values):
     return np.ascontiguousarray(np.asarray(values), dtype=np.float64)
 
 
+def _column(data, attribute, role):
+    """data[attribute], or ConfigError naming the attribute and the frame's columns."""
+    try:
+        return data[attribute]
+    except (KeyError, IndexError, ValueError):
+        pass
+    columns = [str(c) for c in getattr(data, "columns", getattr(data, "keys", lambda: [])())]
+    near = _mqmon.closest_name(str(attribute), columns)
+    hint = f" (did you mean '{near}'?)" if near else ""
+    listed = ", ".join(f"'{c}'" for c in columns)
+    absent = "" if role == "ground truth attribute" else \
+        f"; pass {role.replace(' ', '_')}=None when the data has no such column"
+    raise _mqmon.ConfigError(
+        f"{role} '{attribute}' is not a column of the data{hint}; the columns are: {listed}{absent}")
+
+
+@checked()
 def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None, *, data=None,
                        ground_truth_attribute="label", inference_attribute="prediction",
                        probability_attribute="probability", positive_label=1, negative_label=None,
@@ -44,24 +62,43 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
                        evaluation_time=None):
     """The statistics.json content (a dict) of predictions held in memory.
 
-    Give the columns as arrays (``y_true``, ``y_pred``, ``probability``) or a DataFrame ``data``
-    with the attribute names. Binary needs ``y_pred`` or ``probability`` (or both); multiclass and
-    regression need ``y_pred``. Float64 arrays are read in place, and the GIL is released while
-    computing. Errors are raised as ``mqmon.ConfigError``/``ParseError``/``DataError`` naming the
-    attribute and the 1-based row.
+    Give the columns as arrays (``y_true``, ``y_pred``, ``probability``) or a DataFrame (or a dict
+    of arrays) ``data`` with the attribute names. Every attribute the problem type reads must then
+    be a column of ``data`` — the defaults too — or a ``ConfigError`` names it and lists the
+    columns; pass ``None`` for one the data deliberately lacks (binary needs a prediction or a
+    probability or both; multiclass and regression read no probability). Float64 arrays are read in
+    place, and the GIL is released while computing. Errors are raised as
+    ``mqmon.ConfigError``/``ParseError``/``DataError`` naming the attribute and the 1-based row.
     """
+    if problem_type not in ("BinaryClassification", "MulticlassClassification", "Regression"):
+        raise _mqmon.ConfigError(f"problem_type '{problem_type}' is not BinaryClassification, "
+                                 "MulticlassClassification or Regression")
+    reads_probability = problem_type == "BinaryClassification"
+    if not reads_probability and probability_attribute not in (None, "probability"):
+        raise _mqmon.ConfigError(f"{problem_type} in memory reads no probability attribute; "
+                                 f"drop probability_attribute='{probability_attribute}'")
     if data is not None:
-        y_true = data[ground_truth_attribute] if ground_truth_attribute in data else None
-        y_pred = data[inference_attribute] if inference_attribute and inference_attribute in data else None
-        probability = data[probability_attribute] if probability_attribute and probability_attribute in data \
-            else None
+        if y_true is not None or y_pred is not None or probability is not None:
+            raise _mqmon.ConfigError("give the columns either as arrays (y_true, y_pred, probability) "
+                                     "or as data= with attribute names, not both")
+        if ground_truth_attribute is None:
+            raise _mqmon.ConfigError("ground_truth_attribute is required with data=")
+        y_true = _column(data, ground_truth_attribute, "ground truth attribute")
+        if inference_attribute is not None:
+            y_pred = _column(data, inference_attribute, "inference attribute")
+        if reads_probability and probability_attribute is not None:
+            probability = _column(data, probability_attribute, "probability attribute")
     if y_true is None:
-        raise ValueError("the ground truth (y_true) is required")
+        raise _mqmon.ConfigError("the ground truth (y_true, or data= with ground_truth_attribute) is "
+                                 "required")
+    if not reads_probability:
+        probability = None
+    ground_truth_attribute = ground_truth_attribute or "label"
     options = {
         "problem_type": problem_type,
         "ground_truth_attribute": ground_truth_attribute,
-        "inference_attribute": inference_attribute if y_pred is not None else "",
-        "probability_attribute": probability_attribute if probability is not None else "",
+        "inference_attribute": (inference_attribute or "prediction") if y_pred is not None else "",
+        "probability_attribute": (probability_attribute or "probability") if probability is not None else "",
         "positive_label": str(positive_label),
         "negative_label": None if negative_label is None else str(negative_label),
         "probability_threshold": float(probability_threshold_attribute),

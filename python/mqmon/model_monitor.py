@@ -5,6 +5,14 @@ import os
 import time
 
 from . import _mqmon
+from ._keywords import checked
+
+# mqmon's options beyond the SDK's arguments, by keyword.
+_EVALUATION_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "seed",
+                       "curve_points", "max_bad_rows", "evaluation_time", "s3_endpoint")
+_BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "window_size", "replicates",
+                                           "strict_layout")
+_MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics")
 
 
 def _location(uri):
@@ -38,10 +46,12 @@ class DatasetFormat:
     """The SDK's dataset formats, producing the same dictionaries."""
 
     @staticmethod
+    @checked()
     def csv(header=True, output_columns_position="START"):
         return {"csv": {"header": header, "output_columns_position": output_columns_position}}
 
     @staticmethod
+    @checked()
     def json(lines=True):
         return {"json": {"lines": lines}}
 
@@ -61,11 +71,13 @@ class _JsonFile:
         self.s3_endpoint = s3_endpoint
 
     @classmethod
+    @checked()
     def from_file_path(cls, path, s3_endpoint=None):
         path = _location(path)
         return cls(json.loads(_mqmon.read_object(path, s3_endpoint)), path, s3_endpoint)
 
     @classmethod
+    @checked()
     def from_s3_uri(cls, file_s3_uri, kms_key=None, sagemaker_session=None):
         """As the SDK's ``Statistics.from_s3_uri``/``Constraints.from_s3_uri``; a session made with
         ``s3_endpoint_url`` reads from that store."""
@@ -82,6 +94,7 @@ class Statistics(_JsonFile):
 class Constraints(_JsonFile):
     """constraints.json."""
 
+    @checked()
     def save(self, new_save_location_s3_uri=None):
         """Writes the (possibly edited) constraints back, or to a new location."""
         if new_save_location_s3_uri is not None:
@@ -102,6 +115,7 @@ class BaseliningJob:
         self.output_path = output_path
         self.s3_endpoint = s3_endpoint
 
+    @checked()
     def wait(self, logs=True):
         return None
 
@@ -110,9 +124,11 @@ class BaseliningJob:
                 "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": self.output_path}}]},
                 "ItemCount": self.outputs["item_count"]}
 
+    @checked()
     def baseline_statistics(self, file_name="statistics.json", kms_key=None):
         return Statistics.from_file_path(_join(self.output_path, file_name), self.s3_endpoint)
 
+    @checked()
     def suggested_constraints(self, file_name="constraints.json", kms_key=None):
         return Constraints.from_file_path(_join(self.output_path, file_name), self.s3_endpoint)
 
@@ -134,6 +150,7 @@ class MonitoringExecution:
             d["FailureReason"] = self.result["failure_reason"]
         return d
 
+    @checked()
     def wait(self, logs=True):
         return None
 
@@ -141,9 +158,11 @@ class MonitoringExecution:
         path = _join(self.output_path, file_name)
         return cls.from_file_path(path, self.s3_endpoint) if _mqmon.exists(path, self.s3_endpoint) else None
 
+    @checked()
     def statistics(self, file_name="statistics.json", kms_key=None):
         return self._output(Statistics, file_name)
 
+    @checked()
     def constraint_violations(self, file_name="constraint_violations.json", kms_key=None):
         return self._output(ConstraintViolations, file_name)
 
@@ -158,9 +177,10 @@ class ModelQualityMonitor:
     ``s3_endpoint_url`` (``mqmon.Session(s3_endpoint_url=...)``, as the SDK's LocalSession), the
     S3-compatible store of s3:// locations."""
 
+    @checked()
     def __init__(self, role=None, instance_count=1, instance_type=None, volume_size_in_gb=None,
                  volume_kms_key=None, output_kms_key=None, max_runtime_in_seconds=None, base_job_name=None,
-                 sagemaker_session=None, env=None, tags=None, network_config=None, **kwargs):
+                 sagemaker_session=None, env=None, tags=None, network_config=None):
         self.role = role
         self.instance_count = instance_count
         self.base_job_name = base_job_name or "model-quality"
@@ -178,6 +198,7 @@ class ModelQualityMonitor:
         stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d-%H-%M-%S-%f")[:-3]
         return given or f"{self.base_job_name}-{kind}-{stamp}"
 
+    @checked(*_BASELINE_OPTIONS)
     def suggest_baseline(self, baseline_dataset, dataset_format, problem_type, inference_attribute=None,
                          probability_attribute=None, ground_truth_attribute=None,
                          probability_threshold_attribute=None, post_analytics_processor_script=None,
@@ -188,7 +209,7 @@ class ModelQualityMonitor:
         Besides the SDK's arguments, mqmon's options are accepted by keyword: ``positive_label``,
         ``negative_label``, ``label_type``, ``class_labels``, ``seed``, ``curve_points``,
         ``threshold_method``, ``alpha``, ``window_size``, ``replicates``, ``strict_layout``,
-        ``max_bad_rows``.
+        ``max_bad_rows``, ``evaluation_time``. Any other keyword is a TypeError.
         """
         if post_analytics_processor_script is not None:
             raise ValueError("post_analytics_processor_script is not supported yet")
@@ -206,12 +227,15 @@ class ModelQualityMonitor:
         self.latest_baselining_job_name = job_name
         return self.latest_baselining_job
 
+    @checked()
     def suggested_constraints(self, file_name="constraints.json", kms_key=None):
         return self.latest_baselining_job.suggested_constraints(file_name, kms_key)
 
+    @checked()
     def baseline_statistics(self, file_name="statistics.json", kms_key=None):
         return self.latest_baselining_job.baseline_statistics(file_name, kms_key)
 
+    @checked(*_MONITOR_OPTIONS)
     def run_monitoring(self, constraints, problem_type, ground_truth_input=None, capture_uri=None, dataset=None,
                        dataset_format=None, inference_attribute=None, probability_attribute=None,
                        probability_threshold_attribute=None, ground_truth_attribute=None,
@@ -221,7 +245,10 @@ class ModelQualityMonitor:
         """One monitoring execution, as a schedule would run it: the window is ``start_time`` to
         ``end_time``, or ``scheduled_time`` (default now) plus the offsets. Give ``capture_uri`` and
         ``ground_truth_input`` (hour-folder prefixes) to merge them, or a ``dataset``. ``constraints``
-        is a path or a Constraints object. Returns the MonitoringExecution."""
+        is a path or a Constraints object. Besides the SDK's arguments, mqmon's options are
+        accepted by keyword: ``positive_label``, ``negative_label``, ``label_type``,
+        ``class_labels``, ``seed``, ``curve_points``, ``max_bad_rows``, ``evaluation_time``,
+        ``max_lookback``, ``ignore_undefined_metrics``. Returns the MonitoringExecution."""
         if isinstance(constraints, Constraints):
             constraints = constraints.file_s3_uri
         if start_time is not None or end_time is not None:
@@ -255,8 +282,10 @@ class ModelQualityMonitor:
         """The executions this monitor ran, oldest first."""
         return list(self._executions)
 
+    @checked()
     def latest_monitoring_statistics(self, file_name="statistics.json"):
         return self._executions[-1].statistics(file_name) if self._executions else None
 
+    @checked()
     def latest_monitoring_constraint_violations(self, file_name="constraint_violations.json"):
         return self._executions[-1].constraint_violations(file_name) if self._executions else None

@@ -1,10 +1,12 @@
 """Local stand-ins for ``sagemaker.get_execution_role`` and ``sagemaker.Session``: accepted so that
 SDK code runs unchanged; nothing here talks to AWS's control plane."""
+from ._keywords import checked
 
 LOCAL_ROLE = "arn:aws:iam::000000000000:role/mqmon-local"
 
 
-def get_execution_role(sagemaker_session=None):
+@checked()
+def get_execution_role(sagemaker_session=None, use_default=False):
     """The SDK returns the notebook's IAM role; locally there is none to assume."""
     return LOCAL_ROLE
 
@@ -14,8 +16,11 @@ class Session:
     it) points s3:// locations at an S3-compatible store; without it the environment decides
     (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS)."""
 
+    @checked()
     def __init__(self, boto_session=None, sagemaker_client=None, sagemaker_runtime_client=None,
-                 default_bucket=None, s3_endpoint_url=None, **kwargs):
+                 sagemaker_featurestore_runtime_client=None, default_bucket=None, settings=None,
+                 sagemaker_metrics_client=None, sagemaker_config=None, default_bucket_prefix=None,
+                 s3_endpoint_url=None):
         self._default_bucket = default_bucket or "mqmon-local"
         self.s3_endpoint_url = s3_endpoint_url
 

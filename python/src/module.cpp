@@ -6,8 +6,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <type_traits>
 
+#include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/io/atomic_output.h"
@@ -35,6 +39,25 @@ bool option(const py::dict& o, const char* key, T& out) {
   else
     out = o[key].cast<T>();
   return true;
+}
+
+/// The keys evaluation_spec reads, and s3_endpoint, which every job takes.
+const std::vector<std::string> kEvaluationKeys = {
+    "dataset_format", "problem_type",  "label_type",  "ground_truth_attribute",
+    "inference_attribute", "probability_attribute", "positive_label", "negative_label",
+    "class_labels", "probability_threshold", "seed", "curve_points", "threads", "max_bad_rows",
+    "s3_endpoint"};
+
+/// Raises TypeError for a key of `o` that `function` does not read, as Python does for an
+/// unknown keyword argument, with the nearest known key: a misspelt option is never ignored.
+void check_keys(const py::dict& o, const char* function, std::vector<std::string> allowed) {
+  allowed.insert(allowed.end(), kEvaluationKeys.begin(), kEvaluationKeys.end());
+  for (const auto& item : o) {
+    const std::string key = py::str(item.first);
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      throw py::type_error(fmt::format("{}() got an unexpected option '{}'{}", function, key,
+                                       mqmon::did_you_mean(key, allowed)));
+  }
 }
 
 mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
@@ -105,6 +128,8 @@ PYBIND11_MODULE(_mqmon, m) {
     }
   });
 
+  m.def("closest_name", &mqmon::closest_name, py::arg("word"), py::arg("candidates"),
+        "The candidate a mistyped name most likely meant, or None");
   m.def("parse_timestamp", &mqmon::parse_timestamp,
         "Milliseconds since the epoch of a UTC timestamp");
   m.def("parse_duration", &mqmon::parse_duration, "Milliseconds of an ISO-8601 duration (-PT1H)");
@@ -163,6 +188,9 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "suggest_baseline",
       [](const std::string& dataset, const std::string& output, const py::dict& options) {
+        check_keys(options, "suggest_baseline",
+                   {"threshold_method", "alpha", "window_size", "replicates", "strict_layout",
+                    "evaluation_time"});
         use_s3_endpoint(options);
         mqmon::BaselineConfig c;
         c.dataset = dataset;
@@ -189,6 +217,10 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "monitor",
       [](const py::dict& options) {
+        check_keys(options, "monitor",
+                   {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
+                    "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
+                    "evaluation_time", "ignore_undefined_metrics"});
         use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
@@ -203,6 +235,9 @@ PYBIND11_MODULE(_mqmon, m) {
         c.end = options["end"].cast<int64_t>();
         c.execution_time = options["execution_time"].cast<int64_t>();
         option(options, "max_lookback", c.max_lookback);
+        bool ignore_undefined = false;
+        option(options, "ignore_undefined_metrics", ignore_undefined);
+        c.check.report_undefined = !ignore_undefined;
         option(options, "evaluation_time", c.evaluation_time);
         const auto r = released([&] { return mqmon::run_monitor(c); });
         py::dict out;
@@ -218,6 +253,7 @@ PYBIND11_MODULE(_mqmon, m) {
       "compute_statistics",
       [](const py::dict& options, py::object truth, py::object predicted, py::object probability,
          const std::string& evaluation_time) {
+        check_keys(options, "compute_statistics", {});
         const mqmon::EvaluationSpec spec = evaluation_spec(options);
         mqmon::MemoryColumns cols;
         // Keep the arrays alive (and, for float64 C-contiguous input, uncopied) while computing.

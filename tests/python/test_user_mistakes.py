@@ -1,0 +1,163 @@
+"""The mistakes a new user makes in a first hour, one row each, across the CLI, the SDK classes and
+the in-memory API: each must fail with the documented exit code or exception type and a message that
+names the fix (the column, the option, the suggestion). No mistake may give a number."""
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import MQMON, run_mqmon
+
+PYTHON_DIR = Path(os.environ.get("MQMON_PYTHON_DIR", Path(MQMON).parent / "python"))
+sys.path.insert(0, str(PYTHON_DIR))
+import mqmon  # noqa: E402
+
+USAGE, BAD_DATA, IO = 2, 3, 4
+ROWS = [(1, 1, 0.9), (0, 0, 0.2), (1, 0, 0.4), (0, 1, 0.3), (1, 1, 0.8), (0, 0, 0.1)]
+FRAME = pd.DataFrame(ROWS, columns=["label", "prediction", "probability"])
+CSV = "label,prediction,probability\n" + "".join(f"{a},{b},{c}\n" for a, b, c in ROWS)
+
+MISTAKES = []
+
+
+def mistake(expect, *words):
+    """Registers a mistake: `expect` an exit code (CLI) or an exception type (Python); `words` must
+    all appear in the message."""
+    def register(func):
+        MISTAKES.append(pytest.param(func, expect, words, id=func.__name__))
+        return func
+    return register
+
+
+def cli(tmp_path, *args):
+    return run_mqmon(list(args), check=False, cwd=tmp_path)
+
+
+def csv_file(tmp_path, text=CSV, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def baseline_args(tmp_path, data, *extra):
+    return ["suggest-baseline", "--baseline-dataset", data, "--problem-type", "BinaryClassification",
+            "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+            "--probability-attribute", "probability", "--output", tmp_path / "out", *extra]
+
+
+def sdk_baseline(tmp_path, data=None, **kw):
+    args = dict(baseline_dataset=str(data or csv_file(tmp_path)), dataset_format=mqmon.DatasetFormat.csv(),
+                problem_type="BinaryClassification", inference_attribute="prediction",
+                probability_attribute="probability", ground_truth_attribute="label",
+                output_s3_uri=str(tmp_path / "out"))
+    args.update(kw)
+    return mqmon.ModelQualityMonitor(role="r").suggest_baseline(**args)
+
+
+# 1. Python never guesses a column.
+
+@mistake(mqmon.ConfigError, "inference attribute 'predicted'", "did you mean 'prediction'?",
+         "'label', 'prediction', 'probability'", "inference_attribute=None")
+def memory_misspelt_inference_column(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", data=FRAME, inference_attribute="predicted")
+
+
+@mistake(mqmon.ConfigError, "probability attribute 'probabilty'", "did you mean 'probability'?")
+def memory_misspelt_probability_column(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", data=FRAME, probability_attribute="probabilty")
+
+
+@mistake(mqmon.ConfigError, "ground truth attribute 'truth' is not a column",
+         "the columns are: 'label', 'prediction', 'probability'")
+def memory_missing_ground_truth_column(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", data=FRAME, ground_truth_attribute="truth")
+
+
+@mistake(mqmon.ConfigError, "probability attribute 'probability' is not a column",
+         "probability_attribute=None")
+def memory_default_attribute_absent(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", data=FRAME[["label", "prediction"]])
+
+
+# 2. No unknown keyword is swallowed.
+
+@mistake(TypeError, "suggest_baseline() got an unexpected keyword argument 'window_sise'",
+         "did you mean 'window_size'?")
+def sdk_misspelt_mqmon_option(tmp_path):
+    sdk_baseline(tmp_path, window_sise=100, foo=1)
+
+
+@mistake(TypeError, "unexpected keyword argument 'foo'")
+def sdk_unknown_keyword(tmp_path):
+    sdk_baseline(tmp_path, foo=1)
+
+
+@mistake(TypeError, "run_monitoring() got an unexpected keyword argument 'constraint'",
+         "did you mean 'constraints'?")
+def sdk_misspelt_monitoring_argument(tmp_path):
+    mqmon.ModelQualityMonitor(role="r").run_monitoring(constraint="c.json", problem_type="Regression")
+
+
+@mistake(TypeError, "ModelQualityMonitor() got an unexpected keyword argument 'instance_typ'",
+         "did you mean 'instance_type'?")
+def sdk_misspelt_constructor_argument(tmp_path):
+    mqmon.ModelQualityMonitor(role="r", instance_typ="ml.m5.xlarge")
+
+
+@mistake(TypeError, "compute_statistics() got an unexpected keyword argument 'probability_threshold'",
+         "did you mean 'probability_threshold_attribute'?")
+def memory_unknown_keyword(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", data=FRAME, probability_threshold=0.3)
+
+
+@mistake(TypeError, "monitor() got an unexpected option 'max_lookbak'", "did you mean 'max_lookback'?")
+def engine_option_dictionary(tmp_path):
+    mqmon._mqmon.monitor({"max_lookbak": 5})
+
+
+# 4. The CSV record with an extra field.
+
+@mistake(BAD_DATA, "data.csv:4: the record has 4 fields, the header has 3", "unquoted comma", "quote it")
+def cli_csv_record_with_extra_field(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, csv_file(tmp_path, CSV.replace("1,0,0.4", "1,0,0,4"))))
+
+
+@mistake(mqmon.ParseError, "data.csv:4: the record has 4 fields, the header has 3")
+def sdk_csv_record_with_extra_field(tmp_path):
+    sdk_baseline(tmp_path, csv_file(tmp_path, CSV.replace("1,0,0.4", "1,0,0,4")))
+
+
+@pytest.mark.parametrize("action, expect, words", MISTAKES)
+def test_a_mistake_names_its_fix(tmp_path, action, expect, words):
+    if isinstance(expect, int):
+        run = action(tmp_path)
+        assert run.returncode == expect, run.stderr
+        assert run.stderr.startswith("mqmon: error: "), run.stderr
+        message = run.stderr
+    else:
+        with pytest.raises(expect) as caught:
+            action(tmp_path)
+        message = str(caught.value)
+    for w in words:
+        assert w in message, message
+    # A failed job leaves no output behind.
+    assert not (tmp_path / "out").exists()
+
+
+def test_deliberately_absent_attributes_are_none():
+    """The right column gives the right number, and None opts out of a column."""
+    both = mqmon.compute_statistics("BinaryClassification", data=FRAME)["binary_classification_metrics"]
+    assert both["accuracy"]["value"] == 4 / 6
+    # Without the prediction column the prediction comes from the probability (>= 0.5).
+    probs = mqmon.compute_statistics("BinaryClassification", data=FRAME[["label", "probability"]],
+                                     inference_attribute=None)["binary_classification_metrics"]
+    assert probs["accuracy"]["value"] == 5 / 6
+    labels = mqmon.compute_statistics("BinaryClassification", data=FRAME[["label", "prediction"]],
+                                      probability_attribute=None)["binary_classification_metrics"]
+    assert labels["accuracy"]["value"] == 4 / 6
+    # Regression reads no probability column, so its default need not exist.
+    reg = mqmon.compute_statistics("Regression", data=FRAME[["label", "prediction"]].astype(float))
+    assert reg["regression_metrics"]["mae"]["value"] == 2 / 6
