@@ -70,9 +70,7 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
     place, and the GIL is released while computing. Errors are raised as
     ``mqmon.ConfigError``/``ParseError``/``DataError`` naming the attribute and the 1-based row.
     """
-    if problem_type not in ("BinaryClassification", "MulticlassClassification", "Regression"):
-        raise _mqmon.ConfigError(f"problem_type '{problem_type}' is not BinaryClassification, "
-                                 "MulticlassClassification or Regression")
+    _mqmon.check_problem_type(problem_type)
     reads_probability = problem_type == "BinaryClassification"
     if not reads_probability and probability_attribute not in (None, "probability"):
         raise _mqmon.ConfigError(f"{problem_type} in memory reads no probability attribute; "

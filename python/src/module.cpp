@@ -128,6 +128,10 @@ PYBIND11_MODULE(_mqmon, m) {
     }
   });
 
+  m.def(
+      "check_problem_type",
+      [](const std::string& text) { mqmon::parse_problem_type(text); },
+      "ConfigError (with the nearest name) unless the text names a problem type");
   m.def("closest_name", &mqmon::closest_name, py::arg("word"), py::arg("candidates"),
         "The candidate a mistyped name most likely meant, or None");
   m.def("parse_timestamp", &mqmon::parse_timestamp,

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/io/atomic_output.h"
@@ -70,6 +71,81 @@ Examples:
       --constraints constraints.json --output out/
 )";
 
+/// The usage line of each subcommand, printed under every usage error.
+constexpr const char* kBaselineUsage =
+    "usage: mqmon suggest-baseline --baseline-dataset PATH --problem-type TYPE\n"
+    "           --ground-truth-attribute A (--inference-attribute A | --probability-attribute A)\n"
+    "           --output DIR [options]";
+constexpr const char* kMergeUsage =
+    "usage: mqmon merge --capture PREFIX --ground-truth PREFIX --start T --end T --output DIR\n"
+    "           [--execution-time T] [--max-lookback DURATION]";
+constexpr const char* kMonitorUsage =
+    "usage: mqmon monitor (--dataset PATH | --capture PREFIX --ground-truth PREFIX)\n"
+    "           --constraints FILE --problem-type TYPE --output DIR [options]";
+constexpr const char* kAppUsage =
+    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor) [options]";
+
+/// A mistake on the command line: reported with the usage line of `command` and exit code 2.
+struct UsageError {
+  std::string message;
+  const CLI::App* command;
+};
+
+/// The long option names `cmd` and its parent accept.
+std::vector<std::string> option_names(const CLI::App* cmd) {
+  std::vector<std::string> names;
+  for (const CLI::App* a = cmd; a; a = a->get_parent())
+    for (const CLI::Option* o : a->get_options())
+      for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+  return names;
+}
+
+/// The subcommand named on the command line (nullptr: none), and every "--name" checked against
+/// the options it takes, so that a misspelt option is named as such (CLI11 alone would report a
+/// required option as missing first, or the option's value as unexpected).
+const CLI::App* check_command_line(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* command = nullptr;
+  std::vector<std::string> subcommands;
+  for (const CLI::App* sub : app.get_subcommands({})) subcommands.push_back(sub->get_name());
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) == 0) {
+      const std::string name = arg.substr(0, arg.find('='));
+      const auto names = option_names(command ? command : &app);
+      if (std::find(names.begin(), names.end(), name) != names.end() || name == "--help" ||
+          name == "--version")
+        continue;
+      std::string hint = mqmon::did_you_mean(name, names, "");
+      for (const CLI::App* other : app.get_subcommands({})) {
+        const auto theirs = option_names(other);
+        if (hint.empty() && other != command &&
+            std::find(theirs.begin(), theirs.end(), name) != theirs.end())
+          hint = fmt::format(" ({} is an option of mqmon {})", name, other->get_name());
+      }
+      throw UsageError{fmt::format("unknown option {}{}", name, hint), command};
+    }
+    if (command || arg.empty() || arg[0] == '-') continue;
+    // The first word that is no option's value names the command.
+    const bool value = i > 1 && std::string(argv[i - 1]).rfind("--", 0) == 0 &&
+                       std::string(argv[i - 1]).find('=') == std::string::npos;
+    if (value) continue;
+    const auto it = std::find(subcommands.begin(), subcommands.end(), arg);
+    if (it == subcommands.end())
+      throw UsageError{fmt::format("unknown command '{}'{}", arg,
+                                   mqmon::did_you_mean(arg, subcommands, "")),
+                       nullptr};
+    command = app.get_subcommand(arg);
+  }
+  return command;
+}
+
+const char* usage_of(const CLI::App* command) {
+  if (!command) return kAppUsage;
+  const std::string& n = command->get_name();
+  return n == "suggest-baseline" ? kBaselineUsage : n == "merge" ? kMergeUsage : kMonitorUsage;
+}
+
 /// Options shared by the jobs that read and score a dataset.
 struct EvaluationOptions {
   std::string format_json = R"({"csv": {"header": true}})";
@@ -107,7 +183,6 @@ struct EvaluationOptions {
            "--label-type", label_type,
            "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
            "verbatim (01 differs from 1); number: every label must be a number")
-        ->check(CLI::IsMember({"auto", "string", "number"}))
         ->capture_default_str();
     cmd->add_option("--class-labels", spec.attributes.class_labels,
                     "Labels of the positions of a probability array (default 0, 1, ...)")
@@ -188,7 +263,6 @@ int main(int argc, char** argv) {
   base_eval.add_to(base, cfg.evaluation);
   base->add_option("--threshold-method", threshold_method,
                    "window (chance crossing at the window size) or baseline (the baseline value)")
-      ->check(CLI::IsMember({"window", "baseline"}))
       ->capture_default_str();
   base->add_option("--alpha", cfg.suggest.alpha,
                    "Window method: false-alarm probability per metric")
@@ -275,11 +349,32 @@ int main(int argc, char** argv) {
   monitor->add_option("--output", mon.output_dir, "Output directory")->required();
   monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
 
+  const CLI::App* command = nullptr;
   try {
+    command = check_command_line(app, argc, argv);
     app.parse(argc, argv);
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "mqmon: error: {}\n{}\n", e.message, usage_of(e.command));
+    return kUsage;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? kOk : kUsage;
+    std::string message = e.what();
+    if (message == "A subcommand is required") message = "give a command";
+    // CLI11's "Could not convert: --alpha = abc"
+    const std::string convert = "Could not convert: ";
+    if (message.rfind(convert, 0) == 0) {
+      const auto eq = message.find(" = ");
+      if (eq != std::string::npos)
+        message = fmt::format("{}: '{}' is not a valid value",
+                              message.substr(convert.size(), eq - convert.size()),
+                              message.substr(eq + 3));
+    }
+    fmt::print(stderr, "mqmon: error: {}\n{}\nRun 'mqmon {}--help' for every option.\n",
+               message, usage_of(command), command ? command->get_name() + " " : "");
+    return kUsage;
   }
 
   try {

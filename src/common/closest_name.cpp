@@ -1,6 +1,7 @@
 #include "mqmon/common/closest_name.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -67,6 +68,12 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
                          std::string_view quote) {
   const auto name = closest_name(word, candidates);
   return name ? fmt::format(" (did you mean {}{}{}?)", quote, *name, quote) : std::string();
+}
+
+std::string not_one_of(std::string_view what, std::string_view text,
+                       const std::vector<std::string>& choices) {
+  return fmt::format("{} '{}' is not one of {}{}", what, text, fmt::join(choices, ", "),
+                     did_you_mean(text, choices, ""));
 }
 
 }  // namespace mqmon

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 #include "mqmon/io/byte_source.h"
@@ -24,9 +25,10 @@ ComparisonOperator parse_operator(const std::string& s, const std::string& where
   if (s == "GreaterThanThreshold") return ComparisonOperator::kGreaterThan;
   if (s == "GreaterThanOrEqualToThreshold") return ComparisonOperator::kGreaterThanOrEqualTo;
   throw ConfigError(fmt::format(
-      "{}: comparison_operator '{}' is not one of LessThanThreshold, LessThanOrEqualToThreshold, "
-      "GreaterThanThreshold, GreaterThanOrEqualToThreshold",
-      where, s));
+      "{}: {}", where,
+      not_one_of("comparison_operator", s,
+                 {"LessThanThreshold", "LessThanOrEqualToThreshold", "GreaterThanThreshold",
+                  "GreaterThanOrEqualToThreshold"})));
 }
 
 double number_at(const json& j, const char* key, const std::string& where) {

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/output/json_writer.h"
 
@@ -30,7 +31,7 @@ const char* operator_name(ComparisonOperator op) {
 ThresholdMethod parse_threshold_method(const std::string& text) {
   if (text == "window") return ThresholdMethod::kWindow;
   if (text == "baseline") return ThresholdMethod::kBaseline;
-  throw ConfigError(fmt::format("threshold method '{}' is not window or baseline", text));
+  throw ConfigError(not_one_of("threshold method", text, {"window", "baseline"}));
 }
 
 const char* method_name(ThresholdMethod m) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 #include "mqmon/output/statistics_writer.h"
@@ -17,9 +18,8 @@ ProblemType parse_problem_type(const std::string& text) {
   if (text == "BinaryClassification") return ProblemType::kBinaryClassification;
   if (text == "MulticlassClassification") return ProblemType::kMulticlassClassification;
   if (text == "Regression") return ProblemType::kRegression;
-  throw ConfigError(fmt::format(
-      "problem type '{}' is not one of BinaryClassification, MulticlassClassification, Regression",
-      text));
+  throw ConfigError(not_one_of("problem type", text,
+                               {"BinaryClassification", "MulticlassClassification", "Regression"}));
 }
 
 const char* problem_type_name(ProblemType p) {

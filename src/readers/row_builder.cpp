@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 
@@ -14,7 +15,7 @@ LabelType parse_label_type(const std::string& text) {
   if (text == "auto") return LabelType::kAuto;
   if (text == "string") return LabelType::kString;
   if (text == "number") return LabelType::kNumber;
-  throw ConfigError(fmt::format("label type '{}' is not auto, string or number", text));
+  throw ConfigError(not_one_of("label type", text, {"auto", "string", "number"}));
 }
 
 const std::string& attribute_of(const AttributeSpec& spec, int slot) {

@@ -118,6 +118,66 @@ def engine_option_dictionary(tmp_path):
     mqmon._mqmon.monitor({"max_lookbak": 5})
 
 
+# 3. CLI mistakes get one form and a suggestion.
+
+BASELINE_USAGE = "usage: mqmon suggest-baseline --baseline-dataset PATH"
+
+
+@mistake(USAGE, "unknown option --ouput (did you mean --output?)", BASELINE_USAGE)
+def cli_misspelt_required_option(tmp_path):
+    return cli(tmp_path, "suggest-baseline", "--baseline-dataset", "d.csv", "--problem-type", "Regression",
+               "--ouput", "x")
+
+
+@mistake(USAGE, "unknown option --aplha (did you mean --alpha?)", BASELINE_USAGE)
+def cli_swapped_letters(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, "d.csv", "--aplha", "0.05"))
+
+
+@mistake(USAGE, "unknown option --window-size (--window-size is an option of mqmon suggest-baseline)",
+         "usage: mqmon monitor")
+def cli_option_of_another_command(tmp_path):
+    return cli(tmp_path, "monitor", "--dataset", "d.csv", "--constraints", "c.json", "--problem-type",
+               "Regression", "--output", "x", "--window-size", "100")
+
+
+@mistake(USAGE, "unknown command 'sugest-baseline' (did you mean suggest-baseline?)", "usage: mqmon")
+def cli_misspelt_command(tmp_path):
+    return cli(tmp_path, "sugest-baseline", "--baseline-dataset", "d.csv")
+
+
+@mistake(USAGE, "--alpha: 'five' is not a valid value", BASELINE_USAGE, "mqmon suggest-baseline --help")
+def cli_value_of_the_wrong_type(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, "d.csv", "--alpha", "five"))
+
+
+@mistake(USAGE, "--output is required", BASELINE_USAGE)
+def cli_missing_required_option(tmp_path):
+    return cli(tmp_path, "suggest-baseline", "--baseline-dataset", "d.csv", "--problem-type", "Regression")
+
+
+@mistake(USAGE, "problem type 'Binary' is not one of BinaryClassification, MulticlassClassification, Regression",
+         "(did you mean BinaryClassification?)")
+def cli_short_problem_type(tmp_path):
+    return cli(tmp_path, "suggest-baseline", "--baseline-dataset", csv_file(tmp_path), "--problem-type", "Binary",
+               "--ground-truth-attribute", "label", "--inference-attribute", "prediction", "--output", "out")
+
+
+@mistake(mqmon.ConfigError, "problem type 'Binary' is not one of", "(did you mean BinaryClassification?)")
+def memory_short_problem_type(tmp_path):
+    mqmon.compute_statistics("Binary", [0, 1], [0, 1])
+
+
+@mistake(mqmon.ConfigError, "label type 'nmber' is not one of auto, string, number (did you mean number?)")
+def sdk_misspelt_label_type(tmp_path):
+    sdk_baseline(tmp_path, label_type="nmber")
+
+
+@mistake(USAGE, "threshold method 'windows' is not one of window, baseline (did you mean window?)")
+def cli_misspelt_threshold_method(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, csv_file(tmp_path), "--threshold-method", "windows"))
+
+
 # 4. The CSV record with an extra field.
 
 @mistake(BAD_DATA, "data.csv:4: the record has 4 fields, the header has 3", "unquoted comma", "quote it")

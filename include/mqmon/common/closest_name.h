@@ -22,4 +22,9 @@ std::optional<std::string> closest_name(std::string_view word,
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates,
                          std::string_view quote = "'");
 
+/// "WHAT 'TEXT' is not one of A, B, C (did you mean B?)": the message for a value outside a
+/// fixed set of choices.
+std::string not_one_of(std::string_view what, std::string_view text,
+                       const std::vector<std::string>& choices);
+
 }  // namespace mqmon
