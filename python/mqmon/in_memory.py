@@ -31,11 +31,22 @@ def _label_codes(values):
     return codes.astype(np.int32, copy=False), vocab
 
 
-def _floats(values):
+def _floats(values, attribute):
+    """float64 numbers of a column; a value that is not a number is a ParseError naming the
+    attribute, the 1-based row and the value, as the file readers name a line."""
     if values is None:
         return None
-    # A float64 C-contiguous array (or a pandas Series backed by one) passes without a copy.
-    return np.ascontiguousarray(np.asarray(values), dtype=np.float64)
+    try:
+        # A float64 C-contiguous array (or a pandas Series backed by one) passes without a copy.
+        return np.ascontiguousarray(np.asarray(values), dtype=np.float64)
+    except (TypeError, ValueError):
+        pass
+    for row, v in enumerate(np.asarray(values, dtype=object).ravel().tolist(), start=1):
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            raise _mqmon.ParseError(f"<arrays>:{row}: (attribute '{attribute}') not a number: '{v}'") from None
+    raise _mqmon.ConfigError(f"attribute '{attribute}': expected a one-dimensional array of numbers")
 
 
 def _column(data, attribute, role):
@@ -59,7 +70,7 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
                        ground_truth_attribute="label", inference_attribute="prediction",
                        probability_attribute="probability", positive_label=1, negative_label=None,
                        probability_threshold_attribute=0.5, label_type="auto", seed=None, curve_points=1000,
-                       evaluation_time=None):
+                       unbounded_scores=False, evaluation_time=None):
     """The statistics.json content (a dict) of predictions held in memory.
 
     Give the columns as arrays (``y_true``, ``y_pred``, ``probability``) or a DataFrame (or a dict
@@ -103,12 +114,14 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
         "label_type": label_type,
         "seed": seed,
         "curve_points": curve_points,
+        "unbounded_scores": bool(unbounded_scores),
     }
     if problem_type == "Regression":
-        truth, predicted, prob = _floats(y_true), _floats(y_pred), None
+        truth = _floats(y_true, options["ground_truth_attribute"])
+        predicted, prob = _floats(y_pred, options["inference_attribute"]), None
     else:
         truth = _label_codes(y_true)
         predicted = _label_codes(y_pred) if y_pred is not None else None
-        prob = _floats(probability)
+        prob = _floats(probability, options["probability_attribute"])
     text = _mqmon.compute_statistics(options, truth, predicted, prob, evaluation_time or "")
     return json.loads(text)

@@ -9,7 +9,8 @@ from ._keywords import checked
 
 # mqmon's options beyond the SDK's arguments, by keyword.
 _EVALUATION_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "seed",
-                       "curve_points", "max_bad_rows", "evaluation_time", "s3_endpoint")
+                       "curve_points", "max_bad_rows", "evaluation_time", "s3_endpoint",
+                       "unbounded_scores")
 _BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "window_size", "replicates",
                                            "strict_layout")
 _MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics")

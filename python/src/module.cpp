@@ -46,7 +46,7 @@ const std::vector<std::string> kEvaluationKeys = {
     "dataset_format", "problem_type",  "label_type",  "ground_truth_attribute",
     "inference_attribute", "probability_attribute", "positive_label", "negative_label",
     "class_labels", "probability_threshold", "seed", "curve_points", "threads", "max_bad_rows",
-    "s3_endpoint"};
+    "unbounded_scores", "s3_endpoint"};
 
 /// Raises TypeError for a key of `o` that `function` does not read, as Python does for an
 /// unknown keyword argument, with the nearest known key: a misspelt option is never ignored.
@@ -76,6 +76,7 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   option(o, "positive_label", s.positive_label);
   option(o, "negative_label", s.negative_label);
   option(o, "class_labels", s.attributes.class_labels);
+  option(o, "unbounded_scores", s.attributes.unbounded_scores);
   option(o, "probability_threshold", s.probability_threshold);
   option(o, "seed", s.seed);
   option(o, "curve_points", s.curve_points);

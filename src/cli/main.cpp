@@ -184,6 +184,9 @@ struct EvaluationOptions {
            "auto: numbers in canonical form (1 = 1.0), other text verbatim; string: all text "
            "verbatim (01 differs from 1); number: every label must be a number")
         ->capture_default_str();
+    cmd->add_flag("--unbounded-scores", spec.attributes.unbounded_scores,
+                  "The probability attribute holds scores of any range (logits, margins); "
+                  "by default a value outside [0, 1] is a bad record");
     cmd->add_option("--class-labels", spec.attributes.class_labels,
                     "Labels of the positions of a probability array (default 0, 1, ...)")
         ->delimiter(',');
@@ -363,6 +366,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
     if (message == "A subcommand is required") message = "give a command";
+    // CLI11's "--seed: At Most 1 required but received 2"
+    const auto twice = message.find(": At Most 1 required but received");
+    if (twice != std::string::npos)
+      message = message.substr(0, twice) + " is given more than once";
     // CLI11's "Could not convert: --alpha = abc"
     const std::string convert = "Could not convert: ";
     if (message.rfind(convert, 0) == 0) {

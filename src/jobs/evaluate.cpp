@@ -11,6 +11,7 @@
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 #include "mqmon/output/statistics_writer.h"
+#include "mqmon/readers/row_builder.h"
 
 namespace mqmon {
 
@@ -168,6 +169,21 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
                              spec.scan.max_bad_rows.allows_any());
   ScanResult scanned;
   const auto state = scan(*reader, make, spec.scan, scanned);
+  if (scanned.records == scanned.skipped) {
+    const auto& files = reader->files();
+    const std::string where =
+        files.size() == 1 ? fmt::format("'{}' holds", files[0].path)
+                          : fmt::format("the {} files of '{}' hold", files.size(), dataset);
+    throw DataError(
+        scanned.records == 0
+            ? fmt::format("the dataset has no rows to evaluate: {} no records{}", where,
+                          spec.format.kind == FormatKind::kCsv && spec.format.header
+                              ? " (a header and blank lines at most)"
+                              : "")
+            : fmt::format("the dataset has no rows to evaluate: {} {} records, all bad and "
+                          "skipped (--max-bad-rows); the first: {}",
+                          where, scanned.records, scanned.skipped_examples.at(0)));
+  }
   return finalize_state(*state, spec, LabelSources{&reader->files(), attributes},
                         std::move(scanned));
 }
@@ -230,9 +246,12 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
     if (!attributes.probability.empty()) {
       need(columns.probability, attributes.probability);
       for (size_t i = 0; i < n; ++i)
-        if (!std::isfinite(columns.probability[i]))
+        if (const double p = columns.probability[i]; !std::isfinite(p))
           throw ParseError({"<arrays>", i + 1, 0, attributes.probability}, "not a finite number",
-                           format_plain_double(columns.probability[i]));
+                           format_plain_double(p));
+        else if (!attributes.unbounded_scores && (p < 0.0 || p > 1.0))
+          throw ParseError({"<arrays>", i + 1, 0, attributes.probability}, kOutOfRangeReason,
+                           format_plain_double(p));
       batch.external_score = columns.probability;
     }
   }

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "mqmon/common/blob.h"
@@ -213,15 +215,36 @@ BinaryAccumulator BinaryAccumulator::deserialize(const std::string& in) {
 
 namespace {
 
+/// 'a', 'b', 'c' (the first five, then "and N more").
+std::string quoted_list(const std::vector<std::string>& labels) {
+  std::string out;
+  for (size_t i = 0; i < labels.size() && i < 5; ++i)
+    out += fmt::format("{}'{}'", i ? ", " : "", labels[i]);
+  if (labels.size() > 5) out += fmt::format(" and {} more", labels.size() - 5);
+  return out;
+}
+
+/// The label a person most likely means as positive: a conventional name, else the first seen.
+std::string likely_positive(const std::vector<std::string>& labels) {
+  for (const char* name : {"yes", "true", "y", "t", "positive", "pos", "1"})
+    for (const auto& l : labels)
+      if (l.size() == std::strlen(name) &&
+          std::equal(l.begin(), l.end(), name,
+                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+        return l;
+  return labels.front();
+}
+
 [[noreturn]] void third_label_error(const std::string& label, const LabelOccurrence& occ,
-                                    const std::string& detail, const LabelSources& sources) {
+                                    const std::string& detail, const LabelSources& sources,
+                                    const char* what = "is a third class") {
   Location where;
   where.file =
       sources.files && occ.file < sources.files->size() ? (*sources.files)[occ.file].path : "?";
   where.line = occ.line;
   where.attribute = occ.role == LabelRole::kGroundTruth ? sources.attributes.ground_truth
                                                         : sources.attributes.inference;
-  throw ParseError(where, fmt::format("label '{}' is a third class: {}", label, detail), occ.raw);
+  throw ParseError(where, fmt::format("label '{}' {}: {}", label, what, detail), occ.raw);
 }
 
 }  // namespace
@@ -244,6 +267,18 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
   for (const auto& [label, occ] : others) {
     if (negative.empty()) {
       negative = label;
+    } else if (label != negative && options_.negative_label.empty() &&
+               !labels_.count(options_.positive_label)) {
+      // Two labels and neither is the positive one: yes/no, churn/stay, ... need --positive-label.
+      std::vector<std::string> seen;
+      for (const auto& o : others) seen.push_back(o.first);
+      const std::string suggested = likely_positive(seen);
+      third_label_error(
+          label, *occ,
+          fmt::format("the labels are {}, and none is the positive label '{}': name the positive "
+                      "class with --positive-label {} (Python: positive_label=\"{}\")",
+                      quoted_list(seen), options_.positive_label, suggested, suggested),
+          sources, "is a second label");
     } else if (label != negative) {
       const auto first = labels_.find(negative);
       const std::string where = first != labels_.end()

@@ -205,14 +205,23 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
 
     simdjson::dom::element root;
     RawValue values[3];
+    // A file holding one JSON array (pretty-printed, or on one line) is the usual mistake.
+    const bool array_line = text[text.find_first_not_of(" \t\r")] == '[';
+    const char* kArrayReason =
+        "this is a JSON array, not JSON Lines (one object per line); convert the file with "
+        "jq -c '.[]'";
     if (auto err = tls.record.parse(text.data(), text.size(), false).get(root)) {
-      fail(-1, fmt::format("invalid JSON ({})", simdjson::error_message(err)), std::string(text));
+      if (array_line)
+        fail(-1, kArrayReason, std::string(text));
+      else
+        fail(-1, fmt::format("invalid JSON ({})", simdjson::error_message(err)), std::string(text));
     } else if (!options_.capture) {
       for (int s = 0; s < 3; ++s) {
         if (!has_[s]) continue;
         simdjson::dom::element el;
         if (root.at_pointer(pointer_[s]).get(el) != simdjson::SUCCESS) {
-          fail(s, "not found in the record", std::string(text));
+          fail(array_line ? -1 : s, array_line ? kArrayReason : "not found in the record",
+               std::string(text));
           break;
         }
         values[s] = raw_of(el, s);

@@ -107,7 +107,17 @@ std::optional<ValueProblem> label_text(const AttributeSpec& spec, const RawValue
   }
 }
 
+/// A probability outside [0, 1] is a bad record unless the user declared unbounded scores.
+bool out_of_range(const AttributeSpec& spec, double p) {
+  return !spec.unbounded_scores && !(p >= 0.0 && p <= 1.0);
+}
+
 }  // namespace
+
+const char* const kOutOfRangeReason =
+    "probability outside [0, 1] (a logit or another score? --unbounded-scores, in Python "
+    "unbounded_scores=True, takes it as a "
+    "score)";
 
 std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
                                        uint64_t line, const RawValue (&values)[3]) {
@@ -145,6 +155,9 @@ std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, 
                             "array of probabilities holds something other than numbers", ""};
       const auto& a = *v.numbers;
       if (a.empty()) return ValueProblem{kProbabilitySlot, "array of probabilities is empty", "[]"};
+      for (double x : a)
+        if (out_of_range(spec, x))
+          return ValueProblem{kProbabilitySlot, kOutOfRangeReason, format_plain_double(x)};
       if (spec.probability_use == ProbabilityUse::kArgmax) {
         const size_t best = static_cast<size_t>(std::max_element(a.begin(), a.end()) - a.begin());
         if (!spec.class_labels.empty() && a.size() != spec.class_labels.size())
@@ -173,6 +186,8 @@ std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, 
     } else if (spec.probability_use == ProbabilityUse::kArgmax) {
       return wrong_kind(kProbabilitySlot, v, "an array of class probabilities");
     } else if (auto n = number_of(v)) {
+      if (out_of_range(spec, *n))
+        return ValueProblem{kProbabilitySlot, kOutOfRangeReason, std::string(v.text)};
       score = *n;
     } else if (v.kind == RawValue::Kind::kText && !v.text.empty()) {
       return ValueProblem{kProbabilitySlot, "not a finite number", std::string(v.text)};

@@ -151,6 +151,11 @@ def cli_value_of_the_wrong_type(tmp_path):
     return cli(tmp_path, *baseline_args(tmp_path, "d.csv", "--alpha", "five"))
 
 
+@mistake(USAGE, "--probability-attribute is given more than once", BASELINE_USAGE)
+def cli_option_given_twice(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, "d.csv", "--probability-attribute", "p"))
+
+
 @mistake(USAGE, "--output is required", BASELINE_USAGE)
 def cli_missing_required_option(tmp_path):
     return cli(tmp_path, "suggest-baseline", "--baseline-dataset", "d.csv", "--problem-type", "Regression")
@@ -190,6 +195,70 @@ def sdk_csv_record_with_extra_field(tmp_path):
     sdk_baseline(tmp_path, csv_file(tmp_path, CSV.replace("1,0,0.4", "1,0,0,4")))
 
 
+# 4. Errors that point at the fix.
+
+YES_NO = CSV.replace("1,", "yes,").replace("0,", "no,")
+
+
+@mistake(BAD_DATA, "the labels are 'yes', 'no', and none is the positive label '1'", "--positive-label yes")
+def cli_yes_no_labels(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, csv_file(tmp_path, YES_NO)))
+
+
+@mistake(mqmon.ParseError, "none is the positive label '1'", 'positive_label="yes"')
+def sdk_yes_no_labels(tmp_path):
+    sdk_baseline(tmp_path, csv_file(tmp_path, YES_NO))
+
+
+@mistake(mqmon.ParseError, "<arrays>:2: (attribute 'label') label 'no' is a second label",
+         "the labels are 'yes', 'no'", 'positive_label="yes"')
+def memory_yes_no_labels(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", ["yes", "no", "yes"], ["yes", "yes", "no"])
+
+
+@mistake(BAD_DATA, "data.csv:3: column 3 (attribute 'probability') probability outside [0, 1]",
+         "--unbounded-scores", "'1.7'")
+def cli_logit_as_probability(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, csv_file(tmp_path, CSV.replace("0.2", "1.7"))))
+
+
+@mistake(mqmon.ParseError, "<arrays>:4: (attribute 'probability') probability outside [0, 1]",
+         "unbounded_scores=True", "'-0.3'")
+def memory_logit_as_probability(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", data=FRAME.assign(probability=[0.9, 0.2, 0.4, -0.3, 0.8, 0.1]))
+
+
+@mistake(mqmon.ParseError, "<arrays>:3: (attribute 'probability') not a number: 'n/a'")
+def memory_text_in_a_numeric_column(tmp_path):
+    mqmon.compute_statistics("BinaryClassification", [1, 0, 1], [1, 0, 1], ["0.9", "0.1", "n/a"])
+
+
+@mistake(mqmon.ParseError, "<arrays>:2: (attribute 'y') not a number: 'twelve'")
+def memory_text_in_a_regression_column(tmp_path):
+    mqmon.compute_statistics("Regression", data={"y": [1.0, "twelve"], "y_hat": [1.0, 2.0]},
+                             ground_truth_attribute="y", inference_attribute="y_hat")
+
+
+@mistake(BAD_DATA, "the dataset has no rows to evaluate", "empty.csv' holds no records")
+def cli_header_only_file(tmp_path):
+    return cli(tmp_path, *baseline_args(tmp_path, csv_file(tmp_path, CSV.splitlines()[0] + "\n", "empty.csv")))
+
+
+@mistake(BAD_DATA, "the dataset has no rows to evaluate", "the 2 files of", "hold no records")
+def cli_folder_of_empty_files(tmp_path):
+    (tmp_path / "d").mkdir()
+    csv_file(tmp_path / "d", "", "a.csv")
+    csv_file(tmp_path / "d", "\n", "b.csv")
+    return cli(tmp_path, *baseline_args(tmp_path, tmp_path / "d"))
+
+
+@mistake(BAD_DATA, "data.json:1: this is a JSON array, not JSON Lines", "jq -c '.[]'")
+def cli_json_array_as_json_lines(tmp_path):
+    data = csv_file(tmp_path, '[{"label": 1, "prediction": 1, "probability": 0.9},\n'
+                              ' {"label": 0, "prediction": 0, "probability": 0.1}]\n', "data.json")
+    return cli(tmp_path, *baseline_args(tmp_path, data, "--dataset-format", '{"json": {"lines": true}}'))
+
+
 @pytest.mark.parametrize("action, expect, words", MISTAKES)
 def test_a_mistake_names_its_fix(tmp_path, action, expect, words):
     if isinstance(expect, int):
@@ -221,3 +290,20 @@ def test_deliberately_absent_attributes_are_none():
     # Regression reads no probability column, so its default need not exist.
     reg = mqmon.compute_statistics("Regression", data=FRAME[["label", "prediction"]].astype(float))
     assert reg["regression_metrics"]["mae"]["value"] == 2 / 6
+
+
+def test_out_of_range_probabilities_are_bad_records_or_declared_scores(tmp_path):
+    """A logit column is counted under --max-bad-rows, and --unbounded-scores reads it as a score:
+    auc from logits equals scikit-learn's."""
+    from sklearn.metrics import roc_auc_score
+    logits = [2.1, -1.4, -0.3, 1.2, 1.1, -2.5]
+    text = "label,prediction,probability\n" + "".join(
+        f"{a},{b},{c}\n" for (a, b, _), c in zip(ROWS, logits))
+    data = csv_file(tmp_path, text)
+    run = cli(tmp_path, *baseline_args(tmp_path, data, "--max-bad-rows", "10"))
+    assert run.returncode == BAD_DATA and "6 records, all bad and skipped" in run.stderr, run.stderr
+    run = cli(tmp_path, *baseline_args(tmp_path, data, "--unbounded-scores"))
+    assert run.returncode == 0, run.stderr
+    import json
+    stats = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert stats["auc"]["value"] == pytest.approx(roc_auc_score([r[0] for r in ROWS], logits), rel=1e-12)

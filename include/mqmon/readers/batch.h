@@ -36,6 +36,9 @@ struct AttributeSpec {
   int probability_entry = -1;
   /// Names of the positions of a probability array (default "0", "1", ...).
   std::vector<std::string> class_labels;
+  /// Probabilities may be any finite score (a logit, a margin); by default a value outside [0, 1]
+  /// is a bad record, since it usually means the wrong column.
+  bool unbounded_scores = false;
 };
 
 /// A bad record found while parsing, located relative to its block.

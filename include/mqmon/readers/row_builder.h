@@ -40,6 +40,9 @@ struct ValueProblem {
   std::string text;
 };
 
+/// The reason given for a probability outside [0, 1].
+extern const char* const kOutOfRangeReason;
+
 /// Appends a row built from values[slot] (slots whose attribute is empty are ignored) to `batch`
 /// with the given record ordinal and line offset, or returns why it cannot.
 std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
