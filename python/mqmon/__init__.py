@@ -6,8 +6,8 @@
 The classes mirror ``sagemaker.model_monitor``; jobs run locally and synchronously. For notebooks,
 ``compute_statistics`` evaluates NumPy arrays or a pandas DataFrame in memory.
 """
+from .errors import ConfigError, DataError, Error, IoError, NoDataError, ParseError
 from . import session
-from ._mqmon import ConfigError, DataError, Error, IoError, ParseError
 from .in_memory import compute_statistics
 from .model_monitor import (BaseliningJob, ConstraintViolations, Constraints, DatasetFormat,
                             ModelQualityMonitor, MonitoringExecution, Statistics)
@@ -15,7 +15,7 @@ from .session import Session, get_execution_role
 
 __all__ = [
     "BaseliningJob", "ConfigError", "ConstraintViolations", "Constraints", "DataError", "DatasetFormat",
-    "Error", "IoError", "ModelQualityMonitor", "MonitoringExecution", "ParseError", "Session", "Statistics",
+    "Error", "IoError", "ModelQualityMonitor", "MonitoringExecution", "NoDataError", "ParseError", "Session", "Statistics",
     "compute_statistics", "get_execution_role", "session",
 ]
 __version__ = "0.1.0"

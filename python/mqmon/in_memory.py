@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from . import _mqmon
+from . import _mqmon, errors
 from ._keywords import checked
 
 
@@ -45,8 +45,8 @@ def _floats(values, attribute):
         try:
             float(v)
         except (TypeError, ValueError):
-            raise _mqmon.ParseError(f"<arrays>:{row}: (attribute '{attribute}') not a number: '{v}'") from None
-    raise _mqmon.ConfigError(f"attribute '{attribute}': expected a one-dimensional array of numbers")
+            raise errors.ParseError(f"<arrays>:{row}: (attribute '{attribute}') not a number: '{v}'") from None
+    raise errors.ConfigError(f"attribute '{attribute}': expected a one-dimensional array of numbers")
 
 
 def _column(data, attribute, role):
@@ -61,7 +61,7 @@ def _column(data, attribute, role):
     listed = ", ".join(f"'{c}'" for c in columns)
     absent = "" if role == "ground truth attribute" else \
         f"; pass {role.replace(' ', '_')}=None when the data has no such column"
-    raise _mqmon.ConfigError(
+    raise errors.ConfigError(
         f"{role} '{attribute}' is not a column of the data{hint}; the columns are: {listed}{absent}")
 
 
@@ -84,21 +84,21 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
     _mqmon.check_problem_type(problem_type)
     reads_probability = problem_type == "BinaryClassification"
     if not reads_probability and probability_attribute not in (None, "probability"):
-        raise _mqmon.ConfigError(f"{problem_type} in memory reads no probability attribute; "
+        raise errors.ConfigError(f"{problem_type} in memory reads no probability attribute; "
                                  f"drop probability_attribute='{probability_attribute}'")
     if data is not None:
         if y_true is not None or y_pred is not None or probability is not None:
-            raise _mqmon.ConfigError("give the columns either as arrays (y_true, y_pred, probability) "
+            raise errors.ConfigError("give the columns either as arrays (y_true, y_pred, probability) "
                                      "or as data= with attribute names, not both")
         if ground_truth_attribute is None:
-            raise _mqmon.ConfigError("ground_truth_attribute is required with data=")
+            raise errors.ConfigError("ground_truth_attribute is required with data=")
         y_true = _column(data, ground_truth_attribute, "ground truth attribute")
         if inference_attribute is not None:
             y_pred = _column(data, inference_attribute, "inference attribute")
         if reads_probability and probability_attribute is not None:
             probability = _column(data, probability_attribute, "probability attribute")
     if y_true is None:
-        raise _mqmon.ConfigError("the ground truth (y_true, or data= with ground_truth_attribute) is "
+        raise errors.ConfigError("the ground truth (y_true, or data= with ground_truth_attribute) is "
                                  "required")
     if not reads_probability:
         probability = None

@@ -4,7 +4,7 @@ import json
 import os
 import time
 
-from . import _mqmon
+from . import _mqmon, errors
 from ._keywords import checked
 
 # mqmon's options beyond the SDK's arguments, by keyword.
@@ -246,7 +246,10 @@ class ModelQualityMonitor:
         """One monitoring execution, as a schedule would run it: the window is ``start_time`` to
         ``end_time``, or ``scheduled_time`` (default now) plus the offsets. Give ``capture_uri`` and
         ``ground_truth_input`` (hour-folder prefixes) to merge them, or a ``dataset``. ``constraints``
-        is a path or a Constraints object. Besides the SDK's arguments, mqmon's options are
+        is a path or a Constraints object. A failed execution raises a subclass of
+        ``mqmon.Error`` (``reason``, ``exit_code``, and ``execution``: the Failed
+        MonitoringExecution, also kept in ``list_executions()``). Without a window (no start and
+        end times, no scheduled time) a ``dataset`` is its own window. Besides the SDK's arguments, mqmon's options are
         accepted by keyword: ``positive_label``, ``negative_label``, ``label_type``,
         ``class_labels``, ``seed``, ``curve_points``, ``max_bad_rows``, ``evaluation_time``,
         ``max_lookback``, ``ignore_undefined_metrics``. Returns the MonitoringExecution."""
@@ -254,6 +257,8 @@ class ModelQualityMonitor:
             constraints = constraints.file_s3_uri
         if start_time is not None or end_time is not None:
             start, end = _millis(start_time), _millis(end_time)
+        elif dataset is not None and scheduled_time is None:
+            start = end = None  # the dataset is its own window
         else:
             scheduled = _millis(scheduled_time)
             start = scheduled + _mqmon.parse_duration(start_time_offset)
@@ -275,8 +280,12 @@ class ModelQualityMonitor:
             options["dataset_format"] = json.dumps(dataset_format)
         if probability_threshold_attribute is not None:
             options["probability_threshold"] = float(probability_threshold_attribute)
-        execution = MonitoringExecution(name, _mqmon.monitor(options), output, options["s3_endpoint"])
+        result = _mqmon.monitor(options)
+        execution = MonitoringExecution(name, result, output, options["s3_endpoint"])
         self._executions.append(execution)
+        if result["status"] == "Failed":
+            # The execution (and its execution.json) exists; the job failed all the same.
+            raise getattr(errors, result["error_class"])(result["failure_reason"], execution)
         return execution
 
     def list_executions(self):

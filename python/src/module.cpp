@@ -107,25 +107,22 @@ auto released(F&& f) {
 
 PYBIND11_MODULE(_mqmon, m) {
   m.doc() = "mqmon's native engine (use the mqmon package, not this module)";
-  // Translators are tried last-registered first: the base class goes first.
-  static py::exception<mqmon::Error> error(m, "Error", PyExc_RuntimeError);
-  static py::exception<mqmon::ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
-  static py::exception<mqmon::DataError> data_error(m, "DataError", error.ptr());
-  static py::exception<mqmon::ParseError> parse_error(m, "ParseError", error.ptr());
-  static py::exception<mqmon::IoError> io_error(m, "IoError", PyExc_OSError);
+  // The exception classes live in mqmon/errors.py (so that Python code raises them too); each
+  // takes its exit code from the one table of error kinds, and a native error becomes the class
+  // of its kind with the same message.
+  const py::module_ errors = py::module_::import("mqmon.errors");
+  for (const mqmon::ErrorKind kind : mqmon::kErrorKinds) {
+    const auto& info = mqmon::error_kind_info(kind);
+    errors.attr(info.python_class).attr("exit_code") = info.exit_code;
+    m.attr(info.python_class) = errors.attr(info.python_class);
+  }
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const mqmon::ConfigError& e) {
-      config_error(e.what());
-    } catch (const mqmon::ParseError& e) {
-      parse_error(e.what());
-    } catch (const mqmon::DataError& e) {
-      data_error(e.what());
-    } catch (const mqmon::IoError& e) {
-      io_error(e.what());
     } catch (const mqmon::Error& e) {
-      error(e.what());
+      const py::object cls = py::module_::import("mqmon.errors")
+                                 .attr(mqmon::error_kind_info(e.kind()).python_class);
+      PyErr_SetObject(cls.ptr(), cls(e.what()).ptr());
     }
   });
 
@@ -236,8 +233,8 @@ PYBIND11_MODULE(_mqmon, m) {
         option(options, "output", c.output_dir);
         option(options, "endpoint_name", c.endpoint_name);
         option(options, "monitoring_schedule_name", c.monitoring_schedule_name);
-        c.start = options["start"].cast<int64_t>();
-        c.end = options["end"].cast<int64_t>();
+        option(options, "start", c.start);
+        option(options, "end", c.end);
         c.execution_time = options["execution_time"].cast<int64_t>();
         option(options, "max_lookback", c.max_lookback);
         bool ignore_undefined = false;
@@ -248,6 +245,7 @@ PYBIND11_MODULE(_mqmon, m) {
         py::dict out;
         out["status"] = mqmon::status_name(r.status);
         out["failure_reason"] = r.failure_reason;
+        out["error_class"] = mqmon::error_kind_info(r.failure).python_class;
         out["item_count"] = r.item_count;
         out["violations"] = r.violations;
         return out;

@@ -21,14 +21,12 @@
 
 namespace {
 
+/// Exit codes besides those of the error kinds (mqmon::error_kind_info).
 enum ExitCode : int {
   kOk = 0,
   kInternal = 1,
   kUsage = 2,
-  kBadData = 3,
-  kIo = 4,
   kViolations = 5,
-  kNoData = 6,
 };
 
 constexpr const char* kBaselineExamples = R"(
@@ -302,7 +300,8 @@ int main(int argc, char** argv) {
                     "Use labels collected up to this time (default: now)");
   merge->add_option(
       "--max-lookback", merge_lookback,
-      "Ignore labels collected more than this before the execution time (-P7D style)");
+      "Ignore labels collected more than this before the execution time: a length, P7D (7 "
+      "days) or PT12H");
   merge->add_option("--output", merge_out, "Output directory (merged.jsonl, merge_report.json)")
       ->required();
 
@@ -332,14 +331,16 @@ int main(int argc, char** argv) {
                       "Time the execution is scheduled for (default: now)");
   monitor
       ->add_option("--start-time-offset", start_offset,
-                   "Window start relative to the scheduled time")
+                   "Window start relative to the scheduled time: an offset, -PT1H, -P1D, -P1DT2H")
       ->capture_default_str();
-  monitor->add_option("--end-time-offset", end_offset, "Window end relative to the scheduled time")
+  monitor->add_option("--end-time-offset", end_offset,
+                      "Window end relative to the scheduled time: an offset, -PT0H, -P1D")
       ->capture_default_str();
   monitor->add_option("--execution-time", mon_exec,
                       "Use labels collected up to this time (default: now)");
   monitor->add_option("--max-lookback", mon_lookback,
-                      "Ignore labels collected this long before the execution");
+                      "Ignore labels collected more than this before the execution time: a "
+                      "length, P7D (7 days) or PT12H");
   monitor
       ->add_option("--endpoint-name", mon.endpoint_name, "Endpoint dimension of the metric records")
       ->capture_default_str();
@@ -427,7 +428,8 @@ int main(int argc, char** argv) {
           throw mqmon::ConfigError("give both --start and --end");
         mon.start = mqmon::parse_timestamp(mon_start);
         mon.end = mqmon::parse_timestamp(mon_end);
-      } else {
+      } else if (mon.dataset.empty() || !mon_scheduled.empty()) {
+        // A dataset is its own window unless a scheduled time places it.
         const int64_t scheduled =
             mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
         mon.start = scheduled + mqmon::parse_duration(start_offset);
@@ -451,25 +453,14 @@ int main(int argc, char** argv) {
               (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
           return kViolations;
         case mqmon::ExecutionStatus::kFailed:
-          fmt::print(stderr, "mqmon: Failed: {}\n", r.failure_reason);
-          return r.failure == mqmon::FailureKind::kNoData ? kNoData
-                 : r.failure == mqmon::FailureKind::kIo   ? kIo
-                                                          : kBadData;
+          fmt::print(stderr, "mqmon: error: Failed: {}\n", r.failure_reason);
+          return mqmon::error_kind_info(r.failure).exit_code;
       }
     }
     return kOk;
-  } catch (const mqmon::ConfigError& e) {
+  } catch (const mqmon::Error& e) {
     fmt::print(stderr, "mqmon: error: {}\n", e.what());
-    return kUsage;
-  } catch (const mqmon::ParseError& e) {
-    fmt::print(stderr, "mqmon: error: {}\n", e.what());
-    return kBadData;
-  } catch (const mqmon::DataError& e) {
-    fmt::print(stderr, "mqmon: error: {}\n", e.what());
-    return kBadData;
-  } catch (const mqmon::IoError& e) {
-    fmt::print(stderr, "mqmon: error: {}\n", e.what());
-    return kIo;
+    return mqmon::error_kind_info(e.kind()).exit_code;
   } catch (const std::exception& e) {
     fmt::print(stderr, "mqmon: internal error: {}\n", e.what());
     return kInternal;

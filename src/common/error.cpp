@@ -22,6 +22,26 @@ std::string shown_text(const std::string& text) {
 }
 }  // namespace
 
+const ErrorKindInfo& error_kind_info(ErrorKind kind) {
+  static const ErrorKindInfo kInternal{1, "Error"}, kConfig{2, "ConfigError"},
+      kParse{3, "ParseError"}, kData{3, "DataError"}, kIo{4, "IoError"}, kNoData{6, "NoDataError"};
+  switch (kind) {
+    case ErrorKind::kConfig:
+      return kConfig;
+    case ErrorKind::kParse:
+      return kParse;
+    case ErrorKind::kData:
+      return kData;
+    case ErrorKind::kIo:
+      return kIo;
+    case ErrorKind::kNoData:
+      return kNoData;
+    case ErrorKind::kInternal:
+      break;
+  }
+  return kInternal;
+}
+
 ParseError::ParseError(Location where, std::string reason, std::string text)
     : Error(describe(where, reason, text)),
       where_(std::move(where)),

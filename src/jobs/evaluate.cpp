@@ -174,15 +174,15 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
     const std::string where =
         files.size() == 1 ? fmt::format("'{}' holds", files[0].path)
                           : fmt::format("the {} files of '{}' hold", files.size(), dataset);
-    throw DataError(
-        scanned.records == 0
-            ? fmt::format("the dataset has no rows to evaluate: {} no records{}", where,
-                          spec.format.kind == FormatKind::kCsv && spec.format.header
-                              ? " (a header and blank lines at most)"
-                              : "")
-            : fmt::format("the dataset has no rows to evaluate: {} {} records, all bad and "
-                          "skipped (--max-bad-rows); the first: {}",
-                          where, scanned.records, scanned.skipped_examples.at(0)));
+    if (scanned.records == 0)
+      throw NoDataError(fmt::format("the dataset has no rows to evaluate: {} no records{}", where,
+                                    spec.format.kind == FormatKind::kCsv && spec.format.header
+                                        ? " (a header and blank lines at most)"
+                                        : ""));
+    throw DataError(fmt::format(
+        "the dataset has no rows to evaluate: {} {} records, all bad and skipped "
+        "(--max-bad-rows); the first: {}",
+        where, scanned.records, scanned.skipped_examples.at(0)));
   }
   return finalize_state(*state, spec, LabelSources{&reader->files(), attributes},
                         std::move(scanned));
@@ -192,7 +192,7 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
   const AttributeSpec attributes = reader_attributes(spec);
   const AccumulatorFactory make = accumulator_factory(spec, attributes);
   const size_t n = columns.rows;
-  if (n == 0) throw DataError("the arrays hold no rows to evaluate");
+  if (n == 0) throw NoDataError("the arrays hold no rows to evaluate");
   if (n > UINT32_MAX) throw ConfigError("the in-memory API takes at most 2^32 rows per call");
   Batch batch;
   batch.external_rows = n;

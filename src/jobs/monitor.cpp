@@ -37,8 +37,10 @@ std::string execution_json(const MonitorConfig& c, const MonitorResult& r,
   w.key("status").value(status_name(r.status));
   if (r.status == ExecutionStatus::kFailed) w.key("failure_reason").value(r.failure_reason);
   w.key("evaluation_time").value(evaluation_time);
-  w.key("start_time").value(format_timestamp(c.start));
-  w.key("end_time").value(format_timestamp(c.end));
+  if (c.start != 0 || c.end != 0) {
+    w.key("start_time").value(format_timestamp(c.start));
+    w.key("end_time").value(format_timestamp(c.end));
+  }
   w.key("execution_time").value(format_timestamp(c.execution_time));
   w.key("problem_type").value(problem_type_name(c.evaluation.problem_type));
   w.key("constraints").value(c.constraints_path);
@@ -63,19 +65,15 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     throw ConfigError("give either a dataset or --capture with --ground-truth");
   if (!config.capture_prefix.empty() && config.ground_truth_prefix.empty())
     throw ConfigError("--capture needs --ground-truth");
-  if (config.end <= config.start) throw ConfigError("the window's end must come after its start");
-  const ConstraintSet constraints = read_constraints(config.constraints_path);
-  if (constraints.problem_type != config.evaluation.problem_type)
-    throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
-                                  config.constraints_path,
-                                  problem_type_name(constraints.problem_type),
-                                  problem_type_name(config.evaluation.problem_type)));
+  const bool windowed = !config.capture_prefix.empty() || config.start != 0 || config.end != 0;
+  if (windowed && config.end <= config.start)
+    throw ConfigError("the window's end must come after its start");
   const std::string evaluation_time =
       config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time;
 
   MonitorResult r;
   AtomicOutputSet out(config.output_dir);
-  auto fail = [&](FailureKind kind, std::string reason) {
+  auto fail = [&](ErrorKind kind, std::string reason) {
     r.status = ExecutionStatus::kFailed;
     r.failure = kind;
     r.failure_reason = std::move(reason);
@@ -84,6 +82,12 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     return r;
   };
   try {
+    const ConstraintSet constraints = read_constraints(config.constraints_path);
+    if (constraints.problem_type != config.evaluation.problem_type)
+      throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
+                                    config.constraints_path,
+                                    problem_type_name(constraints.problem_type),
+                                    problem_type_name(config.evaluation.problem_type)));
     std::optional<TempDir> scratch;
     std::string dataset = config.dataset;
     EvaluationSpec spec = config.evaluation;
@@ -99,13 +103,13 @@ MonitorResult run_monitor(const MonitorConfig& config) {
       dataset = (fs::path(scratch->path()) / "merged.jsonl").string();
       r.merge = merge_window(m, dataset);
       if (r.merge->inferences == 0)
-        return fail(FailureKind::kNoData,
+        return fail(ErrorKind::kNoData,
                     fmt::format("no captured inferences in the window {} to {} under '{}'",
                                 format_timestamp(config.start), format_timestamp(config.end),
                                 config.capture_prefix));
       if (r.merge->matched == 0)
         return fail(
-            FailureKind::kNoData,
+            ErrorKind::kNoData,
             fmt::format(
                 "nothing merged: none of the window's {} inferences has ground truth under '{}' "
                 "(collected up to {})",
@@ -113,14 +117,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
                 format_timestamp(config.execution_time)));
       spec.format.kind = FormatKind::kCaptureJson;
     }
-    Evaluation ev;
-    try {
-      ev = evaluate_dataset(dataset, spec);
-    } catch (const DataError& e) {
-      if (std::string(e.what()).find("no rows to evaluate") != std::string::npos)
-        return fail(FailureKind::kNoData, fmt::format("no data in the window: {}", e.what()));
-      throw;
-    }
+    const Evaluation ev = evaluate_dataset(dataset, spec);
     r.item_count = ev.item_count();
     const auto thresholds = thresholds_for_window(constraints, r.item_count);
     const auto violations =
@@ -139,12 +136,8 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     out.add("execution.json", execution_json(config, r, evaluation_time));
     out.commit();
     return r;
-  } catch (const ConfigError&) {
-    throw;
-  } catch (const IoError& e) {
-    return fail(FailureKind::kIo, e.what());
   } catch (const Error& e) {
-    return fail(FailureKind::kBadData, e.what());
+    return fail(e.kind(), e.what());
   }
 }
 

@@ -254,7 +254,7 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
   BinaryStatistics s;
   const ConfusionCounts& all = counts_[0];
   s.item_count = all.total();
-  if (s.item_count == 0) throw DataError("the dataset has no rows to evaluate");
+  if (s.item_count == 0) throw NoDataError("the dataset has no rows to evaluate");
   s.counts = all;
 
   // The two classes: the positive label and one negative label.

@@ -175,7 +175,7 @@ MulticlassStatistics MulticlassAccumulator::finalize() const {
       if (counts[k]) cells[k][cell] = counts[k];
   }
   for (const auto& [cell, count] : cells[0]) s.item_count += count;
-  if (s.item_count == 0) throw DataError("the dataset has no rows to evaluate");
+  if (s.item_count == 0) throw NoDataError("the dataset has no rows to evaluate");
   s.confusion = cells[0];
   const auto values = multiclass_scalars(cells[0], s.labels.size());
   std::array<std::array<double, kReplicates>, kMulticlassScalarCount> rep{};

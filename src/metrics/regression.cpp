@@ -136,7 +136,7 @@ RegressionAccumulator RegressionAccumulator::deserialize(const std::string& in) 
 RegressionStatistics RegressionAccumulator::finalize() const {
   RegressionStatistics s;
   s.item_count = all_.n;
-  if (s.item_count == 0) throw DataError("the dataset has no rows to evaluate");
+  if (s.item_count == 0) throw NoDataError("the dataset has no rows to evaluate");
   const auto values = all_.metrics();
   std::array<std::array<double, kReplicates>, kRegressionScalarCount> rep{};
   for (int k = 0; k < kReplicates; ++k) {

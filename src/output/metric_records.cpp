@@ -61,9 +61,11 @@ std::string write_prometheus(const std::vector<std::pair<std::string, MetricValu
   const std::string labels =
       fmt::format("{{Endpoint=\"{}\",MonitoringSchedule=\"{}\"}}", label_value(ctx.endpoint),
                   label_value(ctx.monitoring_schedule));
-  for (const auto& [name, m] : metrics) {
+  for (const auto& [key, m] : metrics) {
+    // Prometheus's naming conventions: one application prefix on every metric name.
+    const std::string name = kPrometheusPrefix + key;
     out += fmt::format("# HELP {} Model quality metric {} of the latest monitoring execution.\n",
-                       name, name);
+                       name, key);
     out += fmt::format("# TYPE {} gauge\n", name);
     // No sample timestamp: node_exporter's textfile collector refuses them.
     out += fmt::format("{}{} {}\n", name, labels,

@@ -10,7 +10,7 @@ from conftest import baseline, run_mqmon
 
 HEADER = "probability,prediction,label\n"
 GOOD = "0.9,1,1\n0.2,0,0\n"
-BAD_DATA, USAGE, IO = 3, 2, 4
+BAD_DATA, USAGE, IO, NO_DATA = 3, 2, 4, 6
 
 
 def write(tmp_path, text, name="d.csv"):
@@ -70,7 +70,7 @@ def test_negative_label_option_rejects_other_labels(tmp_path):
 
 @pytest.mark.parametrize("text", ["", HEADER, HEADER + "\n\n"])
 def test_an_empty_dataset_is_an_error(tmp_path, text):
-    err = fails(tmp_path, write(tmp_path, text), BAD_DATA)
+    err = fails(tmp_path, write(tmp_path, text), NO_DATA)
     assert "the dataset has no rows to evaluate" in err
 
 

@@ -386,8 +386,9 @@ def test_metric_records(world):
         assert doc[name] == scalars[name]
 
     families = {f.name: f for f in text_string_to_metric_families((out / "metrics.prom").read_text())}
-    assert set(families) == set(scalars)
-    for name, family in families.items():
+    assert set(families) == {f"mqmon_{k}" for k in scalars}
+    for prefixed, family in families.items():
+        name = prefixed[len("mqmon_"):]
         assert family.type == "gauge"
         (sample,) = family.samples
         assert sample.labels == {"Endpoint": "my-endpoint", "MonitoringSchedule": "hourly"}

@@ -15,7 +15,7 @@ PYTHON_DIR = Path(os.environ.get("MQMON_PYTHON_DIR", Path(MQMON).parent / "pytho
 sys.path.insert(0, str(PYTHON_DIR))
 import mqmon  # noqa: E402
 
-USAGE, BAD_DATA, IO = 2, 3, 4
+USAGE, BAD_DATA, IO, NO_DATA = 2, 3, 4, 6
 ROWS = [(1, 1, 0.9), (0, 0, 0.2), (1, 0, 0.4), (0, 1, 0.3), (1, 1, 0.8), (0, 0, 0.1)]
 FRAME = pd.DataFrame(ROWS, columns=["label", "prediction", "probability"])
 CSV = "label,prediction,probability\n" + "".join(f"{a},{b},{c}\n" for a, b, c in ROWS)
@@ -239,12 +239,12 @@ def memory_text_in_a_regression_column(tmp_path):
                              ground_truth_attribute="y", inference_attribute="y_hat")
 
 
-@mistake(BAD_DATA, "the dataset has no rows to evaluate", "empty.csv' holds no records")
+@mistake(NO_DATA, "the dataset has no rows to evaluate", "empty.csv' holds no records")
 def cli_header_only_file(tmp_path):
     return cli(tmp_path, *baseline_args(tmp_path, csv_file(tmp_path, CSV.splitlines()[0] + "\n", "empty.csv")))
 
 
-@mistake(BAD_DATA, "the dataset has no rows to evaluate", "the 2 files of", "hold no records")
+@mistake(NO_DATA, "the dataset has no rows to evaluate", "the 2 files of", "hold no records")
 def cli_folder_of_empty_files(tmp_path):
     (tmp_path / "d").mkdir()
     csv_file(tmp_path / "d", "", "a.csv")
@@ -257,6 +257,67 @@ def cli_json_array_as_json_lines(tmp_path):
     data = csv_file(tmp_path, '[{"label": 1, "prediction": 1, "probability": 0.9},\n'
                               ' {"label": 0, "prediction": 0, "probability": 0.1}]\n', "data.json")
     return cli(tmp_path, *baseline_args(tmp_path, data, "--dataset-format", '{"json": {"lines": true}}'))
+
+
+# 5. monitor fails the same way whatever failed: execution.json with the reason, one exception type.
+
+def monitor_args(tmp_path, constraints, *extra):
+    return ["monitor", "--dataset", csv_file(tmp_path), "--problem-type", "BinaryClassification",
+            "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+            "--constraints", constraints, "--output", tmp_path / "exec", *extra]
+
+
+def failed_execution(tmp_path, run):
+    """The run's execution.json says Failed with the message the CLI printed, and nothing else is left."""
+    import json
+    assert sorted(p.name for p in (tmp_path / "exec").iterdir()) == ["execution.json"], run.stderr
+    execution = json.loads((tmp_path / "exec" / "execution.json").read_text())
+    assert execution["status"] == "Failed" and execution["failure_reason"] in run.stderr, (execution, run.stderr)
+    return run
+
+
+@mistake(IO, "Failed: cannot read the constraints", "constraints.json': No such file or directory")
+def cli_monitor_missing_constraints(tmp_path):
+    return failed_execution(tmp_path, cli(tmp_path, *monitor_args(tmp_path, tmp_path / "constraints.json")))
+
+
+@mistake(USAGE, "constraints.json")
+def cli_monitor_malformed_constraints(tmp_path):
+    path = csv_file(tmp_path, '{"version": 0.0, "binary_classification_constraints": {', "constraints.json")
+    return failed_execution(tmp_path, cli(tmp_path, *monitor_args(tmp_path, path)))
+
+
+@mistake(USAGE, "holds Regression constraints, but the problem type is BinaryClassification")
+def cli_monitor_constraints_of_another_problem(tmp_path):
+    path = csv_file(tmp_path, '{"version": 0.0, "regression_constraints": {"mae": '
+                              '{"threshold": 1, "comparison_operator": "GreaterThanThreshold"}}}', "constraints.json")
+    return failed_execution(tmp_path, cli(tmp_path, *monitor_args(tmp_path, path)))
+
+
+@mistake(mqmon.IoError, "cannot read the constraints", "constraints.json': No such file or directory")
+def sdk_monitor_missing_constraints(tmp_path):
+    monitor = mqmon.ModelQualityMonitor(role="r")
+    try:
+        monitor.run_monitoring(str(tmp_path / "constraints.json"), "BinaryClassification", dataset=str(csv_file(tmp_path)),
+                               inference_attribute="prediction", ground_truth_attribute="label",
+                               output_s3_uri=str(tmp_path / "exec"))
+    except mqmon.Error as e:
+        assert e.exit_code == IO and e.reason == str(e)
+        assert e.execution.describe()["MonitoringExecutionStatus"] == "Failed"
+        assert monitor.list_executions() == [e.execution]
+        raise
+
+
+@mistake(mqmon.ParseError, "data.csv:3: column 3 (attribute 'probability') not a finite number: 'x'")
+def sdk_monitor_bad_record(tmp_path):
+    constraints = csv_file(tmp_path, '{"version": 0.0, "binary_classification_constraints": {}}', "c.json")
+    try:
+        mqmon.ModelQualityMonitor(role="r").run_monitoring(
+            str(constraints), "BinaryClassification", dataset=str(csv_file(tmp_path, CSV.replace("0.2", "x"))),
+            probability_attribute="probability", ground_truth_attribute="label", output_s3_uri=str(tmp_path / "exec"))
+    except mqmon.Error as e:
+        assert e.exit_code == BAD_DATA and e.execution.describe()["FailureReason"] == e.reason
+        raise
 
 
 @pytest.mark.parametrize("action, expect, words", MISTAKES)
@@ -307,3 +368,27 @@ def test_out_of_range_probabilities_are_bad_records_or_declared_scores(tmp_path)
     import json
     stats = json.loads((tmp_path / "out" / "statistics.json").read_text())["binary_classification_metrics"]
     assert stats["auc"]["value"] == pytest.approx(roc_auc_score([r[0] for r in ROWS], logits), rel=1e-12)
+
+
+def test_a_dataset_run_records_its_dataset_not_a_made_up_window(tmp_path):
+    import json
+    constraints = csv_file(tmp_path, '{"version": 0.0, "binary_classification_constraints": {}}', "c.json")
+    run = cli(tmp_path, "monitor", "--dataset", csv_file(tmp_path), "--problem-type", "BinaryClassification",
+              "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+              "--constraints", constraints, "--output", tmp_path / "exec")
+    assert run.returncode == 0, run.stderr
+    execution = json.loads((tmp_path / "exec" / "execution.json").read_text())
+    assert execution["dataset"] == str(csv_file(tmp_path)) and execution["item_count"] == 6
+    assert "start_time" not in execution and "end_time" not in execution
+    # A scheduled time places the same dataset in a window.
+    run = cli(tmp_path, "monitor", "--dataset", csv_file(tmp_path), "--problem-type", "BinaryClassification",
+              "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+              "--constraints", constraints, "--output", tmp_path / "exec2", "--scheduled-time", "2024-05-01T11:00:00Z")
+    execution = json.loads((tmp_path / "exec2" / "execution.json").read_text())
+    assert (execution["start_time"], execution["end_time"]) == ("2024-05-01T10:00:00Z", "2024-05-01T11:00:00Z")
+    # The Python API the same.
+    mqmon.ModelQualityMonitor(role="r").run_monitoring(
+        str(constraints), "BinaryClassification", dataset=str(csv_file(tmp_path)), inference_attribute="prediction",
+        ground_truth_attribute="label", output_s3_uri=str(tmp_path / "exec3"))
+    execution = json.loads((tmp_path / "exec3" / "execution.json").read_text())
+    assert "start_time" not in execution and execution["dataset"] == str(csv_file(tmp_path))

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "mqmon/common/error.h"
 #include "mqmon/constraints/check.h"
 #include "mqmon/jobs/evaluate.h"
 #include "mqmon/jobs/merge.h"
@@ -18,7 +19,9 @@ struct MonitorConfig {
   std::string capture_prefix, ground_truth_prefix;
   EvaluationSpec evaluation;
   std::string constraints_path;
-  int64_t start = 0, end = 0;  ///< the window, milliseconds since the epoch
+  /// The window, milliseconds since the epoch; with a dataset both may be 0 (no window: the
+  /// dataset is the window, and execution.json names it instead).
+  int64_t start = 0, end = 0;
   int64_t execution_time = 0;  ///< labels collected up to here are merged
   int64_t max_lookback = 0;    ///< see MergeConfig
   std::string output_dir;
@@ -31,12 +34,9 @@ struct MonitorConfig {
 enum class ExecutionStatus { kCompleted, kCompletedWithViolations, kFailed };
 const char* status_name(ExecutionStatus s);
 
-/// Why an execution failed, for the exit code.
-enum class FailureKind { kNone, kNoData, kBadData, kIo };
-
 struct MonitorResult {
   ExecutionStatus status = ExecutionStatus::kCompleted;
-  FailureKind failure = FailureKind::kNone;
+  ErrorKind failure = ErrorKind::kInternal;  ///< when kFailed: what failed (its exit code)
   std::string failure_reason;
   uint64_t item_count = 0;
   size_t violations = 0;
@@ -45,8 +45,10 @@ struct MonitorResult {
 
 /// Runs one execution. Completed and CompletedWithViolations write statistics.json,
 /// constraint_violations.json, execution.json and the metric records (cloudwatch_metrics.json,
-/// metrics.prom) together; a failed execution writes only execution.json with its reason.
-/// Usage errors (ConfigError) are thrown before anything is written.
+/// metrics.prom) together; a failed execution writes only execution.json with its reason and
+/// returns the kind of what failed. Thrown, with nothing written: a configuration that names no
+/// execution (neither or both of dataset and capture, a window that ends before it starts), and
+/// an output that cannot be written.
 MonitorResult run_monitor(const MonitorConfig& config);
 
 }  // namespace mqmon

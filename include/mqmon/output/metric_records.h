@@ -24,8 +24,11 @@ constexpr const char* kMetricNamespace = "aws/sagemaker/Endpoints/model-metrics"
 std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& metrics,
                       const MetricRecordContext& context);
 
-/// Prometheus text exposition format: a gauge per metric with the same name and the labels
-/// Endpoint and MonitoringSchedule (undefined values as NaN).
+/// The prefix of every Prometheus metric name (mqmon_accuracy).
+inline constexpr const char* kPrometheusPrefix = "mqmon_";
+
+/// Prometheus text exposition format: a gauge per metric named kPrometheusPrefix + the statistics
+/// key, with the labels Endpoint and MonitoringSchedule (undefined values as NaN).
 std::string write_prometheus(const std::vector<std::pair<std::string, MetricValue>>& metrics,
                              const MetricRecordContext& context);
 
