@@ -4,7 +4,7 @@
     bench/peer.py binary|multiclass|regression FILE OUT.json
 
 Reads FILE with pandas (`read_csv`, or `read_json(lines=True)` for .jsonl), computes every scalar of
-SPEC §3 on all rows and on the same five 80 % subsamples mqmon uses (so the standard deviations can
+the statistics.json metrics on all rows and on the same five 80 % subsamples mqmon uses (so the standard deviations can
 be compared), the ROC and PR curves (drop_intermediate=True) and exact AUC for binary, and writes
 {metric: [value, standard_deviation]} to OUT.json.
 """

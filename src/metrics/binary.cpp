@@ -50,7 +50,7 @@ std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, 
   m[kRecall] = ratio(tp, tp + fn);
   m[kPrecision] = ratio(tp, tp + fp);
   m[kAccuracy] = ratio(tp + tn, n);
-  // Best constant classifier: always predict the positive label (SPEC §3).
+  // Best constant classifier: always predict the positive label.
   const double prevalence = ratio(tp + fn, n);
   m[kRecallBcc] = ratio(tp + fn, tp + fn);
   m[kPrecisionBcc] = prevalence;

@@ -1,4 +1,4 @@
-"""Every binary metric against scikit-learn, on random and edge-case datasets (SPEC §3)."""
+"""Every binary metric against scikit-learn, on random and edge-case datasets."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +11,7 @@ NAN = "NaN"
 
 
 def sklearn_scalars(yt, yp, score):
-    """The scalar metrics of SPEC §3 from scikit-learn (yt, yp boolean: positive class)."""
+    """The scalar metrics of statistics.json from scikit-learn (yt, yp boolean: positive class)."""
     tn, fp, fn, tp = confusion_matrix(yt, yp, labels=[False, True]).ravel()
     n = len(yt)
     p = (tp + fn) / n

@@ -1,4 +1,4 @@
-"""constraints.json (SPEC §4): which metrics, which directions, both threshold methods checked
+"""constraints.json: which metrics, which directions, both threshold methods checked
 against independent computations."""
 import json
 import re

@@ -1,4 +1,4 @@
-"""Bad input: every error names file, line, column/attribute and the offending text (SPEC §2),
+"""Bad input: every error names file, line, column/attribute and the offending text,
 exits with its documented code, and leaves earlier outputs untouched."""
 import gzip
 import json

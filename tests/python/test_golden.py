@@ -1,9 +1,9 @@
-"""The documented values of SPEC §3 reproduced digit for digit, in the service's layout."""
+"""The values AWS documents for model-quality statistics reproduced digit for digit, in the service's layout."""
 import re
 
 from conftest import baseline
 
-# SPEC §3 doc values: 4 rows, TN=1 FP=2 FN=0 TP=1.
+# The service's documented values: 4 rows, TN=1 FP=2 FN=0 TP=1.
 DOC_VALUES = {
     "recall": "1.0",
     "precision": "0.3333333333333333",
@@ -68,7 +68,7 @@ def test_evaluation_time_defaults_to_now_in_the_service_format(tmp_path):
 
 
 def doc_2096(tmp_path):
-    """The 2096 rows behind the documented multiclass and regression examples (SPEC §3)."""
+    """The 2096 rows behind the documented multiclass and regression examples."""
     cells = {("0", "0"): 1180, ("0", "1"): 510, ("1", "0"): 268, ("1", "1"): 138}
     rows = [f"{a},{p}\n" for (a, p), n in cells.items() for _ in range(n)]
     path = tmp_path / "doc2096.csv"
@@ -93,8 +93,8 @@ def test_documented_multiclass_values_digit_for_digit(tmp_path):
     assert got["weighted_precision"] == "0.6983172269629505"
     assert got["weighted_f0_5"] == "0.6803947317178771"
     assert got["weighted_f1"] == "0.6571162346664904"
-    assert got["weighted_f2"] == "0.63840243543946"  # SPEC §3 (the doc prints ...4601: summation order)
-    # SPEC §3: the best constant classifier predicts the most frequent class, "0" (1690 of 2096).
+    assert got["weighted_f2"] == "0.63840243543946"  # as documented (the doc prints ...4601: summation order)
+    # The best constant classifier predicts the most frequent class, "0" (1690 of 2096).
     assert got["accuracy_best_constant_classifier"] == repr(1690 / 2096)
     assert '"0" : {\n        "0" : 1180,\n        "1" : 510\n      }' in text
 
@@ -108,5 +108,5 @@ def test_documented_regression_values_digit_for_digit(tmp_path):
     assert got["mae"] == "0.3711832061068702"
     assert got["mse"] == "0.3711832061068702"
     assert got["rmse"] == "0.609248066149471"
-    # Exact arithmetic reproduces the documented digits (SPEC quotes ...267, the doc ...2665).
+    # Exact arithmetic reproduces the documented digits (the doc prints ...2665).
     assert got["r2"] == "-1.3766111872212665"

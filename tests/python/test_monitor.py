@@ -1,4 +1,4 @@
-"""Monitoring executions (SPEC §5): merge of captured inferences with late ground truth, constraint
+"""Monitoring executions: merge of captured inferences with late ground truth, constraint
 checks, execution status and exit codes, metric records."""
 import base64
 import json

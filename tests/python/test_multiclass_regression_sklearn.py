@@ -1,4 +1,4 @@
-"""Multiclass and regression metrics against scikit-learn (SPEC §3)."""
+"""Multiclass and regression metrics against scikit-learn."""
 import numpy as np
 import pandas as pd
 import pytest

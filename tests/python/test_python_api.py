@@ -1,4 +1,4 @@
-"""The Python API (issue 6): the seed page's SDK code with only its imports changed, the in-memory
+"""The Python API (issue 6): the SDK code of AWS's model-quality baseline page with only its imports changed, the in-memory
 API against scikit-learn and against the CLI's files, errors as Python exceptions."""
 import json
 import os

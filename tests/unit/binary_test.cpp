@@ -57,7 +57,7 @@ void expect_identical(const BinaryStatistics& a, const BinaryStatistics& b) {
   EXPECT_EQ(a.pr_recalls, b.pr_recalls);
 }
 
-// SPEC §3 doc values: 4 rows, TN=1 FP=2 FN=0 TP=1.
+// The service's documented values: 4 rows, TN=1 FP=2 FN=0 TP=1.
 TEST(Binary, ReproducesTheDocumentedValues) {
   const std::vector<TestRow> rows = {
       {"0", "0", 0.1}, {"0", "1", 0.7}, {"0", "1", 0.6}, {"1", "1", 0.9}};

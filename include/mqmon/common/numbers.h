@@ -20,7 +20,7 @@ std::string format_plain_double(double v);
 /// format_plain_double plus Java's ".0" on integral values: how statistics.json prints doubles.
 std::string format_json_double(double v);
 
-/// The canonical form of a label (SPEC §2): a value that parses as a number is written in its
+/// The canonical form of a label: a value that parses as a number is written in its
 /// shortest form ("1.0", "1e0", "+1", "01" -> "1"; "0.50" -> "0.5"; "-0" -> "0"); integers
 /// keep all their digits even beyond double precision; anything else is returned verbatim.
 std::string canonical_label(std::string_view text);

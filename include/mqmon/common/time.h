@@ -1,5 +1,5 @@
 #pragma once
-/// UTC timestamps and ISO-8601 durations, as monitoring windows use them (SPEC §5).
+/// UTC timestamps and ISO-8601 durations, as monitoring windows use them.
 
 #include <cstdint>
 #include <string>

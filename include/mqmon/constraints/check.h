@@ -1,6 +1,6 @@
 #pragma once
 /// Reading constraints.json (written by mqmon, by the service or by hand) and checking a
-/// monitoring window's statistics against it (SPEC §5).
+/// monitoring window's statistics against it.
 
 #include <optional>
 #include <string>

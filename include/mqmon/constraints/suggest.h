@@ -1,5 +1,5 @@
 #pragma once
-/// Suggested constraints (SPEC §4): which metrics get one, in which direction, and at what
+/// Suggested constraints: which metrics get one, in which direction, and at what
 /// threshold — the baseline value, or the value the metric would cross by chance with
 /// probability alpha on a monitoring window of a given size.
 

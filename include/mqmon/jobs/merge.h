@@ -1,5 +1,5 @@
 #pragma once
-/// The merge job (SPEC §5): captured inferences of a window joined with late-arriving ground truth.
+/// The merge job: captured inferences of a window joined with late-arriving ground truth.
 
 #include <cstdint>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-/// The monitor job (SPEC §5): one monitoring execution over a window, checked against constraints.
+/// The monitor job: one monitoring execution over a window, checked against constraints.
 
 #include <cstdint>
 #include <optional>

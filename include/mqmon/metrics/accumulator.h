@@ -41,7 +41,7 @@ struct MetricValue {
   double standard_deviation = 0;  ///< NaN when undefined (fewer than 200 rows)
 };
 
-/// SPEC §3: standard deviations are reported from 200 rows on.
+/// Standard deviations are reported from 200 rows on.
 constexpr uint64_t kMinRowsForStd = 200;
 
 /// The metric's value with the sample standard deviation (n-1) of its replicate values; NaN when

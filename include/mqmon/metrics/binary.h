@@ -1,5 +1,5 @@
 #pragma once
-/// Binary classification quality (SPEC §3): confusion counts, exact AUC and curves, F-beta,
+/// Binary classification quality: confusion counts, exact AUC and curves, F-beta,
 /// best-constant-classifier variants, each with five-subsample standard deviations.
 
 #include <array>
@@ -52,7 +52,7 @@ enum BinaryScalar {
 };
 extern const std::array<const char*, kBinaryScalarCount> kBinaryScalarNames;
 
-/// Every scalar from a confusion matrix and an AUC (zero denominators give 0.0, SPEC §3).
+/// Every scalar from a confusion matrix and an AUC (zero denominators give 0.0).
 std::array<double, kBinaryScalarCount> binary_scalars(const ConfusionCounts& c, double auc);
 
 struct BinaryStatistics {

@@ -3,7 +3,7 @@
 
 namespace mqmon {
 
-/// num / den, or 0.0 when den is 0 (SPEC §3: a ratio with a zero denominator is 0.0, as the
+/// num / den, or 0.0 when den is 0 (a ratio with a zero denominator is 0.0, as the
 /// service's Spark code computes it).
 inline double ratio(double num, double den) { return den == 0 ? 0.0 : num / den; }
 

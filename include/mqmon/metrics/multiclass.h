@@ -1,5 +1,5 @@
 #pragma once
-/// Multiclass classification quality (SPEC §3): a confusion matrix over any number of classes,
+/// Multiclass classification quality: a confusion matrix over any number of classes,
 /// accuracy and support-weighted recall, precision and F-beta, best-constant-classifier variants,
 /// with five-subsample standard deviations.
 

@@ -1,5 +1,5 @@
 #pragma once
-/// Regression quality (SPEC §3): mae, mse, rmse, r2, from exact sums, with five-subsample
+/// Regression quality: mae, mse, rmse, r2, from exact sums, with five-subsample
 /// standard deviations.
 
 #include <array>
@@ -31,7 +31,7 @@ struct RegressionSums {
 struct RegressionStatistics {
   uint64_t item_count = 0;
   std::array<MetricValue, kRegressionScalarCount> metrics{};
-  /// Moments of the errors and of the truth for constraint suggestion (SPEC §4).
+  /// Moments of the errors and of the truth for constraint suggestion.
   double mean_abs_error = 0, mean_squared_error = 0, mean_fourth_power_error = 0;
   double truth_variance = 0;
 };

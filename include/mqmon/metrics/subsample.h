@@ -1,5 +1,5 @@
 #pragma once
-/// The five ~80 % subsamples behind every `standard_deviation` (SPEC §3). Row r belongs to
+/// The five ~80 % subsamples behind every `standard_deviation`. Row r belongs to
 /// replicate k when a counter-based hash of (seed, r, k) falls below 0.8·2^64, so membership
 /// depends only on the row's ordinal in the dataset — never on threads, blocks or machines —
 /// and the replicates ride along in the single pass.

@@ -1,5 +1,5 @@
 #pragma once
-/// Metric records of a monitoring execution (SPEC §5): CloudWatch Embedded Metric Format and the
+/// Metric records of a monitoring execution: CloudWatch Embedded Metric Format and the
 /// Prometheus text format, one metric per scalar statistics key.
 
 #include <cstdint>

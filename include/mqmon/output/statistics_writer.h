@@ -1,5 +1,5 @@
 #pragma once
-/// statistics.json in the service's layout (SPEC §3).
+/// statistics.json in the service's layout.
 
 #include <cstdint>
 #include <string>

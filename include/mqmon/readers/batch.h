@@ -10,7 +10,7 @@
 
 namespace mqmon {
 
-/// How label text becomes a class (SPEC §2, --label-type).
+/// How label text becomes a class (--label-type).
 enum class LabelType {
   kAuto,    ///< numbers in canonical form ("1.0" = "1"), other text verbatim
   kString,  ///< text verbatim ("01" and "1" differ); JSON numbers in canonical form

@@ -1,5 +1,5 @@
 #pragma once
-/// The `dataset_format` parameter in every spelling the service and its SDK use (SPEC §2).
+/// The `dataset_format` parameter in every spelling the service and its SDK use.
 
 #include <string>
 

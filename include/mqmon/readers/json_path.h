@@ -1,5 +1,5 @@
 #pragma once
-/// The JSONPath subset attributes use for JSON records (SPEC §2): `$.a.b`, `$.a[0]`, `a.b`,
+/// The JSONPath subset attributes use for JSON records: `$.a.b`, `$.a[0]`, `a.b`,
 /// `$['a b']`, `$["a"][2].c`, and `$` for the whole value.
 
 #include <string>

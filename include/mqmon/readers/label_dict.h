@@ -1,5 +1,5 @@
 #pragma once
-/// Interning of label text: each distinct raw text is canonicalized once (SPEC §2), and rows carry
+/// Interning of label text: each distinct raw text is canonicalized once, and rows carry
 /// small integer ids, so the hot loop never allocates or compares strings.
 
 #include <cstdint>
