@@ -6,6 +6,15 @@
 The classes mirror ``sagemaker.model_monitor``; jobs run locally and synchronously. For notebooks,
 ``compute_statistics`` evaluates NumPy arrays or a pandas DataFrame in memory.
 """
+try:
+    import numpy  # noqa: F401  (the in-memory API and the extension's arrays need it)
+except ImportError as e:
+    import sys
+    raise ImportError(
+        f"mqmon needs NumPy, which this interpreter ({sys.executable}) lacks: run mqmon with Debian's "
+        "/usr/bin/python3 (package python3-numpy), or from a virtual environment made with "
+        "'/usr/bin/python3 -m venv --system-site-packages'") from e
+
 from .errors import ConfigError, DataError, Error, IoError, NoDataError, ParseError
 from . import session
 from .in_memory import compute_statistics

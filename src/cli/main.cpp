@@ -434,6 +434,13 @@ int main(int argc, char** argv) {
             mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
         mon.start = scheduled + mqmon::parse_duration(start_offset);
         mon.end = scheduled + mqmon::parse_duration(end_offset);
+        if (mon.end <= mon.start)
+          throw mqmon::ConfigError(fmt::format(
+              "--start-time-offset {} and --end-time-offset {} give the window {} to {}, which "
+              "ends before it starts; an offset before the scheduled time carries a minus sign "
+              "(-PT1H)",
+              start_offset, end_offset, mqmon::format_timestamp(mon.start),
+              mqmon::format_timestamp(mon.end)));
       }
       mon.execution_time =
           mon_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_exec);

@@ -53,3 +53,11 @@ def test_readme_blocks_run_as_written():
     assert (ROOT / "executions" / "window" / "execution.json").exists()
     assert (ROOT / "executions" / "2024-05-01T10" / "statistics.json").exists()
     assert (ROOT / "stage" / "bin" / "mqmon").exists()
+
+
+def test_docs_stand_alone():
+    """Users of the repository have README.md and docs/ only: no citation of notes they lack."""
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        for phrase in ("SPEC", "§", "seed page", "../shared"):
+            assert phrase not in text, (path.name, phrase)

@@ -2,6 +2,7 @@
 the in-memory API: each must fail with the documented exit code or exception type and a message that
 names the fix (the column, the option, the suggestion). No mistake may give a number."""
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -318,6 +319,30 @@ def sdk_monitor_bad_record(tmp_path):
     except mqmon.Error as e:
         assert e.exit_code == BAD_DATA and e.execution.describe()["FailureReason"] == e.reason
         raise
+
+
+# 6. Recorded facts are true: offsets and lengths in one spelling.
+
+@mistake(USAGE, "--start-time-offset PT1H and --end-time-offset -PT0H give the window "
+                "2024-05-01T12:00:00Z to 2024-05-01T11:00:00Z", "carries a minus sign (-PT1H)")
+def cli_offset_without_its_sign(tmp_path):
+    return cli(tmp_path, "monitor", "--capture", "c", "--ground-truth", "g", "--problem-type", "Regression",
+               "--inference-attribute", "0", "--constraints", "c.json", "--output", "out",
+               "--scheduled-time", "2024-05-01T11:00:00Z", "--start-time-offset", "PT1H")
+
+
+# 8. The interpreter first on PATH is not Debian's.
+
+@mistake(ImportError, "mqmon needs NumPy", "/usr/bin/python3", "--system-site-packages")
+def python_without_numpy(tmp_path):
+    # -S: no site packages, as a pyenv or conda interpreter without NumPy would be.
+    run = subprocess.run(["/usr/bin/python3", "-S", "-c", "import mqmon"], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(PYTHON_DIR)})
+    raise ImportError(run.stderr.strip().splitlines()[-1])
+
+
+def test_there_are_thirty_mistakes_or_more():
+    assert len(MISTAKES) >= 30
 
 
 @pytest.mark.parametrize("action, expect, words", MISTAKES)
