@@ -2,11 +2,10 @@
 // arguments, releases the GIL around the native jobs, and maps mqmon's errors onto Python
 // exceptions with the same messages.
 
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <type_traits>
@@ -42,11 +41,22 @@ bool option(const py::dict& o, const char* key, T& out) {
 }
 
 /// The keys evaluation_spec reads, and s3_endpoint, which every job takes.
-const std::vector<std::string> kEvaluationKeys = {
-    "dataset_format", "problem_type",  "label_type",  "ground_truth_attribute",
-    "inference_attribute", "probability_attribute", "positive_label", "negative_label",
-    "class_labels", "probability_threshold", "seed", "curve_points", "threads", "max_bad_rows",
-    "unbounded_scores", "s3_endpoint"};
+const std::vector<std::string> kEvaluationKeys = {"dataset_format",
+                                                  "problem_type",
+                                                  "label_type",
+                                                  "ground_truth_attribute",
+                                                  "inference_attribute",
+                                                  "probability_attribute",
+                                                  "positive_label",
+                                                  "negative_label",
+                                                  "class_labels",
+                                                  "probability_threshold",
+                                                  "seed",
+                                                  "curve_points",
+                                                  "threads",
+                                                  "max_bad_rows",
+                                                  "unbounded_scores",
+                                                  "s3_endpoint"};
 
 /// Raises TypeError for a key of `o` that `function` does not read, as Python does for an
 /// unknown keyword argument, with the nearest known key: a misspelt option is never ignored.
@@ -120,15 +130,14 @@ PYBIND11_MODULE(_mqmon, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const mqmon::Error& e) {
-      const py::object cls = py::module_::import("mqmon.errors")
-                                 .attr(mqmon::error_kind_info(e.kind()).python_class);
+      const py::object cls =
+          py::module_::import("mqmon.errors").attr(mqmon::error_kind_info(e.kind()).python_class);
       PyErr_SetObject(cls.ptr(), cls(e.what()).ptr());
     }
   });
 
   m.def(
-      "check_problem_type",
-      [](const std::string& text) { mqmon::parse_problem_type(text); },
+      "check_problem_type", [](const std::string& text) { mqmon::parse_problem_type(text); },
       "ConfigError (with the nearest name) unless the text names a problem type");
   m.def("closest_name", &mqmon::closest_name, py::arg("word"), py::arg("candidates"),
         "The candidate a mistyped name most likely meant, or None");

@@ -130,9 +130,9 @@ const CLI::App* check_command_line(const CLI::App& app, int argc, char** argv) {
     if (value) continue;
     const auto it = std::find(subcommands.begin(), subcommands.end(), arg);
     if (it == subcommands.end())
-      throw UsageError{fmt::format("unknown command '{}'{}", arg,
-                                   mqmon::did_you_mean(arg, subcommands, "")),
-                       nullptr};
+      throw UsageError{
+          fmt::format("unknown command '{}'{}", arg, mqmon::did_you_mean(arg, subcommands, "")),
+          nullptr};
     command = app.get_subcommand(arg);
   }
   return command;
@@ -333,8 +333,9 @@ int main(int argc, char** argv) {
       ->add_option("--start-time-offset", start_offset,
                    "Window start relative to the scheduled time: an offset, -PT1H, -P1D, -P1DT2H")
       ->capture_default_str();
-  monitor->add_option("--end-time-offset", end_offset,
-                      "Window end relative to the scheduled time: an offset, -PT0H, -P1D")
+  monitor
+      ->add_option("--end-time-offset", end_offset,
+                   "Window end relative to the scheduled time: an offset, -PT0H, -P1D")
       ->capture_default_str();
   monitor->add_option("--execution-time", mon_exec,
                       "Use labels collected up to this time (default: now)");
@@ -369,8 +370,7 @@ int main(int argc, char** argv) {
     if (message == "A subcommand is required") message = "give a command";
     // CLI11's "--seed: At Most 1 required but received 2"
     const auto twice = message.find(": At Most 1 required but received");
-    if (twice != std::string::npos)
-      message = message.substr(0, twice) + " is given more than once";
+    if (twice != std::string::npos) message = message.substr(0, twice) + " is given more than once";
     // CLI11's "Could not convert: --alpha = abc"
     const std::string convert = "Could not convert: ";
     if (message.rfind(convert, 0) == 0) {
@@ -380,8 +380,8 @@ int main(int argc, char** argv) {
                               message.substr(convert.size(), eq - convert.size()),
                               message.substr(eq + 3));
     }
-    fmt::print(stderr, "mqmon: error: {}\n{}\nRun 'mqmon {}--help' for every option.\n",
-               message, usage_of(command), command ? command->get_name() + " " : "");
+    fmt::print(stderr, "mqmon: error: {}\n{}\nRun 'mqmon {}--help' for every option.\n", message,
+               usage_of(command), command ? command->get_name() + " " : "");
     return kUsage;
   }
 

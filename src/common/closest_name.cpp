@@ -12,7 +12,9 @@ namespace {
 
 /// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of a substring).
 size_t edit_distance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
   const size_t n = a.size(), m = b.size();
   std::vector<size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
   for (size_t j = 0; j <= m; ++j) prev[j] = j;

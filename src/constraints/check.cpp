@@ -24,11 +24,11 @@ ComparisonOperator parse_operator(const std::string& s, const std::string& where
   if (s == "LessThanOrEqualToThreshold") return ComparisonOperator::kLessThanOrEqualTo;
   if (s == "GreaterThanThreshold") return ComparisonOperator::kGreaterThan;
   if (s == "GreaterThanOrEqualToThreshold") return ComparisonOperator::kGreaterThanOrEqualTo;
-  throw ConfigError(fmt::format(
-      "{}: {}", where,
-      not_one_of("comparison_operator", s,
-                 {"LessThanThreshold", "LessThanOrEqualToThreshold", "GreaterThanThreshold",
-                  "GreaterThanOrEqualToThreshold"})));
+  throw ConfigError(
+      fmt::format("{}: {}", where,
+                  not_one_of("comparison_operator", s,
+                             {"LessThanThreshold", "LessThanOrEqualToThreshold",
+                              "GreaterThanThreshold", "GreaterThanOrEqualToThreshold"})));
 }
 
 double number_at(const json& j, const char* key, const std::string& where) {

@@ -171,18 +171,18 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
   const auto state = scan(*reader, make, spec.scan, scanned);
   if (scanned.records == scanned.skipped) {
     const auto& files = reader->files();
-    const std::string where =
-        files.size() == 1 ? fmt::format("'{}' holds", files[0].path)
-                          : fmt::format("the {} files of '{}' hold", files.size(), dataset);
+    const std::string where = files.size() == 1
+                                  ? fmt::format("'{}' holds", files[0].path)
+                                  : fmt::format("the {} files of '{}' hold", files.size(), dataset);
     if (scanned.records == 0)
       throw NoDataError(fmt::format("the dataset has no rows to evaluate: {} no records{}", where,
                                     spec.format.kind == FormatKind::kCsv && spec.format.header
                                         ? " (a header and blank lines at most)"
                                         : ""));
-    throw DataError(fmt::format(
-        "the dataset has no rows to evaluate: {} {} records, all bad and skipped "
-        "(--max-bad-rows); the first: {}",
-        where, scanned.records, scanned.skipped_examples.at(0)));
+    throw DataError(
+        fmt::format("the dataset has no rows to evaluate: {} {} records, all bad and skipped "
+                    "(--max-bad-rows); the first: {}",
+                    where, scanned.records, scanned.skipped_examples.at(0)));
   }
   return finalize_state(*state, spec, LabelSources{&reader->files(), attributes},
                         std::move(scanned));

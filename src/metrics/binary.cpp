@@ -228,9 +228,9 @@ std::string quoted_list(const std::vector<std::string>& labels) {
 std::string likely_positive(const std::vector<std::string>& labels) {
   for (const char* name : {"yes", "true", "y", "t", "positive", "pos", "1"})
     for (const auto& l : labels)
-      if (l.size() == std::strlen(name) &&
-          std::equal(l.begin(), l.end(), name,
-                     [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; }))
+      if (l.size() == std::strlen(name) && std::equal(l.begin(), l.end(), name, [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+          }))
         return l;
   return labels.front();
 }

@@ -332,10 +332,10 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
                                          "{} on",
                                          cols.fields + 1)
                            : ""),
-          more && extra ? std::string(extra, std::min<size_t>(
-                                                 40, static_cast<size_t>(
-                                                         std::find(extra, end, '\n') - extra)))
-                        : std::string()};
+          more && extra
+              ? std::string(extra, std::min<size_t>(40, static_cast<size_t>(
+                                                            std::find(extra, end, '\n') - extra)))
+              : std::string()};
     }
     if (!problem) {
       const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),

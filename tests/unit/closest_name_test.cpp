@@ -5,14 +5,14 @@
 namespace mqmon {
 namespace {
 
-const std::vector<std::string> kOptions = {"--output", "--alpha", "--window-size", "--seed",
-                                           "--positive-label", "--problem-type"};
+const std::vector<std::string> kOptions = {"--output", "--alpha",          "--window-size",
+                                           "--seed",   "--positive-label", "--problem-type"};
 
 TEST(ClosestName, TyposAndSwapsFindTheIntendedName) {
-  EXPECT_EQ(closest_name("--ouput", kOptions), "--output");          // a letter missing
-  EXPECT_EQ(closest_name("--aplha", kOptions), "--alpha");           // two letters swapped
+  EXPECT_EQ(closest_name("--ouput", kOptions), "--output");  // a letter missing
+  EXPECT_EQ(closest_name("--aplha", kOptions), "--alpha");   // two letters swapped
   EXPECT_EQ(closest_name("--window-sise", kOptions), "--window-size");
-  EXPECT_EQ(closest_name("--Seed", kOptions), "--seed");             // case is ignored
+  EXPECT_EQ(closest_name("--Seed", kOptions), "--seed");  // case is ignored
   EXPECT_EQ(closest_name("window_sise", {"window_size", "alpha"}), "window_size");
 }
 

@@ -40,7 +40,8 @@ Batch multiclass_batch(const std::vector<std::pair<std::string, std::string>>& r
 }
 
 TEST(Multiclass, DocumentedValues) {
-  // The documented multiclass example: 2096 rows, TN=1180 FP=510 FN=268 TP=138 read as a two-class multiclass problem.
+  // The documented multiclass example: 2096 rows, TN=1180 FP=510 FN=268 TP=138 read as a two-class
+  // multiclass problem.
   SparseConfusion cells = {{{0, 0}, 1180}, {{0, 1}, 510}, {{1, 0}, 268}, {{1, 1}, 138}};
   const auto m = multiclass_scalars(cells, 2);
   EXPECT_EQ(m[kMcAccuracy], 0.6288167938931297);

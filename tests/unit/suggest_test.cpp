@@ -16,7 +16,8 @@ TEST(NormalQuantile, MatchesKnownValues) {
 }
 
 TEST(HanleyMcNeil, MatchesTheFormula) {
-  // A = 0.8, 50 positives, 150 negatives, worked by hand from the window formula in docs/constraints.md.
+  // A = 0.8, 50 positives, 150 negatives, worked by hand from the window formula in
+  // docs/constraints.md.
   const double a = 0.8, q1 = a / (2 - a), q2 = 2 * a * a / (1 + a);
   const double var = (a * (1 - a) + 49 * (q1 - a * a) + 149 * (q2 - a * a)) / (50.0 * 150.0);
   EXPECT_DOUBLE_EQ(hanley_mcneil_se(0.8, 50, 150), std::sqrt(var));
