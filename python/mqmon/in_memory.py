@@ -100,8 +100,8 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
     if y_true is None:
         raise errors.ConfigError("the ground truth (y_true, or data= with ground_truth_attribute) is "
                                  "required")
-    if not reads_probability:
-        probability = None
+    if not reads_probability and probability is not None:
+        raise errors.ConfigError(f"{problem_type} in memory reads no probability: drop the probability array")
     ground_truth_attribute = ground_truth_attribute or "label"
     options = {
         "problem_type": problem_type,

@@ -83,6 +83,11 @@ def memory_default_attribute_absent(tmp_path):
     mqmon.compute_statistics("BinaryClassification", data=FRAME[["label", "prediction"]])
 
 
+@mistake(mqmon.ConfigError, "MulticlassClassification in memory reads no probability")
+def memory_probability_for_multiclass(tmp_path):
+    mqmon.compute_statistics("MulticlassClassification", [0, 1, 2], [0, 1, 1], [0.2, 0.9, 0.4])
+
+
 # 2. No unknown keyword is swallowed.
 
 @mistake(TypeError, "suggest_baseline() got an unexpected keyword argument 'window_sise'",
