@@ -18,6 +18,7 @@
 #include "mqmon/jobs/merge.h"
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/readers/row_builder.h"
+#include "schedule_commands.h"
 
 namespace {
 
@@ -81,7 +82,8 @@ constexpr const char* kMonitorUsage =
     "usage: mqmon monitor (--dataset PATH | --capture PREFIX --ground-truth PREFIX)\n"
     "           --constraints FILE --problem-type TYPE --output DIR [options]";
 constexpr const char* kAppUsage =
-    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor) [options]";
+    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor | schedule | executions "
+    "|\n           history | scheduler) [options]";
 
 /// A mistake on the command line: reported with the usage line of `command` and exit code 2.
 struct UsageError {
@@ -106,6 +108,18 @@ const CLI::App* check_command_line(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> subcommands;
   for (const CLI::App* sub : app.get_subcommands({})) subcommands.push_back(sub->get_name());
   for (int i = 1; i < argc; ++i) {
+    // A command with commands of its own (schedule create): the next word names one.
+    if (command && !command->get_subcommands({}).empty() && argv[i][0] != '-') {
+      std::vector<std::string> nested;
+      for (const CLI::App* sub : command->get_subcommands({})) nested.push_back(sub->get_name());
+      const std::string word = argv[i];
+      if (std::find(nested.begin(), nested.end(), word) == nested.end())
+        throw UsageError{fmt::format("unknown command '{} {}'{}", command->get_name(), word,
+                                     mqmon::did_you_mean(word, nested, "")),
+                         command};
+      command = command->get_subcommand(word);
+      continue;
+    }
     const std::string arg = argv[i];
     if (arg == "--") break;
     if (arg.rfind("--", 0) == 0) {
@@ -140,8 +154,13 @@ const CLI::App* check_command_line(const CLI::App& app, int argc, char** argv) {
 
 const char* usage_of(const CLI::App* command) {
   if (!command) return kAppUsage;
-  const std::string& n = command->get_name();
-  return n == "suggest-baseline" ? kBaselineUsage : n == "merge" ? kMergeUsage : kMonitorUsage;
+  std::string path = command->get_name();
+  for (const CLI::App* p = command->get_parent(); p && p->get_parent(); p = p->get_parent())
+    path = p->get_name() + " " + path;
+  if (const char* u = mqmon::cli::ScheduleCommands::usage(path)) return u;
+  return path == "suggest-baseline" ? kBaselineUsage
+         : path == "merge"          ? kMergeUsage
+                                    : kMonitorUsage;
 }
 
 /// Options shared by the jobs that read and score a dataset.
@@ -354,6 +373,8 @@ int main(int argc, char** argv) {
   monitor->add_option("--output", mon.output_dir, "Output directory")->required();
   monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
 
+  mqmon::cli::ScheduleCommands schedule_commands(app);
+
   const CLI::App* command = nullptr;
   try {
     command = check_command_line(app, argc, argv);
@@ -380,13 +401,17 @@ int main(int argc, char** argv) {
                               message.substr(convert.size(), eq - convert.size()),
                               message.substr(eq + 3));
     }
+    std::string path;
+    for (const CLI::App* p = command; p && p->get_parent(); p = p->get_parent())
+      path = p->get_name() + " " + path;
     fmt::print(stderr, "mqmon: error: {}\n{}\nRun 'mqmon {}--help' for every option.\n", message,
-               usage_of(command), command ? command->get_name() + " " : "");
+               usage_of(command), path);
     return kUsage;
   }
 
   try {
     if (!s3_endpoint.empty()) mqmon::set_s3_endpoint(s3_endpoint);
+    if (const auto rc = schedule_commands.run()) return *rc;
     if (base->parsed()) {
       base_eval.apply(cfg.evaluation);
       cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);

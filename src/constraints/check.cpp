@@ -15,11 +15,7 @@
 
 namespace mqmon {
 
-namespace {
-
-using json = nlohmann::ordered_json;  // constraints are checked in file order
-
-ComparisonOperator parse_operator(const std::string& s, const std::string& where) {
+ComparisonOperator parse_comparison_operator(const std::string& s, const std::string& where) {
   if (s == "LessThanThreshold") return ComparisonOperator::kLessThan;
   if (s == "LessThanOrEqualToThreshold") return ComparisonOperator::kLessThanOrEqualTo;
   if (s == "GreaterThanThreshold") return ComparisonOperator::kGreaterThan;
@@ -30,6 +26,10 @@ ComparisonOperator parse_operator(const std::string& s, const std::string& where
                              {"LessThanThreshold", "LessThanOrEqualToThreshold",
                               "GreaterThanThreshold", "GreaterThanOrEqualToThreshold"})));
 }
+
+namespace {
+
+using json = nlohmann::ordered_json;  // constraints are checked in file order
 
 double number_at(const json& j, const char* key, const std::string& where) {
   const auto it = j.find(key);
@@ -145,7 +145,7 @@ ConstraintSet read_constraints(const std::string& path) {
     if (op == entry.end() || !op->is_string())
       throw ConfigError(where + ": missing 'comparison_operator'");
     set.constraints.push_back(
-        {metric, number_at(entry, "threshold", where), parse_operator(*op, where)});
+        {metric, number_at(entry, "threshold", where), parse_comparison_operator(*op, where)});
   }
   if (doc.contains("mqmon")) {
     const json& m = doc["mqmon"];

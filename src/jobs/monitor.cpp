@@ -131,7 +131,14 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     const auto scalars = ev.scalars();
     out.add("statistics.json", write_statistics(ev, evaluation_time));
     out.add("constraint_violations.json", write_violations(violations));
-    out.add("cloudwatch_metrics.json", write_emf(scalars, context));
+    if (config.publish_cloudwatch_metrics)
+      out.add("cloudwatch_metrics.json", write_emf(scalars, context));
+    for (const auto& [name, value] : scalars) {
+      MetricOutcome m{name, value, std::nullopt};
+      for (const auto& c : thresholds)
+        if (c.metric == name) m.constraint = c;
+      r.metrics.push_back(std::move(m));
+    }
     out.add("metrics.prom", write_prometheus(scalars, context));
     out.add("execution.json", execution_json(config, r, evaluation_time));
     out.commit();

@@ -24,6 +24,10 @@ struct ConstraintSet {
   std::optional<Window> window;
 };
 
+/// The operator named `s` (LessThanThreshold, ...); ConfigError naming `where` and the nearest
+/// name otherwise.
+ComparisonOperator parse_comparison_operator(const std::string& s, const std::string& where);
+
 /// Parses constraints.json (numbers in any JSON notation). Throws ConfigError naming the file and
 /// the offending member, IoError when it cannot be read.
 ConstraintSet read_constraints(const std::string& path);

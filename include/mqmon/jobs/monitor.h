@@ -29,6 +29,14 @@ struct MonitorConfig {
   std::string monitoring_schedule_name = "mqmon";
   CheckOptions check;
   std::string evaluation_time;  ///< empty: now
+  bool publish_cloudwatch_metrics = true;  ///< write cloudwatch_metrics.json
+};
+
+/// A scalar metric of the window with the threshold it was checked against (when constrained).
+struct MetricOutcome {
+  std::string name;
+  MetricValue value;
+  std::optional<Constraint> constraint;
 };
 
 enum class ExecutionStatus { kCompleted, kCompletedWithViolations, kFailed };
@@ -41,6 +49,7 @@ struct MonitorResult {
   uint64_t item_count = 0;
   size_t violations = 0;
   std::optional<MergeCounts> merge;
+  std::vector<MetricOutcome> metrics;  ///< every scalar metric, in statistics.json order
 };
 
 /// Runs one execution. Completed and CompletedWithViolations write statistics.json,
