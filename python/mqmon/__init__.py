@@ -18,12 +18,13 @@ except ImportError as e:
 from .errors import ConfigError, DataError, Error, IoError, NoDataError, ParseError
 from . import session
 from .in_memory import compute_statistics
-from .model_monitor import (BaseliningJob, ConstraintViolations, Constraints, DatasetFormat,
-                            ModelQualityMonitor, MonitoringExecution, Statistics)
+from .model_monitor import (BaseliningJob, ConstraintViolations, Constraints, CronExpressionGenerator,
+                            DatasetFormat, EndpointInput, ModelQualityMonitor, MonitoringExecution, Statistics)
 from .session import Session, get_execution_role
 
 __all__ = [
-    "BaseliningJob", "ConfigError", "ConstraintViolations", "Constraints", "DataError", "DatasetFormat",
+    "BaseliningJob", "ConfigError", "ConstraintViolations", "Constraints", "CronExpressionGenerator", "DataError",
+    "DatasetFormat", "EndpointInput",
     "Error", "IoError", "ModelQualityMonitor", "MonitoringExecution", "NoDataError", "ParseError", "Session", "Statistics",
     "compute_statistics", "get_execution_role", "session",
 ]

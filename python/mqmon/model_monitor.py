@@ -14,6 +14,8 @@ _EVALUATION_OPTIONS = ("positive_label", "negative_label", "label_type", "class_
 _BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "window_size", "replicates",
                                            "strict_layout")
 _MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics")
+_SCHEDULE_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "unbounded_scores",
+                     "max_bad_rows", "max_lookback", "ignore_undefined_metrics")
 
 
 def _location(uri):
@@ -135,25 +137,43 @@ class BaseliningJob:
 
 
 class MonitoringExecution:
-    """One monitoring execution and its outputs."""
+    """One monitoring execution and its outputs: run by ``run_monitoring``, or by a schedule (then
+    ``describe()`` reads its record from the schedule store, with the service's keys)."""
 
-    def __init__(self, name, result, output_path, s3_endpoint=None):
+    def __init__(self, name, result, output_path, s3_endpoint=None, state=None, execution_id=None):
         self.name = name
         self.result = result
         self.output_path = output_path
         self.s3_endpoint = s3_endpoint
+        self._state = state
+        self._execution_id = execution_id
+
+    @classmethod
+    def _scheduled(cls, description, state, s3_endpoint=None):
+        return cls(description["ProcessingJobName"], description, description["output"], s3_endpoint, state,
+                   description["execution_id"])
 
     def describe(self):
+        """The SDK's dictionary: MonitoringExecutionStatus, ScheduledTime, ProcessingJobName,
+        ProcessingJobStatus, ExitMessage, FailureReason, ProcessingOutputConfig, ..."""
+        if self._execution_id is not None:
+            self.result = json.loads(_mqmon.execution_describe(self._state, self._execution_id))
+            return dict(self.result)
         d = {"MonitoringExecutionStatus": self.result["status"],
              "ProcessingJobName": self.name,
+             "ProcessingJobStatus": "Failed" if self.result["status"] == "Failed" else "Completed",
+             "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": self.output_path}}]},
              "MonitoringOutputs": [{"S3Output": {"S3Uri": self.output_path}}]}
         if self.result["failure_reason"]:
-            d["FailureReason"] = self.result["failure_reason"]
+            d["FailureReason"] = d["ExitMessage"] = self.result["failure_reason"]
         return d
 
     @checked()
     def wait(self, logs=True):
-        return None
+        """Returns once the execution has ended (a scheduler runs scheduled ones)."""
+        while self._execution_id is not None and \
+                self.describe()["MonitoringExecutionStatus"] in ("Pending", "InProgress"):
+            time.sleep(1)
 
     def _output(self, cls, file_name):
         path = _join(self.output_path, file_name)
@@ -166,6 +186,50 @@ class MonitoringExecution:
     @checked()
     def constraint_violations(self, file_name="constraint_violations.json", kms_key=None):
         return self._output(ConstraintViolations, file_name)
+
+    def __repr__(self):
+        return f"MonitoringExecution({self.name!r})"
+
+
+class EndpointInput:
+    """The SDK's ``EndpointInput``: the endpoint whose captured traffic a schedule monitors, the
+    attributes that address its output, and the window offsets. The cloud-only arguments are
+    accepted and ignored."""
+
+    @checked()
+    def __init__(self, endpoint_name, destination="/opt/ml/processing/input/endpoint", s3_input_mode="File",
+                 s3_data_distribution_type="FullyReplicated", start_time_offset=None, end_time_offset=None,
+                 features_attribute=None, inference_attribute=None, probability_attribute=None,
+                 probability_threshold_attribute=None, exclude_features_attribute=None):
+        self.endpoint_name = endpoint_name
+        self.destination = destination
+        self.start_time_offset = start_time_offset
+        self.end_time_offset = end_time_offset
+        self.inference_attribute = inference_attribute
+        self.probability_attribute = probability_attribute
+        self.probability_threshold_attribute = probability_threshold_attribute
+
+
+class CronExpressionGenerator:
+    """The SDK's schedule expressions."""
+
+    @staticmethod
+    def hourly():
+        return "cron(0 * ? * * *)"
+
+    @staticmethod
+    @checked()
+    def daily(hour=0):
+        return f"cron(0 {hour} ? * * *)"
+
+    @staticmethod
+    @checked()
+    def daily_every_x_hours(hour_interval, starting_hour=0):
+        return f"cron(0 {starting_hour}/{hour_interval} ? * * *)"
+
+    @staticmethod
+    def now():
+        return "NOW"
 
 
 def _endpoint_of(sagemaker_session):
@@ -181,8 +245,12 @@ class ModelQualityMonitor:
     @checked()
     def __init__(self, role=None, instance_count=1, instance_type=None, volume_size_in_gb=None,
                  volume_kms_key=None, output_kms_key=None, max_runtime_in_seconds=None, base_job_name=None,
-                 sagemaker_session=None, env=None, tags=None, network_config=None):
+                 sagemaker_session=None, env=None, tags=None, network_config=None, state=None):
         self.role = role
+        self.max_runtime_in_seconds = max_runtime_in_seconds
+        # The schedule store: this argument, the session's, else $MQMON_HOME/mqmon.db.
+        self.state = state if state is not None else getattr(sagemaker_session, "state", None)
+        self.monitoring_schedule_name = None
         self.instance_count = instance_count
         self.base_job_name = base_job_name or "model-quality"
         self.sagemaker_session = sagemaker_session
@@ -289,13 +357,175 @@ class ModelQualityMonitor:
         return execution
 
     def list_executions(self):
-        """The executions this monitor ran, oldest first."""
-        return list(self._executions)
+        """The executions of this monitor's schedule (or, without one, those ``run_monitoring``
+        ran), oldest first: MonitoringExecution objects."""
+        if self.monitoring_schedule_name is None:
+            return list(self._executions)
+        rows = json.loads(_mqmon.schedule_executions(self.state, self.monitoring_schedule_name))
+        return [MonitoringExecution._scheduled(d, self.state, self.s3_endpoint) for d in rows]
 
     @checked()
     def latest_monitoring_statistics(self, file_name="statistics.json"):
-        return self._executions[-1].statistics(file_name) if self._executions else None
+        executions = self.list_executions()
+        return executions[-1].statistics(file_name) if executions else None
 
     @checked()
     def latest_monitoring_constraint_violations(self, file_name="constraint_violations.json"):
-        return self._executions[-1].constraint_violations(file_name) if self._executions else None
+        executions = self.list_executions()
+        return executions[-1].constraint_violations(file_name) if executions else None
+
+    # Schedules. Executions are run by `mqmon scheduler`, or in this process by
+    # run_due_executions(): nothing runs in a hidden thread.
+
+    @checked(*_SCHEDULE_OPTIONS)
+    def create_monitoring_schedule(self, endpoint_input=None, ground_truth_input=None, problem_type=None,
+                                   record_preprocessor_script=None, post_analytics_processor_script=None,
+                                   output_s3_uri=None, constraints=None, monitor_schedule_name=None,
+                                   schedule_cron_expression=None, enable_cloudwatch_metrics=True,
+                                   batch_transform_input=None, data_analysis_start_time=None,
+                                   data_analysis_end_time=None, data_capture_s3_uri=None, now=None,
+                                   **mqmon_options):
+        """The SDK's call, with one argument the service did not need: ``data_capture_s3_uri``,
+        where the endpoint's captured files are (a local folder or an s3:// prefix, read as the
+        CLI's --capture). ``endpoint_input`` is an endpoint name or an EndpointInput;
+        ``constraints`` a path or a Constraints object (default: the latest baseline's);
+        ``now`` (mqmon's) the creation time, for back-fills and tests. Besides, mqmon's options:
+        ``positive_label``, ``negative_label``, ``label_type``, ``class_labels``,
+        ``unbounded_scores``, ``max_bad_rows``, ``max_lookback``, ``ignore_undefined_metrics``."""
+        if batch_transform_input is not None:
+            raise errors.ConfigError("batch_transform_input is not supported: give endpoint_input and "
+                                     "data_capture_s3_uri")
+        if endpoint_input is None or ground_truth_input is None or problem_type is None:
+            raise errors.ConfigError("create_monitoring_schedule needs endpoint_input, ground_truth_input and "
+                                     "problem_type")
+        if data_capture_s3_uri is None:
+            raise errors.ConfigError("give data_capture_s3_uri: where the endpoint's captured files are "
+                                     "(a folder or an s3:// prefix with yyyy/mm/dd/hh folders)")
+        _no_scripts(record_preprocessor_script, post_analytics_processor_script)
+        name = monitor_schedule_name or self._job_name(None, "monitoring-schedule")
+        if constraints is None and self.latest_baselining_job is not None:
+            constraints = self.latest_baselining_job.suggested_constraints()
+        if constraints is None:
+            raise errors.ConfigError("give constraints (or run suggest_baseline first)")
+        if isinstance(endpoint_input, str):
+            endpoint_input = EndpointInput(endpoint_input)
+        definition = {
+            "capture": _location(data_capture_s3_uri), "ground_truth": _location(ground_truth_input),
+            "constraints": _location(constraints.file_s3_uri if isinstance(constraints, Constraints)
+                                     else constraints),
+            "output": _location(output_s3_uri) or os.path.abspath(os.path.join("model-monitor", "monitoring")),
+            "endpoint_name": endpoint_input.endpoint_name, "problem_type": problem_type,
+            "inference_attribute": endpoint_input.inference_attribute or "",
+            "probability_attribute": endpoint_input.probability_attribute or "",
+            "start_time_offset": endpoint_input.start_time_offset or "-PT1H",
+            "end_time_offset": endpoint_input.end_time_offset or "-PT0H",
+            "data_analysis_start_time": data_analysis_start_time or "",
+            "data_analysis_end_time": data_analysis_end_time or "",
+            "enable_cloudwatch_metrics": bool(enable_cloudwatch_metrics),
+        }
+        if endpoint_input.probability_threshold_attribute is not None:
+            definition["probability_threshold_attribute"] = float(endpoint_input.probability_threshold_attribute)
+        if self.max_runtime_in_seconds:
+            definition["max_runtime_in_seconds"] = int(self.max_runtime_in_seconds)
+        definition.update(_definition_options(mqmon_options))
+        expression = schedule_cron_expression or CronExpressionGenerator.hourly()
+        _mqmon.schedule_create(self.state, name, expression, json.dumps(definition), _millis(now))
+        self.monitoring_schedule_name = name
+        return self.describe_schedule()
+
+    @checked(*_SCHEDULE_OPTIONS)
+    def update_monitoring_schedule(self, endpoint_input=None, ground_truth_input=None, problem_type=None,
+                                   record_preprocessor_script=None, post_analytics_processor_script=None,
+                                   output_s3_uri=None, constraints=None, schedule_cron_expression=None,
+                                   enable_cloudwatch_metrics=None, data_analysis_start_time=None,
+                                   data_analysis_end_time=None, data_capture_s3_uri=None, now=None,
+                                   **mqmon_options):
+        """Changes what is given; the rest of the schedule stays."""
+        _no_scripts(record_preprocessor_script, post_analytics_processor_script)
+        current = self.describe_schedule()
+        definition = json.loads(current["definition"])
+        if isinstance(endpoint_input, str):
+            endpoint_input = EndpointInput(endpoint_input)
+        if endpoint_input is not None:
+            definition["endpoint_name"] = endpoint_input.endpoint_name
+            for key in ("inference_attribute", "probability_attribute", "start_time_offset", "end_time_offset"):
+                if getattr(endpoint_input, key) is not None:
+                    definition[key] = getattr(endpoint_input, key)
+            if endpoint_input.probability_threshold_attribute is not None:
+                definition["probability_threshold_attribute"] = float(endpoint_input.probability_threshold_attribute)
+        for key, value in (("ground_truth", ground_truth_input), ("output", output_s3_uri),
+                           ("capture", data_capture_s3_uri), ("problem_type", problem_type),
+                           ("data_analysis_start_time", data_analysis_start_time),
+                           ("data_analysis_end_time", data_analysis_end_time)):
+            if value is not None:
+                definition[key] = _location(value) if key in ("ground_truth", "output", "capture") else value
+        if constraints is not None:
+            definition["constraints"] = _location(constraints.file_s3_uri if isinstance(constraints, Constraints)
+                                                  else constraints)
+        if enable_cloudwatch_metrics is not None:
+            definition["enable_cloudwatch_metrics"] = bool(enable_cloudwatch_metrics)
+        definition.update(_definition_options(mqmon_options))
+        expression = schedule_cron_expression or \
+            current["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"]
+        _mqmon.schedule_update(self.state, self._schedule(), expression, json.dumps(definition), _millis(now))
+
+    def describe_schedule(self):
+        """DescribeMonitoringSchedule's dictionary (MonitoringScheduleStatus,
+        LastMonitoringExecutionSummary, ...), plus mqmon's next_scheduled_time."""
+        return json.loads(_mqmon.schedule_describe(self.state, self._schedule(), _mqmon.now_millis()))
+
+    @checked()
+    def stop_monitoring_schedule(self, now=None):
+        _mqmon.schedule_set_status(self.state, self._schedule(), "Stopped", _millis(now))
+
+    @checked()
+    def start_monitoring_schedule(self, now=None):
+        """Resumes from now: the times the schedule was stopped for are not run."""
+        _mqmon.schedule_set_status(self.state, self._schedule(), "Scheduled", _millis(now))
+
+    @checked()
+    def delete_monitoring_schedule(self, purge=False):
+        """Deletes the schedule; its executions stay listed (``mqmon executions list``) unless
+        ``purge`` (then their local outputs go too)."""
+        _mqmon.schedule_delete(self.state, self._schedule(), bool(purge))
+        self.monitoring_schedule_name = None
+
+    @classmethod
+    @checked()
+    def attach(cls, monitor_schedule_name, sagemaker_session=None, state=None):
+        """The monitor of an existing schedule."""
+        monitor = cls(sagemaker_session=sagemaker_session, state=state)
+        monitor.monitoring_schedule_name = monitor_schedule_name
+        monitor.describe_schedule()  # a ConfigError naming the schedules when there is none
+        return monitor
+
+    @checked()
+    def run_due_executions(self, now=None, catch_up="latest"):
+        """What `mqmon scheduler --once` does, in this process: every schedule's due executions
+        up to ``now`` (default: the clock), each in a child process. Returns the executions run."""
+        rows = json.loads(_mqmon.run_due_executions(self.state, _millis(now), catch_up))
+        return [MonitoringExecution._scheduled(d, self.state, self.s3_endpoint) for d in rows]
+
+    def _schedule(self):
+        if self.monitoring_schedule_name is None:
+            raise errors.ConfigError("this monitor has no schedule: create_monitoring_schedule or attach first")
+        return self.monitoring_schedule_name
+
+
+def _no_scripts(record_preprocessor_script, post_analytics_processor_script):
+    for name, value in (("record_preprocessor_script", record_preprocessor_script),
+                        ("post_analytics_processor_script", post_analytics_processor_script)):
+        if value is not None:
+            raise errors.ConfigError(f"{name} is not supported yet: mqmon does not run scripts")
+
+
+def _definition_options(options):
+    """mqmon's schedule options, as the stored definition names them."""
+    out = dict(options)
+    if "max_bad_rows" in out:
+        out["max_bad_rows"] = str(out["max_bad_rows"])
+    if "positive_label" in out:
+        out["positive_label"] = str(out["positive_label"])
+    if "negative_label" in out:
+        out["negative_label"] = str(out["negative_label"])
+    return out

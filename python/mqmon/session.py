@@ -14,15 +14,17 @@ def get_execution_role(sagemaker_session=None, use_default=False):
 class Session:
     """Accepts the SDK's constructor arguments. ``s3_endpoint_url`` (as the SDK's LocalSession takes
     it) points s3:// locations at an S3-compatible store; without it the environment decides
-    (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS)."""
+    (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS). ``state``
+    (mqmon's) is the schedule database (default: $MQMON_HOME/mqmon.db)."""
 
     @checked()
     def __init__(self, boto_session=None, sagemaker_client=None, sagemaker_runtime_client=None,
                  sagemaker_featurestore_runtime_client=None, default_bucket=None, settings=None,
                  sagemaker_metrics_client=None, sagemaker_config=None, default_bucket_prefix=None,
-                 s3_endpoint_url=None):
+                 s3_endpoint_url=None, state=None):
         self._default_bucket = default_bucket or "mqmon-local"
         self.s3_endpoint_url = s3_endpoint_url
+        self.state = state
 
     def default_bucket(self):
         return self._default_bucket

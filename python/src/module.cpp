@@ -21,6 +21,9 @@
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/output/statistics_writer.h"
 #include "mqmon/readers/row_builder.h"
+#include "mqmon/schedule/describe.h"
+#include "mqmon/schedule/runner.h"
+#include "mqmon/schedule/store.h"
 
 namespace py = pybind11;
 
@@ -104,6 +107,12 @@ void use_s3_endpoint(const py::object& endpoint) {
 void use_s3_endpoint(const py::dict& o) {
   use_s3_endpoint(o.contains("s3_endpoint") ? py::object(o["s3_endpoint"])
                                             : py::object(py::none()));
+}
+
+/// The schedule store at `state` (None: $MQMON_HOME/mqmon.db).
+std::unique_ptr<mqmon::ScheduleStore> store_at(const py::object& state) {
+  return std::make_unique<mqmon::ScheduleStore>(
+      state.is_none() ? mqmon::default_state_path() : std::string(py::str(state)));
 }
 
 /// Runs f without the GIL.
@@ -260,6 +269,83 @@ PYBIND11_MODULE(_mqmon, m) {
         return out;
       },
       py::arg("options"));
+
+  // Schedules: the store and the runner, for the ModelQualityMonitor schedule methods. Results
+  // travel as the JSON the CLI prints with --json.
+  m.def("default_state_path", &mqmon::default_state_path);
+  m.def(
+      "schedule_create",
+      [](const py::object& state, const std::string& name, const std::string& expression,
+         const std::string& definition, int64_t now) {
+        mqmon::JobDefinition d = mqmon::job_definition_from_json(definition);
+        d.make_paths_absolute();
+        released([&] {
+          d.validate_for(expression);
+          store_at(state)->create_schedule(name, expression, d, now);
+          return 0;
+        });
+      },
+      py::arg("state"), py::arg("name"), py::arg("expression"), py::arg("definition"),
+      py::arg("now"));
+  m.def(
+      "schedule_update",
+      [](const py::object& state, const std::string& name, const std::string& expression,
+         const std::string& definition, int64_t now) {
+        mqmon::JobDefinition d = mqmon::job_definition_from_json(definition);
+        d.make_paths_absolute();
+        released([&] {
+          d.validate_for(expression);
+          store_at(state)->update_schedule(name, expression, d, now);
+          return 0;
+        });
+      },
+      py::arg("state"), py::arg("name"), py::arg("expression"), py::arg("definition"),
+      py::arg("now"));
+  m.def(
+      "schedule_set_status",
+      [](const py::object& state, const std::string& name, const std::string& status,
+         int64_t now) { store_at(state)->set_status(name, status, now); },
+      py::arg("state"), py::arg("name"), py::arg("status"), py::arg("now"));
+  m.def(
+      "schedule_delete",
+      [](const py::object& state, const std::string& name, bool purge) {
+        mqmon::remove_local_outputs(store_at(state)->delete_schedule(name, purge));
+      },
+      py::arg("state"), py::arg("name"), py::arg("purge"));
+  m.def(
+      "schedule_describe",
+      [](const py::object& state, const std::string& name, int64_t now) {
+        auto store = store_at(state);
+        return mqmon::describe_schedule_json(*store, store->get_schedule(name), now);
+      },
+      py::arg("state"), py::arg("name"), py::arg("now"));
+  m.def(
+      "schedule_executions",
+      [](const py::object& state, const std::string& name) {
+        mqmon::ExecutionFilter f;
+        f.schedule = name;
+        f.with_metrics = true;
+        return mqmon::executions_json(store_at(state)->list_executions(f));
+      },
+      py::arg("state"), py::arg("name"));
+  m.def(
+      "execution_describe",
+      [](const py::object& state, int64_t id) {
+        return mqmon::describe_execution_json(store_at(state)->get_execution(id));
+      },
+      py::arg("state"), py::arg("id"));
+  m.def(
+      "run_due_executions",
+      [](const py::object& state, int64_t now, const std::string& catch_up) {
+        mqmon::RunnerOptions o;
+        o.catch_up = mqmon::parse_catch_up(catch_up);
+        auto store = store_at(state);
+        return released([&] {
+          return mqmon::executions_json(mqmon::run_due_executions(*store, now, o).finished);
+        });
+      },
+      py::arg("state"), py::arg("now"), py::arg("catch_up") = "latest",
+      "One scheduler round at `now` (each execution in a child process); the executions run");
 
   m.def(
       "compute_statistics",

@@ -125,15 +125,6 @@ std::vector<Field> add_definition_options(CLI::App* cmd, JobDefinition& d) {
   return fields;
 }
 
-void check_definition(const std::string& expression, const JobDefinition& d) {
-  const ScheduleExpression e = parse_schedule_expression(expression);
-  if (e.kind == ScheduleExpression::Kind::kNow)
-    check_data_analysis_window(d.data_analysis_start_time, d.data_analysis_end_time);
-  else if (!d.data_analysis_start_time.empty() || !d.data_analysis_end_time.empty())
-    throw ConfigError(
-        "--data-analysis-start-time and --data-analysis-end-time apply to NOW schedules only");
-  d.validate();
-}
 
 std::string optional_text(const std::optional<int64_t>& v) {
   return v ? std::to_string(*v) : std::string("-");
@@ -279,7 +270,8 @@ const char* ScheduleCommands::usage(const std::string& command_path) {
 std::optional<int> ScheduleCommands::run() {
   State& s = *s_;
   if (s.create->parsed()) {
-    check_definition(s.expression, s.definition);
+    s.definition.make_paths_absolute();
+    s.definition.validate_for(s.expression);
     ScheduleStore store(s.state());
     store.create_schedule(s.name, s.expression, s.definition, s.now());
     const ScheduleRow row = store.get_schedule(s.name);
@@ -293,10 +285,11 @@ std::optional<int> ScheduleCommands::run() {
     ScheduleStore store(s.state());
     const ScheduleRow row = store.get_schedule(s.name);
     JobDefinition d = row.definition;
+    s.update_definition.make_paths_absolute();
     for (const auto& f : s.update_fields)
       if (f.option->count() > 0) f.copy(d, s.update_definition);
     const std::string expression = s.expression.empty() ? row.expression : s.expression;
-    check_definition(expression, d);
+    d.validate_for(expression);
     store.update_schedule(s.name, expression, d, s.now());
     fmt::print("mqmon: schedule {} updated\n", s.name);
     return 0;
@@ -363,12 +356,7 @@ std::optional<int> ScheduleCommands::run() {
   if (s.remove->parsed()) {
     ScheduleStore store(s.state());
     const auto outputs = store.delete_schedule(s.name, s.purge);
-    size_t removed = 0;
-    for (const auto& o : outputs) {
-      if (o.rfind("s3://", 0) == 0) continue;
-      std::error_code ec;
-      if (std::filesystem::remove_all(o, ec) > 0) ++removed;
-    }
+    const size_t removed = remove_local_outputs(outputs);
     fmt::print("mqmon: schedule {} deleted{}\n", s.name,
                s.purge ? fmt::format("; {} executions purged ({} local output folders removed)",
                                      outputs.size(), removed)

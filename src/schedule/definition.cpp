@@ -5,12 +5,14 @@
 
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/constraints/check.h"
 #include "mqmon/readers/row_builder.h"
+#include "mqmon/schedule/expression.h"
 
 namespace mqmon {
 
@@ -71,6 +73,25 @@ void JobDefinition::validate() const {
     throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
                                   constraints, problem_type_name(set.problem_type),
                                   problem_type_name(spec.problem_type)));
+}
+
+void JobDefinition::validate_for(const std::string& schedule_expression) const {
+  const ScheduleExpression e = parse_schedule_expression(schedule_expression);
+  if (e.kind == ScheduleExpression::Kind::kNow)
+    check_data_analysis_window(data_analysis_start_time, data_analysis_end_time);
+  else if (!data_analysis_start_time.empty() || !data_analysis_end_time.empty())
+    throw ConfigError(
+        "--data-analysis-start-time and --data-analysis-end-time apply to NOW schedules only");
+  validate();
+}
+
+void JobDefinition::make_paths_absolute() {
+  for (std::string* p : {&capture, &ground_truth, &constraints, &output}) {
+    if (p->empty() || p->rfind("s3://", 0) == 0 || p->rfind("S3://", 0) == 0) continue;
+    const bool folder = p->back() == '/';
+    *p = std::filesystem::absolute(*p).lexically_normal().string();
+    if (folder && p->back() != '/') *p += '/';
+  }
 }
 
 std::pair<int64_t, int64_t> JobDefinition::window(int64_t scheduled, bool now_schedule) const {

@@ -181,6 +181,15 @@ RoundReport run_due_executions(ScheduleStore& store, int64_t now, const RunnerOp
   return report;
 }
 
+size_t remove_local_outputs(const std::vector<std::string>& folders) {
+  size_t removed = 0;
+  for (const auto& f : folders) {
+    std::error_code ec;
+    if (is_local(f) && std::filesystem::remove_all(f, ec) > 0) ++removed;
+  }
+  return removed;
+}
+
 int64_t next_due_time(ScheduleStore& store, int64_t now) {
   int64_t next = -1;
   for (const auto& s : store.list_schedules()) {

@@ -36,6 +36,13 @@ struct JobDefinition {
   /// type. Throws ConfigError or IoError.
   void validate() const;
 
+  /// validate(), and the expression with it: a NOW schedule needs its data analysis window,
+  /// others must not have one.
+  void validate_for(const std::string& schedule_expression) const;
+
+  /// Local paths made absolute (the scheduler may run from another folder).
+  void make_paths_absolute();
+
   /// The window of the execution due at `scheduled` (NOW: the data analysis offsets).
   std::pair<int64_t, int64_t> window(int64_t scheduled, bool now_schedule) const;
 

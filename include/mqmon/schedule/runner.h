@@ -38,6 +38,9 @@ RoundReport run_due_executions(ScheduleStore& store, int64_t now, const RunnerOp
 void run_scheduler(ScheduleStore& store, const RunnerOptions& options,
                    const std::atomic<bool>& stop);
 
+/// Removes the local output folders among `folders` (a purged schedule's); returns how many.
+size_t remove_local_outputs(const std::vector<std::string>& folders);
+
 /// The next due time of any Scheduled schedule after `now` (-1: none).
 int64_t next_due_time(ScheduleStore& store, int64_t now);
 
