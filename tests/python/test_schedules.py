@@ -355,3 +355,20 @@ print(json.dumps(dict(ran=len(ran), schedule=schedule["MonitoringScheduleStatus"
     assert d["ProcessingJobStatus"] == "Completed" and d["ProcessingJobName"].startswith("mqmon-execution-")
     assert d["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == f"{tmp_path}/out/ep/py-hourly/2024/05/01/16/"
     assert result["violations"] and result["status"] == "Stopped"
+
+
+def test_the_long_running_scheduler_runs_what_is_due_and_stops_on_sigterm(world, tmp_path):
+    state = tmp_path / "mqmon.db"
+    # A NOW schedule made at the real time is due at once.
+    mq("schedule", "create", "now", "--schedule-expression", "NOW", "--capture", world["capture"],
+       "--ground-truth", world["ground_truth"], "--constraints", world["constraints"], "--problem-type",
+       "BinaryClassification", "--probability-attribute", "0", "--output", tmp_path / "out", "--state", state,
+       "--data-analysis-start-time", "-PT2H", "--data-analysis-end-time", "-PT1H")
+    proc = subprocess.Popen([MQMON, "scheduler", "--state", str(state)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    run = wait_for_status(state, "Failed")  # no traffic in the last hours of the real clock
+    assert run["FailureReason"].startswith("no captured inferences in the window")
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0, stderr
+    assert "scheduler running on" in stdout and f"execution {run['execution_id']} of now" in stdout
