@@ -111,8 +111,8 @@ void use_s3_endpoint(const py::dict& o) {
 
 /// The schedule store at `state` (None: $MQMON_HOME/mqmon.db).
 std::unique_ptr<mqmon::ScheduleStore> store_at(const py::object& state) {
-  return std::make_unique<mqmon::ScheduleStore>(
-      state.is_none() ? mqmon::default_state_path() : std::string(py::str(state)));
+  return std::make_unique<mqmon::ScheduleStore>(state.is_none() ? mqmon::default_state_path()
+                                                                : std::string(py::str(state)));
 }
 
 /// Runs f without the GIL.
@@ -303,8 +303,9 @@ PYBIND11_MODULE(_mqmon, m) {
       py::arg("now"));
   m.def(
       "schedule_set_status",
-      [](const py::object& state, const std::string& name, const std::string& status,
-         int64_t now) { store_at(state)->set_status(name, status, now); },
+      [](const py::object& state, const std::string& name, const std::string& status, int64_t now) {
+        store_at(state)->set_status(name, status, now);
+      },
       py::arg("state"), py::arg("name"), py::arg("status"), py::arg("now"));
   m.def(
       "schedule_delete",

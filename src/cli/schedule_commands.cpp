@@ -2,9 +2,9 @@
 #include "schedule_commands.h"
 
 #include <fmt/format.h>
-#include <csignal>
 
 #include <atomic>
+#include <csignal>
 #include <functional>
 #include <map>
 
@@ -21,12 +21,14 @@ namespace mqmon::cli {
 namespace {
 
 const std::map<std::string, const char*> kUsages = {
-    {"schedule", "usage: mqmon schedule (create | update | list | describe | stop | start | delete) ..."},
+    {"schedule",
+     "usage: mqmon schedule (create | update | list | describe | stop | start | delete) ..."},
     {"schedule create",
      "usage: mqmon schedule create NAME --schedule-expression 'cron(0 * ? * * *)'\n"
      "           --capture PREFIX --ground-truth PREFIX --constraints FILE --problem-type TYPE\n"
      "           --output PREFIX [attribute and window options] [--state DB]"},
-    {"schedule update", "usage: mqmon schedule update NAME [options of schedule create] [--state DB]"},
+    {"schedule update",
+     "usage: mqmon schedule update NAME [options of schedule create] [--state DB]"},
     {"schedule list", "usage: mqmon schedule list [--json] [--state DB]"},
     {"schedule describe", "usage: mqmon schedule describe NAME [--json] [--state DB]"},
     {"schedule stop", "usage: mqmon schedule stop NAME [--state DB]"},
@@ -34,10 +36,10 @@ const std::map<std::string, const char*> kUsages = {
     {"schedule delete", "usage: mqmon schedule delete NAME [--purge] [--state DB]"},
     {"executions", "usage: mqmon executions (list | describe) ..."},
     {"executions list",
-     "usage: mqmon executions list [--schedule NAME] [--status S] [--since T] [--json] [--state DB]"},
+     "usage: mqmon executions list [--schedule NAME] [--status S] [--since T] [--json] [--state "
+     "DB]"},
     {"executions describe", "usage: mqmon executions describe ID [--json] [--state DB]"},
-    {"history",
-     "usage: mqmon history --schedule NAME --metric NAME [--json | --csv] [--state DB]"},
+    {"history", "usage: mqmon history --schedule NAME --metric NAME [--json | --csv] [--state DB]"},
     {"scheduler",
      "usage: mqmon scheduler [--once] [--now T] [--catch-up latest|all|none] [--state DB]"},
 };
@@ -125,7 +127,6 @@ std::vector<Field> add_definition_options(CLI::App* cmd, JobDefinition& d) {
   return fields;
 }
 
-
 std::string optional_text(const std::optional<int64_t>& v) {
   return v ? std::to_string(*v) : std::string("-");
 }
@@ -141,12 +142,12 @@ void print_executions(const std::vector<ExecutionRow>& rows, ScheduleStore& stor
   for (const auto& s : store.list_schedules()) problem[s.name] = s.definition.problem_type;
   for (const auto& e : rows) {
     std::string metrics;
-    const auto& wanted = headline_metrics(problem.count(e.schedule_name)
-                                              ? problem[e.schedule_name]
-                                              : std::string());
+    const auto& wanted =
+        headline_metrics(problem.count(e.schedule_name) ? problem[e.schedule_name] : std::string());
     for (const auto& name : wanted)
       for (const auto& m : e.metrics)
-        if (m.name == name) metrics += fmt::format("{}{}={}", metrics.empty() ? "" : " ", name, metric_text(m.value));
+        if (m.name == name)
+          metrics += fmt::format("{}{}={}", metrics.empty() ? "" : " ", name, metric_text(m.value));
     if (e.status == "Failed" || e.status == "Stopped") metrics = e.failure_reason;
     fmt::print("{:>5}  {:<20}  {:<20}  {:<24}  {:>8}  {:>8}  {:>10}  {}\n", e.id, e.schedule_name,
                format_timestamp(e.scheduled_time), e.status, optional_text(e.item_count),
@@ -161,8 +162,8 @@ extern "C" void on_stop_signal(int) { g_stop = true; }
 }  // namespace
 
 struct ScheduleCommands::State {
-  std::string state_path, now_text, name, expression, filter_schedule, filter_status, since,
-      metric, catch_up = "latest";
+  std::string state_path, now_text, name, expression, filter_schedule, filter_status, since, metric,
+      catch_up = "latest";
   int64_t execution_id = 0;
   bool json = false, csv = false, once = false, purge = false;
   JobDefinition definition;
@@ -194,8 +195,9 @@ ScheduleCommands::ScheduleCommands(CLI::App& app) : s_(std::make_unique<State>()
   s.schedule->footer(kScheduleExamples);
   s.create = s.schedule->add_subcommand("create", "Create a monitoring schedule");
   s.create->add_option("name", s.name, "Schedule name")->required();
-  s.create->add_option("--schedule-expression", s.expression,
-                       "cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW")
+  s.create
+      ->add_option("--schedule-expression", s.expression,
+                   "cron(0 * ? * * *), cron(0 H ? * * *), cron(0 H/N ? * * *) or NOW")
       ->required();
   s.create_fields = add_definition_options(s.create, s.definition);
   state_option(s.create);
@@ -212,7 +214,8 @@ ScheduleCommands::ScheduleCommands(CLI::App& app) : s_(std::make_unique<State>()
   s.list->add_flag("--json", s.json, "JSON with the service's key names");
   state_option(s.list);
   now_option(s.list);
-  s.describe = s.schedule->add_subcommand("describe", "A schedule's definition, status, last execution and next run");
+  s.describe = s.schedule->add_subcommand(
+      "describe", "A schedule's definition, status, last execution and next run");
   s.describe->add_option("name", s.name, "Schedule name")->required();
   s.describe->add_flag("--json", s.json, "JSON with the service's key names");
   state_option(s.describe);
@@ -244,7 +247,8 @@ ScheduleCommands::ScheduleCommands(CLI::App& app) : s_(std::make_unique<State>()
   s.executions_describe->add_flag("--json", s.json, "JSON with the service's key names");
   state_option(s.executions_describe);
 
-  s.history = app.add_subcommand("history", "One metric of a schedule over time, with its threshold");
+  s.history =
+      app.add_subcommand("history", "One metric of a schedule over time, with its threshold");
   s.history->add_option("--schedule", s.filter_schedule, "Schedule name")->required();
   s.history->add_option("--metric", s.metric, "Metric name (f1, auc, mae, ...)")->required();
   s.history->add_flag("--json", s.json, "JSON");
@@ -253,8 +257,9 @@ ScheduleCommands::ScheduleCommands(CLI::App& app) : s_(std::make_unique<State>()
 
   s.scheduler = app.add_subcommand("scheduler", "Run the due executions of every schedule");
   s.scheduler->add_flag("--once", s.once, "Run what is due, then exit (for cron and CronJobs)");
-  s.scheduler->add_option("--catch-up", s.catch_up,
-                          "After downtime: latest (the most recent missed time), all, or none")
+  s.scheduler
+      ->add_option("--catch-up", s.catch_up,
+                   "After downtime: latest (the most recent missed time), all, or none")
       ->capture_default_str();
   state_option(s.scheduler);
   now_option(s.scheduler);
@@ -304,18 +309,18 @@ std::optional<int> ScheduleCommands::run() {
       fmt::print("{}\n]\n", out);
       return 0;
     }
-    fmt::print("{:<24}  {:<22}  {:<10}  {:<20}  {}\n", "NAME", "EXPRESSION", "STATUS",
-               "NEXT", "LAST EXECUTION");
+    fmt::print("{:<24}  {:<22}  {:<10}  {:<20}  {}\n", "NAME", "EXPRESSION", "STATUS", "NEXT",
+               "LAST EXECUTION");
     for (const auto& r : rows) {
       const int64_t next =
           r.status == "Scheduled"
               ? next_due_time(parse_schedule_expression(r.expression), std::max(s.now(), r.cursor))
               : -1;
       const auto last = store.last_execution(r.name);
-      fmt::print("{:<24}  {:<22}  {:<10}  {:<20}  {}\n", r.name, r.expression, r.status,
-                 next >= 0 ? format_timestamp(next) : "-",
-                 last ? fmt::format("{} {}", format_timestamp(last->scheduled_time), last->status)
-                      : "-");
+      fmt::print(
+          "{:<24}  {:<22}  {:<10}  {:<20}  {}\n", r.name, r.expression, r.status,
+          next >= 0 ? format_timestamp(next) : "-",
+          last ? fmt::format("{} {}", format_timestamp(last->scheduled_time), last->status) : "-");
     }
     return 0;
   }
@@ -327,19 +332,20 @@ std::optional<int> ScheduleCommands::run() {
       return 0;
     }
     const JobDefinition& d = row.definition;
-    const int64_t next =
-        row.status == "Scheduled"
-            ? next_due_time(parse_schedule_expression(row.expression), std::max(s.now(), row.cursor))
-            : -1;
-    fmt::print("schedule        {}\nstatus          {}\nexpression      {}\nwindow          "
-               "{} to {} of the scheduled time\nproblem type    {}\ncapture         {}\nground "
-               "truth    {}\nconstraints     {}\noutput          {}\nendpoint        {}\nnext run "
-               "       {}\n",
-               row.name, row.status, row.expression,
-               d.data_analysis_start_time.empty() ? d.start_time_offset : d.data_analysis_start_time,
-               d.data_analysis_end_time.empty() ? d.end_time_offset : d.data_analysis_end_time,
-               d.problem_type, d.capture, d.ground_truth, d.constraints, d.output,
-               d.endpoint_name, next >= 0 ? format_timestamp(next) : "-");
+    const int64_t next = row.status == "Scheduled"
+                             ? next_due_time(parse_schedule_expression(row.expression),
+                                             std::max(s.now(), row.cursor))
+                             : -1;
+    fmt::print(
+        "schedule        {}\nstatus          {}\nexpression      {}\nwindow          "
+        "{} to {} of the scheduled time\nproblem type    {}\ncapture         {}\nground "
+        "truth    {}\nconstraints     {}\noutput          {}\nendpoint        {}\nnext run "
+        "       {}\n",
+        row.name, row.status, row.expression,
+        d.data_analysis_start_time.empty() ? d.start_time_offset : d.data_analysis_start_time,
+        d.data_analysis_end_time.empty() ? d.end_time_offset : d.data_analysis_end_time,
+        d.problem_type, d.capture, d.ground_truth, d.constraints, d.output, d.endpoint_name,
+        next >= 0 ? format_timestamp(next) : "-");
     if (const auto last = store.last_execution(row.name))
       fmt::print("last execution  {} at {}: {}{}\n", last->id,
                  format_timestamp(last->scheduled_time), last->status,
@@ -384,10 +390,11 @@ std::optional<int> ScheduleCommands::run() {
       fmt::print("{}", describe_execution_json(e));
       return 0;
     }
-    fmt::print("execution       {}\nschedule        {}\nscheduled time  {}\nwindow          {} to "
-               "{}\nstatus          {}\n",
-               e.id, e.schedule_name, format_timestamp(e.scheduled_time),
-               format_timestamp(e.window_start), format_timestamp(e.window_end), e.status);
+    fmt::print(
+        "execution       {}\nschedule        {}\nscheduled time  {}\nwindow          {} to "
+        "{}\nstatus          {}\n",
+        e.id, e.schedule_name, format_timestamp(e.scheduled_time), format_timestamp(e.window_start),
+        format_timestamp(e.window_end), e.status);
     if (!e.failure_reason.empty()) fmt::print("failure reason  {}\n", e.failure_reason);
     fmt::print("output          {}\n", e.output);
     if (e.item_count) fmt::print("rows            {}\n", *e.item_count);

@@ -66,8 +66,8 @@ void JobDefinition::validate() const {
                                   start_time_offset, end_time_offset));
   if (!max_lookback.empty()) parse_duration(max_lookback);
   if (max_runtime_in_seconds <= 0)
-    throw ConfigError(fmt::format("--max-runtime-in-seconds must be positive, not {}",
-                                  max_runtime_in_seconds));
+    throw ConfigError(
+        fmt::format("--max-runtime-in-seconds must be positive, not {}", max_runtime_in_seconds));
   const ConstraintSet set = read_constraints(constraints);
   if (set.problem_type != spec.problem_type)
     throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
@@ -107,9 +107,9 @@ std::string JobDefinition::output_folder(const std::string& schedule_name,
   const std::time_t seconds = static_cast<std::time_t>(scheduled / 1000);
   std::tm t{};
   gmtime_r(&seconds, &t);
-  return join_path(output, fmt::format("{}/{}/{:04}/{:02}/{:02}/{:02}/", endpoint_name,
-                                       schedule_name, t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                                       t.tm_hour));
+  return join_path(output,
+                   fmt::format("{}/{}/{:04}/{:02}/{:02}/{:02}/", endpoint_name, schedule_name,
+                               t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour));
 }
 
 MonitorConfig JobDefinition::monitor_config(const std::string& schedule_name, int64_t scheduled,
@@ -207,17 +207,20 @@ std::string to_json(const MonitorResult& r) {
     }
     metrics.push_back(std::move(o));
   }
-  json j = {{"status", status_name(r.status)},
-            {"failure", static_cast<int>(r.failure)},
-            {"failure_reason", r.failure_reason},
-            {"item_count", r.item_count},
-            {"violations", r.violations},
-            {"metrics", std::move(metrics)}};
+  json j = {{"status", status_name(r.status)},    {"failure", static_cast<int>(r.failure)},
+            {"failure_reason", r.failure_reason}, {"item_count", r.item_count},
+            {"violations", r.violations},         {"metrics", std::move(metrics)}};
   if (r.merge) {
     const MergeCounts& m = *r.merge;
-    j["merge"] = {m.capture_files,  m.ground_truth_files,       m.inferences,
-                  m.outside_window, m.labels,                   m.matched,
-                  m.unmatched_inferences, m.labels_without_inference, m.duplicate_labels,
+    j["merge"] = {m.capture_files,
+                  m.ground_truth_files,
+                  m.inferences,
+                  m.outside_window,
+                  m.labels,
+                  m.matched,
+                  m.unmatched_inferences,
+                  m.labels_without_inference,
+                  m.duplicate_labels,
                   m.conflicting_duplicates};
   }
   return j.dump();
@@ -237,9 +240,15 @@ MonitorResult monitor_result_from_json(const std::string& text) {
   if (j.contains("merge")) {
     const auto& a = j.at("merge");
     MergeCounts m;
-    uint64_t* fields[] = {&m.capture_files,  &m.ground_truth_files,       &m.inferences,
-                          &m.outside_window, &m.labels,                   &m.matched,
-                          &m.unmatched_inferences, &m.labels_without_inference, &m.duplicate_labels,
+    uint64_t* fields[] = {&m.capture_files,
+                          &m.ground_truth_files,
+                          &m.inferences,
+                          &m.outside_window,
+                          &m.labels,
+                          &m.matched,
+                          &m.unmatched_inferences,
+                          &m.labels_without_inference,
+                          &m.duplicate_labels,
                           &m.conflicting_duplicates};
     for (size_t i = 0; i < std::size(fields); ++i) *fields[i] = a.at(i).get<uint64_t>();
     r.merge = m;

@@ -37,7 +37,8 @@ void write_execution(JsonWriter& w, const ExecutionRow& e) {
   w.key("MonitoringScheduleName").value(e.schedule_name);
   w.key("ScheduledTime").value(format_timestamp(e.scheduled_time));
   w.key("CreationTime").value(format_timestamp(e.created_at));
-  w.key("LastModifiedTime").value(format_timestamp(e.ended_at.value_or(e.started_at.value_or(e.created_at))));
+  w.key("LastModifiedTime")
+      .value(format_timestamp(e.ended_at.value_or(e.started_at.value_or(e.created_at))));
   w.key("MonitoringExecutionStatus").value(e.status);
   w.key("EndpointName").value(e.endpoint_name);
   w.key("ProcessingJobName").value(fmt::format("mqmon-execution-{}", e.id));
@@ -182,7 +183,8 @@ std::string describe_schedule_json(ScheduleStore& store, const ScheduleRow& s, i
     w.key("ScheduledTime").value(format_timestamp(last->scheduled_time));
     w.key("CreationTime").value(format_timestamp(last->created_at));
     w.key("LastModifiedTime")
-        .value(format_timestamp(last->ended_at.value_or(last->started_at.value_or(last->created_at))));
+        .value(
+            format_timestamp(last->ended_at.value_or(last->started_at.value_or(last->created_at))));
     w.key("MonitoringExecutionStatus").value(last->status);
     w.key("EndpointName").value(last->endpoint_name);
     if (!last->failure_reason.empty()) w.key("FailureReason").value(last->failure_reason);

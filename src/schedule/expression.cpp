@@ -63,19 +63,23 @@ ScheduleExpression parse_schedule_expression(const std::string& text) {
     refuse(text, fmt::format("a cron expression has 6 fields (minutes hours day-of-month month "
                              "day-of-week year), this one {}",
                              f.size()));
-  if (f[0] != "0") refuse(text, fmt::format("minutes must be 0 (executions start on the hour), not '{}'", f[0]));
-  // Day of month and day of week: one is '?', the other '*' (the SDK also writes cron(0 * * * ? *)).
+  if (f[0] != "0")
+    refuse(text, fmt::format("minutes must be 0 (executions start on the hour), not '{}'", f[0]));
+  // Day of month and day of week: one is '?', the other '*' (the SDK also writes cron(0 * * * ?
+  // *)).
   const bool days_any = (f[2] == "?" && f[4] == "*") || (f[2] == "*" && f[4] == "?");
   if (!days_any || f[3] != "*" || f[5] != "*")
-    refuse(text, "day-of-month, month, day-of-week and year must be '?' or '*': executions run "
-                 "every day");
+    refuse(text,
+           "day-of-month, month, day-of-week and year must be '?' or '*': executions run "
+           "every day");
   const std::string& h = f[1];
   if (h == "*") return e;
   const auto slash = h.find('/');
   if (slash == std::string::npos) {
     e.kind = ScheduleExpression::Kind::kDaily;
     e.hour = number(h, 0, 23);
-    if (e.hour < 0) refuse(text, fmt::format("the hour '{}' is not a whole number from 0 to 23", h));
+    if (e.hour < 0)
+      refuse(text, fmt::format("the hour '{}' is not a whole number from 0 to 23", h));
     return e;
   }
   e.kind = ScheduleExpression::Kind::kEveryNHours;
@@ -119,9 +123,9 @@ void check_data_analysis_window(const std::string& start_offset, const std::stri
         "from the run's time, such as -PT1H and -PT0H)");
   const int64_t start = parse_duration(start_offset), end = parse_duration(end_offset);
   if (end <= start)
-    throw ConfigError(fmt::format(
-        "--data-analysis-start-time {} must come before --data-analysis-end-time {}", start_offset,
-        end_offset));
+    throw ConfigError(
+        fmt::format("--data-analysis-start-time {} must come before --data-analysis-end-time {}",
+                    start_offset, end_offset));
   if (end - start > 24 * kMillisPerHour)
     throw ConfigError(fmt::format(
         "--data-analysis-start-time {} and --data-analysis-end-time {} are more than 24 hours "

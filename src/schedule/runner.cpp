@@ -1,7 +1,7 @@
 #include "mqmon/schedule/runner.h"
 
-#include <fmt/format.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -126,25 +126,23 @@ std::pair<MonitorResult, std::optional<int>> run_in_child(ScheduleStore& store,
     return {failed(ErrorKind::kInternal, fmt::format("the execution's process {}", how)), 1};
   }
   MonitorResult r = monitor_result_from_json(text);
-  const int code = r.status == ExecutionStatus::kCompleted                 ? 0
-                   : r.status == ExecutionStatus::kCompletedWithViolations ? 5
-                                                                           : error_kind_info(
-                                                                                 r.failure)
-                                                                                 .exit_code;
+  const int code = r.status == ExecutionStatus::kCompleted ? 0
+                   : r.status == ExecutionStatus::kCompletedWithViolations
+                       ? 5
+                       : error_kind_info(r.failure).exit_code;
   return {std::move(r), code};
 }
 
 void log_execution(const RunnerOptions& o, const ExecutionRow& e) {
   if (!o.log) return;
   std::string detail = e.status == "Failed" ? e.failure_reason
-                       : e.item_count
-                           ? fmt::format("{} rows, {} violation{}", *e.item_count,
-                                         e.violation_count.value_or(0),
-                                         e.violation_count.value_or(0) == 1 ? "" : "s")
-                           : std::string();
-  o.log(fmt::format("mqmon: execution {} of {} at {}: {}{}{}; outputs in {}", e.id,
-                    e.schedule_name, format_timestamp(e.scheduled_time), e.status,
-                    detail.empty() ? "" : ": ", detail, e.output));
+                       : e.item_count       ? fmt::format("{} rows, {} violation{}", *e.item_count,
+                                                          e.violation_count.value_or(0),
+                                                    e.violation_count.value_or(0) == 1 ? "" : "s")
+                                            : std::string();
+  o.log(fmt::format("mqmon: execution {} of {} at {}: {}{}{}; outputs in {}", e.id, e.schedule_name,
+                    format_timestamp(e.scheduled_time), e.status, detail.empty() ? "" : ": ",
+                    detail, e.output));
 }
 
 }  // namespace
@@ -194,7 +192,8 @@ int64_t next_due_time(ScheduleStore& store, int64_t now) {
   int64_t next = -1;
   for (const auto& s : store.list_schedules()) {
     if (s.status != "Scheduled") continue;
-    const int64_t t = next_due_time(parse_schedule_expression(s.expression), std::max(now, s.cursor));
+    const int64_t t =
+        next_due_time(parse_schedule_expression(s.expression), std::max(now, s.cursor));
     if (t >= 0 && (next < 0 || t < next)) next = t;
   }
   return next;

@@ -18,14 +18,15 @@ namespace mqmon {
 namespace {
 
 struct Api {
-#define MQMON_SQLITE_FUNCTIONS(X)                                                               \
-  X(sqlite3_open_v2)                                                                             \
-  X(sqlite3_close_v2) X(sqlite3_errmsg) X(sqlite3_errstr) X(sqlite3_exec) X(sqlite3_free)        \
-      X(sqlite3_prepare_v2) X(sqlite3_step) X(sqlite3_reset) X(sqlite3_finalize)                 \
-          X(sqlite3_bind_int64) X(sqlite3_bind_double) X(sqlite3_bind_text) X(sqlite3_bind_null) \
-              X(sqlite3_column_type) X(sqlite3_column_int64) X(sqlite3_column_double)            \
-                  X(sqlite3_column_text) X(sqlite3_column_bytes) X(sqlite3_changes)              \
-                      X(sqlite3_last_insert_rowid) X(sqlite3_busy_timeout)
+#define MQMON_SQLITE_FUNCTIONS(X)                                                                 \
+  X(sqlite3_open_v2)                                                                              \
+  X(sqlite3_close_v2)                                                                             \
+  X(sqlite3_errmsg) X(sqlite3_errstr) X(sqlite3_exec) X(sqlite3_free) X(sqlite3_prepare_v2)       \
+      X(sqlite3_step) X(sqlite3_reset) X(sqlite3_finalize) X(sqlite3_bind_int64)                  \
+          X(sqlite3_bind_double) X(sqlite3_bind_text) X(sqlite3_bind_null) X(sqlite3_column_type) \
+              X(sqlite3_column_int64) X(sqlite3_column_double) X(sqlite3_column_text)             \
+                  X(sqlite3_column_bytes) X(sqlite3_changes) X(sqlite3_last_insert_rowid)         \
+                      X(sqlite3_busy_timeout)
 #define MQMON_DECLARE(name) decltype(&::name) name = nullptr;
   MQMON_SQLITE_FUNCTIONS(MQMON_DECLARE)
 #undef MQMON_DECLARE
@@ -44,11 +45,11 @@ const Api& api() {
           ::dlerror());
       return;
     }
-#define MQMON_LOAD(name)                                                           \
-  a.name = reinterpret_cast<decltype(a.name)>(::dlsym(lib, #name));               \
-  if (!a.name) {                                                                   \
-    failure = fmt::format("the SQLite library lacks {}: it is too old", #name);    \
-    return;                                                                        \
+#define MQMON_LOAD(name)                                                        \
+  a.name = reinterpret_cast<decltype(a.name)>(::dlsym(lib, #name));             \
+  if (!a.name) {                                                                \
+    failure = fmt::format("the SQLite library lacks {}: it is too old", #name); \
+    return;                                                                     \
   }
     MQMON_SQLITE_FUNCTIONS(MQMON_LOAD)
 #undef MQMON_LOAD
@@ -71,9 +72,9 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
           "another --state path",
           path));
   }
-  const int rc = s.sqlite3_open_v2(path.c_str(), &db_,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                   nullptr);
+  const int rc =
+      s.sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string message = db_ ? s.sqlite3_errmsg(db_) : s.sqlite3_errstr(rc);
     if (db_) s.sqlite3_close_v2(db_);
@@ -136,8 +137,8 @@ SqliteStatement& SqliteStatement::bind(int i, double v) {
 }
 
 SqliteStatement& SqliteStatement::bind(int i, std::string_view v) {
-  if (int rc = api().sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
-                                       SQLITE_TRANSIENT))
+  if (int rc =
+          api().sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT))
     db_->fail(rc, "bind");
   return *this;
 }

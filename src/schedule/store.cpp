@@ -193,9 +193,10 @@ void ScheduleStore::create_schedule(const std::string& name, const std::string& 
   check_name(name);
   db_->transaction([&] {
     if (find_schedule(name))
-      throw ConfigError(fmt::format("a schedule named '{}' exists already: choose another name, "
-                                    "or change it with mqmon schedule update",
-                                    name));
+      throw ConfigError(
+          fmt::format("a schedule named '{}' exists already: choose another name, "
+                      "or change it with mqmon schedule update",
+                      name));
     db_->prepare("INSERT INTO job_definitions (definition) VALUES (?)")
         .bind(1, to_json(definition))
         .run();
@@ -227,11 +228,10 @@ ScheduleRow ScheduleStore::get_schedule(const std::string& name) {
   if (auto s = find_schedule(name)) return *s;
   std::vector<std::string> names;
   for (const auto& s : list_schedules()) names.push_back(s.name);
-  throw ConfigError(fmt::format("there is no schedule named '{}'{}{}", name,
-                                did_you_mean(name, names),
-                                names.empty() ? std::string("; there are no schedules")
-                                              : fmt::format("; the schedules are: {}",
-                                                            fmt::join(names, ", "))));
+  throw ConfigError(
+      fmt::format("there is no schedule named '{}'{}{}", name, did_you_mean(name, names),
+                  names.empty() ? std::string("; there are no schedules")
+                                : fmt::format("; the schedules are: {}", fmt::join(names, ", "))));
 }
 
 std::vector<ScheduleRow> ScheduleStore::list_schedules() {
@@ -290,8 +290,9 @@ std::vector<std::string> ScheduleStore::delete_schedule(const std::string& name,
       db_->prepare("DELETE FROM executions WHERE schedule_id = ?").bind(1, s.id).run();
     }
     db_->prepare("DELETE FROM schedules WHERE id = ?").bind(1, s.id).run();
-    db_->prepare("DELETE FROM job_definitions WHERE id NOT IN (SELECT job_definition_id FROM "
-                 "schedules)")
+    db_->prepare(
+           "DELETE FROM job_definitions WHERE id NOT IN (SELECT job_definition_id FROM "
+           "schedules)")
         .run();
     return outputs;
   });

@@ -1,9 +1,8 @@
-#include "mqmon/schedule/expression.h"
-
 #include <gtest/gtest.h>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
+#include "mqmon/schedule/expression.h"
 
 namespace mqmon {
 namespace {
@@ -15,15 +14,13 @@ TEST(ScheduleExpression, TheServicesFormsAndTheirDueTimes) {
   EXPECT_EQ(due_times(hourly, at(1, 9, 30), at(1, 12)),
             (std::vector<int64_t>{at(1, 10), at(1, 11), at(1, 12)}));
   // The SDK's integration test spelling of hourly.
-  EXPECT_EQ(parse_schedule_expression("cron(0 * * * ? *)").kind,
-            ScheduleExpression::Kind::kHourly);
+  EXPECT_EQ(parse_schedule_expression("cron(0 * * * ? *)").kind, ScheduleExpression::Kind::kHourly);
   const auto daily = parse_schedule_expression("cron(0 17 ? * * *)");
   EXPECT_EQ(due_times(daily, at(1, 0), at(3, 23)),
             (std::vector<int64_t>{at(1, 17), at(2, 17), at(3, 17)}));
   // Every 12 hours from 17: 17 only (5 is before the start hour), as cron reads 17/12.
   const auto every12 = parse_schedule_expression("cron(0 17/12 ? * * *)");
-  EXPECT_EQ(due_times(every12, at(1, 0), at(2, 23)),
-            (std::vector<int64_t>{at(1, 17), at(2, 17)}));
+  EXPECT_EQ(due_times(every12, at(1, 0), at(2, 23)), (std::vector<int64_t>{at(1, 17), at(2, 17)}));
   const auto every2 = parse_schedule_expression("cron(0 0/2 ? * * *)");
   EXPECT_EQ(due_times(every2, at(1, 0), at(1, 7)),
             (std::vector<int64_t>{at(1, 2), at(1, 4), at(1, 6)}));

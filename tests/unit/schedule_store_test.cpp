@@ -1,5 +1,3 @@
-#include "mqmon/schedule/store.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/schedule/sqlite.h"
+#include "mqmon/schedule/store.h"
 
 namespace mqmon {
 namespace {

@@ -28,7 +28,7 @@ struct MonitorConfig {
   std::string endpoint_name = "local";
   std::string monitoring_schedule_name = "mqmon";
   CheckOptions check;
-  std::string evaluation_time;  ///< empty: now
+  std::string evaluation_time;             ///< empty: now
   bool publish_cloudwatch_metrics = true;  ///< write cloudwatch_metrics.json
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 /// Schedule expressions as SageMaker Model Monitor accepts them: hourly `cron(0 * ? * * *)`, daily
-/// `cron(0 H ? * * *)`, every N hours `cron(0 H/N ? * * *)` (N from 1 to 24), and `NOW` for one run.
-/// Times are UTC; an execution is due at the top of every matching hour.
+/// `cron(0 H ? * * *)`, every N hours `cron(0 H/N ? * * *)` (N from 1 to 24), and `NOW` for one
+/// run. Times are UTC; an execution is due at the top of every matching hour.
 
 #include <cstdint>
 #include <string>
