@@ -407,29 +407,21 @@ class ModelQualityMonitor:
             constraints = self.latest_baselining_job.suggested_constraints()
         if constraints is None:
             raise errors.ConfigError("give constraints (or run suggest_baseline first)")
-        if isinstance(endpoint_input, str):
-            endpoint_input = EndpointInput(endpoint_input)
         definition = {
             "capture": _location(data_capture_s3_uri), "ground_truth": _location(ground_truth_input),
-            "constraints": _location(constraints.file_s3_uri if isinstance(constraints, Constraints)
-                                     else constraints),
+            "constraints": _constraints_location(constraints),
             "output": _location(output_s3_uri) or os.path.abspath(os.path.join("model-monitor", "monitoring")),
-            "endpoint_name": endpoint_input.endpoint_name, "problem_type": problem_type,
-            "inference_attribute": endpoint_input.inference_attribute or "",
-            "probability_attribute": endpoint_input.probability_attribute or "",
-            "start_time_offset": endpoint_input.start_time_offset or "-PT1H",
-            "end_time_offset": endpoint_input.end_time_offset or "-PT0H",
+            "problem_type": problem_type, "start_time_offset": "-PT1H", "end_time_offset": "-PT0H",
             "data_analysis_start_time": data_analysis_start_time or "",
             "data_analysis_end_time": data_analysis_end_time or "",
             "enable_cloudwatch_metrics": bool(enable_cloudwatch_metrics),
         }
-        if endpoint_input.probability_threshold_attribute is not None:
-            definition["probability_threshold_attribute"] = float(endpoint_input.probability_threshold_attribute)
+        _apply_endpoint_input(definition, endpoint_input)
         if self.max_runtime_in_seconds:
             definition["max_runtime_in_seconds"] = int(self.max_runtime_in_seconds)
         definition.update(_definition_options(mqmon_options))
         expression = schedule_cron_expression or CronExpressionGenerator.hourly()
-        _mqmon.schedule_create(self.state, name, expression, json.dumps(definition), _millis(now))
+        _mqmon.schedule_save(self.state, name, expression, json.dumps(definition), _millis(now), True)
         self.monitoring_schedule_name = name
         return self.describe_schedule()
 
@@ -444,15 +436,8 @@ class ModelQualityMonitor:
         _no_scripts(record_preprocessor_script, post_analytics_processor_script)
         current = self.describe_schedule()
         definition = json.loads(current["definition"])
-        if isinstance(endpoint_input, str):
-            endpoint_input = EndpointInput(endpoint_input)
         if endpoint_input is not None:
-            definition["endpoint_name"] = endpoint_input.endpoint_name
-            for key in ("inference_attribute", "probability_attribute", "start_time_offset", "end_time_offset"):
-                if getattr(endpoint_input, key) is not None:
-                    definition[key] = getattr(endpoint_input, key)
-            if endpoint_input.probability_threshold_attribute is not None:
-                definition["probability_threshold_attribute"] = float(endpoint_input.probability_threshold_attribute)
+            _apply_endpoint_input(definition, endpoint_input)
         for key, value in (("ground_truth", ground_truth_input), ("output", output_s3_uri),
                            ("capture", data_capture_s3_uri), ("problem_type", problem_type),
                            ("data_analysis_start_time", data_analysis_start_time),
@@ -460,14 +445,13 @@ class ModelQualityMonitor:
             if value is not None:
                 definition[key] = _location(value) if key in ("ground_truth", "output", "capture") else value
         if constraints is not None:
-            definition["constraints"] = _location(constraints.file_s3_uri if isinstance(constraints, Constraints)
-                                                  else constraints)
+            definition["constraints"] = _constraints_location(constraints)
         if enable_cloudwatch_metrics is not None:
             definition["enable_cloudwatch_metrics"] = bool(enable_cloudwatch_metrics)
         definition.update(_definition_options(mqmon_options))
         expression = schedule_cron_expression or \
             current["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"]
-        _mqmon.schedule_update(self.state, self._schedule(), expression, json.dumps(definition), _millis(now))
+        _mqmon.schedule_save(self.state, self._schedule(), expression, json.dumps(definition), _millis(now), False)
 
     def describe_schedule(self):
         """DescribeMonitoringSchedule's dictionary (MonitoringScheduleStatus,
@@ -517,6 +501,22 @@ def _no_scripts(record_preprocessor_script, post_analytics_processor_script):
                         ("post_analytics_processor_script", post_analytics_processor_script)):
         if value is not None:
             raise errors.ConfigError(f"{name} is not supported yet: mqmon does not run scripts")
+
+
+def _constraints_location(constraints):
+    return _location(constraints.file_s3_uri if isinstance(constraints, Constraints) else constraints)
+
+
+def _apply_endpoint_input(definition, endpoint_input):
+    """An endpoint name or EndpointInput into a stored definition (what it leaves None stays)."""
+    if isinstance(endpoint_input, str):
+        endpoint_input = EndpointInput(endpoint_input)
+    definition["endpoint_name"] = endpoint_input.endpoint_name
+    for key in ("inference_attribute", "probability_attribute", "start_time_offset", "end_time_offset"):
+        if getattr(endpoint_input, key) is not None:
+            definition[key] = getattr(endpoint_input, key)
+    if endpoint_input.probability_threshold_attribute is not None:
+        definition["probability_threshold_attribute"] = float(endpoint_input.probability_threshold_attribute)
 
 
 def _definition_options(options):

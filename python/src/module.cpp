@@ -274,33 +274,23 @@ PYBIND11_MODULE(_mqmon, m) {
   // travel as the JSON the CLI prints with --json.
   m.def("default_state_path", &mqmon::default_state_path);
   m.def(
-      "schedule_create",
+      "schedule_save",
       [](const py::object& state, const std::string& name, const std::string& expression,
-         const std::string& definition, int64_t now) {
+         const std::string& definition, int64_t now, bool create) {
         mqmon::JobDefinition d = mqmon::job_definition_from_json(definition);
         d.make_paths_absolute();
         released([&] {
           d.validate_for(expression);
-          store_at(state)->create_schedule(name, expression, d, now);
+          auto store = store_at(state);
+          if (create)
+            store->create_schedule(name, expression, d, now);
+          else
+            store->update_schedule(name, expression, d, now);
           return 0;
         });
       },
       py::arg("state"), py::arg("name"), py::arg("expression"), py::arg("definition"),
-      py::arg("now"));
-  m.def(
-      "schedule_update",
-      [](const py::object& state, const std::string& name, const std::string& expression,
-         const std::string& definition, int64_t now) {
-        mqmon::JobDefinition d = mqmon::job_definition_from_json(definition);
-        d.make_paths_absolute();
-        released([&] {
-          d.validate_for(expression);
-          store_at(state)->update_schedule(name, expression, d, now);
-          return 0;
-        });
-      },
-      py::arg("state"), py::arg("name"), py::arg("expression"), py::arg("definition"),
-      py::arg("now"));
+      py::arg("now"), py::arg("create"), "Creates or updates a schedule (checked as the CLI does)");
   m.def(
       "schedule_set_status",
       [](const py::object& state, const std::string& name, const std::string& status, int64_t now) {

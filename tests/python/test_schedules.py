@@ -342,6 +342,12 @@ d = last.describe()
 last.wait(logs=False)
 v = last.constraint_violations()
 again = ModelQualityMonitor.attach("py-hourly", sagemaker_session=Session(state={str(tmp_path / 'mqmon.db')!r}))
+again.update_monitoring_schedule(schedule_cron_expression=CronExpressionGenerator.daily_every_x_hours(6, 2),
+                                 endpoint_input=EndpointInput("ep", start_time_offset="-PT4H"))
+updated = again.describe_schedule()["MonitoringScheduleConfig"]
+assert updated["ScheduleConfig"]["ScheduleExpression"] == "cron(0 2/6 ? * * *)", updated
+assert updated["MonitoringJobDefinition"]["ModelQualityJobInput"]["EndpointInput"]["StartTimeOffset"] == "-PT4H"
+assert updated["MonitoringJobDefinition"]["StoppingCondition"]["MaxRuntimeInSeconds"] == 1800
 again.stop_monitoring_schedule()
 print(json.dumps(dict(ran=len(ran), schedule=schedule["MonitoringScheduleStatus"], describe=d,
                       violations=v.body_dict["violations"], status=again.describe_schedule()["MonitoringScheduleStatus"],
@@ -372,3 +378,33 @@ def test_the_long_running_scheduler_runs_what_is_due_and_stops_on_sigterm(world,
     stdout, stderr = proc.communicate(timeout=10)
     assert proc.returncode == 0, stderr
     assert "scheduler running on" in stdout and f"execution {run['execution_id']} of now" in stdout
+
+
+def test_update_changes_what_is_given_and_delete_keeps_or_purges_history(world, tmp_path):
+    state = tmp_path / "mqmon.db"
+    create(world, state)
+    mq("schedule", "update", "hourly", "--schedule-expression", "cron(0 5 ? * * *)", "--start-time-offset", "-PT4H",
+       "--state", state)
+    d = json.loads(mq("schedule", "describe", "hourly", "--json", "--state", state, "--now", iso(at(8, 30))).stdout)
+    config = d["MonitoringScheduleConfig"]
+    assert config["ScheduleConfig"]["ScheduleExpression"] == "cron(0 5 ? * * *)"
+    endpoint = config["MonitoringJobDefinition"]["ModelQualityJobInput"]["EndpointInput"]
+    assert (endpoint["StartTimeOffset"], endpoint["EndTimeOffset"]) == ("-PT4H", "-PT2H")  # end kept
+    assert endpoint["ProbabilityAttribute"] == "0"
+    assert d["next_scheduled_time"] == iso(at(5, day=1))
+    run = mq("schedule", "update", "hourly", "--schedule-expression", "cron(0 5/30 ? * * *)", "--state", state,
+             check=False)
+    assert run.returncode == 2 and "the rate '30'" in run.stderr
+    # Delete keeps the history and the outputs; --purge removes both.
+    scheduler(state, at(5, 10, day=1))
+    (execution,) = executions(state)
+    assert os.path.exists(execution["output"])
+    mq("schedule", "delete", "hourly", "--state", state)
+    assert len(executions(state)) == 1 and os.path.exists(execution["output"])
+    create(world, state, "other")
+    scheduler(state, at(9, 10), "--catch-up", "all")
+    purged = executions(state, "--schedule", "other")
+    assert purged and all(os.path.exists(r["output"]) for r in purged)
+    mq("schedule", "delete", "other", "--purge", "--state", state)
+    assert [r["MonitoringScheduleName"] for r in executions(state)] == ["hourly"]
+    assert not any(os.path.exists(r["output"]) for r in purged)
