@@ -216,6 +216,11 @@ struct EvaluationOptions {
                     "Skip and count up to N bad records, or a percentage ('0.5%')")
         ->capture_default_str();
     cmd->add_option("--threads", spec.scan.threads, "Worker threads (default: all cores)");
+    cmd->add_option("--record-preprocessor-script", spec.record_preprocessor_script,
+                    "Python file defining preprocess_handler(record[, logger]), called per record "
+                    "(local or s3://)");
+    cmd->add_option("--script-workers", spec.script_workers,
+                    "Processes running the record preprocessor (default: one per core)");
     cmd->add_flag("--progress", progress, "Show progress on stderr even when it is not a terminal");
     cmd->add_flag("--no-progress", no_progress, "Never show progress");
     cmd->add_option("--block-size", spec.block_size, "Bytes per parallel block")->group("");
@@ -292,6 +297,8 @@ int main(int argc, char** argv) {
   base->add_option("--replicates", cfg.suggest.replicates,
                    "Window method: multinomial draws per threshold")
       ->capture_default_str();
+  base->add_option("--post-analytics-processor-script", cfg.post_analytics_processor_script,
+                   "Python file defining postprocess_handler(), run once the outputs are written");
   base->add_flag("--strict-layout", cfg.suggest.strict_layout,
                  "Write constraints.json without mqmon's extra block");
   base->add_option("--output", cfg.output_dir, "Output directory")->required();
@@ -368,6 +375,9 @@ int main(int argc, char** argv) {
       ->add_option("--monitoring-schedule-name", mon.monitoring_schedule_name,
                    "MonitoringSchedule dimension of the metric records")
       ->capture_default_str();
+  monitor->add_option("--post-analytics-processor-script", mon.post_analytics_processor_script,
+                      "Python file defining postprocess_handler(), run once the outputs are "
+                      "written");
   monitor->add_flag("--ignore-undefined-metrics", ignore_undefined,
                     "A constrained metric undefined on the window is not a violation");
   monitor->add_option("--output", mon.output_dir, "Output directory")->required();
@@ -416,6 +426,9 @@ int main(int argc, char** argv) {
       base_eval.apply(cfg.evaluation);
       cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
       const auto r = mqmon::run_baseline(cfg);
+      if (r.dropped)
+        fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n",
+                   r.dropped, r.dropped == 1 ? "" : "s");
       if (r.skipped) {
         fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
                    r.skipped == 1 ? "" : "s");

@@ -4,6 +4,7 @@
 
 #include "mqmon/io/atomic_output.h"
 #include "mqmon/output/statistics_writer.h"
+#include "mqmon/script/pool.h"
 
 namespace mqmon {
 
@@ -20,10 +21,17 @@ BaselineResult run_baseline(const BaselineConfig& config) {
   out.add("statistics.json", statistics);
   out.add("constraints.json", constraints);
   out.commit();
+  if (!config.post_analytics_processor_script.empty())
+    run_postprocess_script(config.post_analytics_processor_script,
+                           {{"output_path", config.output_dir},
+                            {"dataset_source", config.dataset},
+                            {"problem_type", problem_type_name(config.evaluation.problem_type)},
+                            {"analysis_type", "MODEL_QUALITY"}});
 
   BaselineResult r;
   r.item_count = ev.item_count();
   r.skipped = ev.scanned.skipped;
+  r.dropped = ev.scanned.dropped;
   r.skipped_examples = ev.scanned.skipped_examples;
   r.statistics_path = (std::filesystem::path(config.output_dir) / "statistics.json").string();
   r.constraints_path = (std::filesystem::path(config.output_dir) / "constraints.json").string();

@@ -12,6 +12,8 @@
 #include "mqmon/common/numbers.h"
 #include "mqmon/output/statistics_writer.h"
 #include "mqmon/readers/row_builder.h"
+#include "mqmon/readers/scripted_reader.h"
+#include "mqmon/script/pool.h"
 
 namespace mqmon {
 
@@ -165,15 +167,39 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
   const AttributeSpec attributes = reader_attributes(spec);
   const AccumulatorFactory make =
       accumulator_factory(spec, attributes);  // validates before reading
-  auto reader = open_dataset(dataset, spec.format, attributes, spec.block_size,
-                             spec.scan.max_bad_rows.allows_any());
+  std::unique_ptr<ScriptPool> pool;
+  std::unique_ptr<RecordReader> reader;
+  ScanOptions scan_options = spec.scan;
+  if (spec.record_preprocessor_script.empty()) {
+    reader = open_dataset(dataset, spec.format, attributes, spec.block_size,
+                          spec.scan.max_bad_rows.allows_any());
+  } else {
+    if (spec.format.kind == FormatKind::kParquet)
+      throw ConfigError("a record_preprocessor_script reads CSV, JSON Lines or captured records");
+    // The script is checked (and its errors reported) before any data is read.
+    pool = std::make_unique<ScriptPool>(spec.record_preprocessor_script,
+                                        spec.format.kind == FormatKind::kCaptureJson
+                                            ? ScriptInput::kCaptureRecord
+                                            : ScriptInput::kLine,
+                                        spec.script_workers);
+    reader = std::make_unique<ScriptedReader>(list_dataset_files(dataset), spec.format, attributes,
+                                              spec.block_size,
+                                              spec.scan.max_bad_rows.allows_any(), *pool);
+    // One parsing thread per worker: each block waits for its worker anyway.
+    scan_options.threads = static_cast<unsigned>(pool->workers());
+  }
   ScanResult scanned;
-  const auto state = scan(*reader, make, spec.scan, scanned);
+  const auto state = scan(*reader, make, scan_options, scanned);
   if (scanned.records == scanned.skipped) {
     const auto& files = reader->files();
     const std::string where = files.size() == 1
                                   ? fmt::format("'{}' holds", files[0].path)
                                   : fmt::format("the {} files of '{}' hold", files.size(), dataset);
+    if (scanned.records == 0 && scanned.dropped > 0)
+      throw NoDataError(fmt::format(
+          "the dataset has no rows to evaluate: the record_preprocessor_script dropped all {} "
+          "records of {}",
+          scanned.dropped, dataset));
     if (scanned.records == 0)
       throw NoDataError(fmt::format("the dataset has no rows to evaluate: {} no records{}", where,
                                     spec.format.kind == FormatKind::kCsv && spec.format.header

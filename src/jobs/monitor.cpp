@@ -11,6 +11,7 @@
 #include "mqmon/output/json_writer.h"
 #include "mqmon/output/metric_records.h"
 #include "mqmon/output/statistics_writer.h"
+#include "mqmon/script/pool.h"
 
 namespace mqmon {
 
@@ -142,10 +143,31 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     out.add("metrics.prom", write_prometheus(scalars, context));
     out.add("execution.json", execution_json(config, r, evaluation_time));
     out.commit();
-    return r;
   } catch (const Error& e) {
     return fail(e.kind(), e.what());
   }
+  if (!config.post_analytics_processor_script.empty()) {
+    try {
+      run_postprocess_script(
+          config.post_analytics_processor_script,
+          {{"output_path", config.output_dir},
+           {"dataset_source", config.dataset.empty() ? config.capture_prefix : config.dataset},
+           {"problem_type", problem_type_name(config.evaluation.problem_type)},
+           {"analysis_type", "MODEL_QUALITY"},
+           {"start_time", windowed ? format_timestamp(config.start) : ""},
+           {"end_time", windowed ? format_timestamp(config.end) : ""},
+           {"sagemaker_endpoint_name", config.endpoint_name},
+           {"sagemaker_monitoring_schedule_name", config.monitoring_schedule_name}});
+    } catch (const Error& e) {
+      r.status = ExecutionStatus::kFailed;
+      r.failure = e.kind();
+      r.failure_reason = e.what();
+      AtomicOutputSet status(config.output_dir);
+      status.add("execution.json", execution_json(config, r, evaluation_time));
+      status.commit();
+    }
+  }
+  return r;
 }
 
 }  // namespace mqmon

@@ -173,6 +173,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
   std::vector<LocatedProblem> skipped_examples;
   std::atomic<uint64_t> skipped{0};
   std::atomic<uint64_t> rows{0};
+  std::atomic<uint64_t> dropped{0};
   std::atomic<uint64_t> stop_after{UINT64_MAX};  // no block past this one is read or used
   const auto& files = reader.files();
   const bool count_limit = options.max_bad_rows.fraction < 0;
@@ -236,6 +237,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
           } else {
             accs[t]->update(batch, origin);
             rows += batch.rows();
+            dropped += batch.dropped;
           }
         } catch (...) {
           LocatedProblem lp;
@@ -304,6 +306,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
   });
   result.records = sequencer.records();
   result.skipped = skipped.load();
+  result.dropped = dropped.load();
   for (size_t i = 0; i < skipped_examples.size() && i < 5; ++i)
     result.skipped_examples.push_back(skipped_examples[i].message);
   const auto& limit = options.max_bad_rows;

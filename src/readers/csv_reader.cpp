@@ -16,7 +16,8 @@ namespace {
 
 inline bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-/// End of the last complete record in [p, p+n) (0 when none), given that p starts a record.
+}  // namespace
+
 size_t last_record_end(const char* p, size_t n) {
   if (std::memchr(p, '"', n) == nullptr) {
     const void* nl = memrchr(p, '\n', n);
@@ -33,6 +34,8 @@ size_t last_record_end(const char* p, size_t n) {
   }
   return last;
 }
+
+namespace {
 
 /// One field of a record. For a quoted field with doubled quotes the unescaped text lives in
 /// `scratch`.

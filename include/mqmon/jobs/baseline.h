@@ -16,11 +16,14 @@ struct BaselineConfig {
   SuggestOptions suggest;
   std::string output_dir;
   std::string evaluation_time;  ///< empty: now
+  /// Run once the outputs are written (its postprocess_handler()); see run_post_analytics.
+  std::string post_analytics_processor_script;
 };
 
 struct BaselineResult {
   uint64_t item_count = 0;
   uint64_t skipped = 0;
+  uint64_t dropped = 0;  ///< records the record_preprocessor_script dropped
   std::vector<std::string> skipped_examples;
   std::string statistics_path, constraints_path;
 };

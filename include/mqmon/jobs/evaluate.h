@@ -32,6 +32,9 @@ struct EvaluationSpec {
   size_t curve_points = 1000;  ///< 0: curves keep every threshold
   ScanOptions scan;
   size_t block_size = 4u << 20;
+  /// A record_preprocessor_script (local or s3://): records go through its preprocess_handler.
+  std::string record_preprocessor_script;
+  unsigned script_workers = 0;  ///< worker processes for the script (0: one per core)
 };
 
 struct Evaluation {

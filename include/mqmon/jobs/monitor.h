@@ -30,6 +30,9 @@ struct MonitorConfig {
   CheckOptions check;
   std::string evaluation_time;             ///< empty: now
   bool publish_cloudwatch_metrics = true;  ///< write cloudwatch_metrics.json
+  /// Run once a completed execution's outputs are written; when it fails, the execution is
+  /// Failed (execution.json says why) and the analysis outputs stay.
+  std::string post_analytics_processor_script;
 };
 
 /// A scalar metric of the window with the threshold it was checked against (when constrained).

@@ -64,6 +64,7 @@ struct Batch {
   std::vector<double> score;
   std::vector<uint32_t> record;
   uint64_t records = 0;             ///< records in the block, skipped ones included
+  uint64_t dropped = 0;             ///< records a record_preprocessor_script dropped ([])
   uint64_t lines = 0;               ///< physical lines in the block
   std::optional<RowProblem> error;  ///< first fatal problem: parsing stopped there
   std::vector<RowProblem> skipped;  ///< bad rows skipped because the user allowed it
@@ -92,7 +93,7 @@ struct Batch {
     record.clear();
     external_score = external_truth = external_prediction = nullptr;
     external_rows = 0;
-    records = lines = 0;
+    records = lines = dropped = 0;
     error.reset();
     skipped.clear();
   }

@@ -51,6 +51,10 @@ class CsvReader final : public RecordReader {
   std::vector<Columns> columns_;  // per file, written before the file's first block is handed out
 };
 
+/// The end of the last complete CSV record in [p, p + n), given that p starts a record (0 when
+/// none): after the last line break outside quotes.
+size_t last_record_end(const char* p, size_t n);
+
 /// Splits one CSV record from [p, end) into fields (exposed for tests and the header).
 /// Returns false when a quoted field is not closed.
 bool split_csv_record(const char*& p, const char* end, std::vector<std::string>& fields,

@@ -1,0 +1,55 @@
+#pragma once
+/// Script workers: processes that embed CPython and run a record_preprocessor_script's handler on
+/// batches of records, or a post_analytics_processor_script's postprocess_handler once. mqmon's
+/// own process never loads libpython: a CLI worker is a forked child that loads it with the
+/// script library; a worker of the Python module is a fresh interpreter that loads the library.
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mqmon/script/protocol.h"
+
+namespace mqmon {
+
+/// What the worker calls the handler with.
+enum class ScriptInput { kLine = 0, kCaptureRecord = 2 };
+
+class ScriptPool {
+ public:
+  /// Starts `workers` processes (0: one per core) with the script at `path` (local, or s3://,
+  /// fetched first). A script that cannot be read, does not compile or defines no
+  /// preprocess_handler is a ConfigError with Python's message, before any data is read.
+  ScriptPool(const std::string& path, ScriptInput input, unsigned workers);
+  ~ScriptPool();
+  ScriptPool(const ScriptPool&) = delete;
+  ScriptPool& operator=(const ScriptPool&) = delete;
+
+  /// The handler's results for `records`, in order. Thread-safe: each call takes a free worker.
+  /// Throws Error when a worker dies.
+  std::vector<script::Result> run(const std::vector<std::string_view>& records) const;
+
+  size_t workers() const { return workers_.size(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Worker {
+    int pid = -1, to = -1, from = -1;
+    bool busy = false;
+  };
+  std::string path_, local_path_;
+  bool temporary_ = false;
+  mutable std::vector<Worker> workers_;
+  mutable std::mutex m_;
+  mutable std::condition_variable free_;
+};
+
+/// Runs a post_analytics_processor_script's postprocess_handler() once in a worker with `env`
+/// added to its environment; what it prints goes to mqmon's stdout. Throws ConfigError with the
+/// script's traceback when it fails.
+void run_postprocess_script(const std::string& path, const std::map<std::string, std::string>& env);
+
+}  // namespace mqmon

@@ -1,0 +1,126 @@
+#pragma once
+/// The frames between mqmon and its script workers (child processes that embed CPython), so that
+/// mqmon itself never loads libpython. Little-endian, length-prefixed:
+///
+///   hello      worker -> mqmon  u8 ok, str message (when not ok: why the script cannot run)
+///   batch      mqmon -> worker  u32 n, n x str record (the text the handler is called with)
+///   results    worker -> mqmon  n x result, then u32 log-line count, log lines (str)
+///   result     u8 kind: 0 dropped ([]), 1 rows, 2 error
+///              rows: u32 r, r x (u32 k, k x (str key, str value))
+///              error: str message (the Python traceback)
+///
+/// str is u32 length + bytes. A value is the text of the Python value: str as is, float as repr
+/// (shortest round trip), int as str, bool as true/false; None leaves the key out.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mqmon::script {
+
+enum class ResultKind : uint8_t { kDropped = 0, kRows = 1, kError = 2 };
+
+/// What the handler made of one record.
+struct Result {
+  ResultKind kind = ResultKind::kDropped;
+  std::vector<std::vector<std::pair<std::string, std::string>>> rows;
+  std::string error;
+};
+
+/// The worker entry point in libmqmon_script.so: reads batches from in_fd and answers on out_fd
+/// until in_fd closes; returns the process's exit code. `script_path` is a local file (mqmon copies
+/// an s3:// script to one first). mode 0: preprocess records; mode 1: call postprocess_handler().
+constexpr const char* kWorkerEntry = "mqmon_script_worker_main";
+using WorkerEntry = int (*)(int in_fd, int out_fd, const char* script_path, int mode);
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(uint32_t v) {
+    char b[4];
+    std::memcpy(b, &v, 4);
+    out_.append(b, 4);
+  }
+  void str(std::string_view s) {
+    u32(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  std::string& buffer() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+/// Reads a frame's fields; throws std::runtime_error when it is short.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  uint8_t u8() {
+    need(1);
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+  uint32_t u32() {
+    need(4);
+    uint32_t v;
+    std::memcpy(&v, in_.data() + pos_, 4);
+    pos_ += 4;
+    return v;
+  }
+  std::string_view str() {
+    const uint32_t n = u32();
+    need(n);
+    const std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+
+ private:
+  void need(size_t n) const;
+  std::string_view in_;
+  size_t pos_ = 0;
+};
+
+inline void Reader::need(size_t n) const {
+  if (pos_ + n > in_.size()) throw std::runtime_error("a script worker's frame is cut short");
+}
+
+/// Writes a whole frame (u32 length + payload) to fd; false when the peer is gone.
+inline bool write_frame(int fd, std::string_view payload) {
+  const uint32_t n = static_cast<uint32_t>(payload.size());
+  std::string buf(4, '\0');
+  std::memcpy(buf.data(), &n, 4);
+  buf.append(payload);
+  for (size_t done = 0; done < buf.size();) {
+    const ssize_t w = ::write(fd, buf.data() + done, buf.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    done += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+/// Reads a whole frame; false at end of stream (or a cut frame).
+inline bool read_frame(int fd, std::string& payload) {
+  auto read_all = [fd](char* p, size_t n) {
+    for (size_t done = 0; done < n;) {
+      const ssize_t r = ::read(fd, p + done, n - done);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      done += static_cast<size_t>(r);
+    }
+    return true;
+  };
+  uint32_t n = 0;
+  if (!read_all(reinterpret_cast<char*>(&n), 4)) return false;
+  payload.resize(n);
+  return read_all(payload.data(), n);
+}
+
+}  // namespace mqmon::script

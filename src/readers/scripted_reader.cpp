@@ -1,0 +1,193 @@
+#include "mqmon/readers/scripted_reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "mqmon/readers/csv_reader.h"
+#include "mqmon/readers/row_builder.h"
+
+namespace mqmon {
+
+namespace {
+
+using Row = std::vector<std::pair<std::string, std::string>>;
+
+/// The keys the worker adds to each row of a capture record: its merged ground truth and id.
+constexpr std::string_view kMergedTruth = "__mqmon_ground_truth";
+constexpr std::string_view kEventId = "__mqmon_event_id";
+
+const std::string* find_key(const Row& row, std::string_view key) {
+  for (const auto& [k, v] : row)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Rule 2: a positional dict's entry for column `index`.
+const std::string* positional(const Row& row, long index) {
+  if (index < 0) return nullptr;
+  const std::string* found = nullptr;
+  for (const auto& [k, v] : row) {
+    if (k.rfind("__mqmon_", 0) == 0) continue;
+    if (!all_digits(k)) return nullptr;
+    long i = -1;
+    std::from_chars(k.data(), k.data() + k.size(), i);
+    if (i == index) found = &v;
+  }
+  return found;
+}
+
+std::string key_list(const Row& row) {
+  std::string out;
+  for (const auto& [k, v] : row) {
+    if (k.rfind("__mqmon_", 0) == 0) continue;
+    out += fmt::format("{}'{}'", out.empty() ? "" : ", ", k);
+    if (out.size() > 200) return out + ", ...";
+  }
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+ScriptedReader::ScriptedReader(std::vector<InputFile> files, const DatasetFormat& format,
+                               AttributeSpec attributes, size_t block_size, bool skip_bad_rows,
+                               const ScriptPool& pool)
+    : format_(format),
+      attributes_(std::move(attributes)),
+      skip_bad_rows_(skip_bad_rows),
+      pool_(pool),
+      splitter_(std::move(files), block_size,
+                format.kind == FormatKind::kCsv ? last_record_end : last_line_end,
+                [this](uint32_t file, std::string_view head, bool whole, uint64_t&) {
+                  return read_header(file, head, whole);
+                }),
+      header_(splitter_.files().size()) {}
+
+std::optional<size_t> ScriptedReader::read_header(uint32_t file, std::string_view head,
+                                                  bool whole) {
+  // The header names the columns of positional dicts; the handler still gets the line (the
+  // service's scripts drop it themselves).
+  if (format_.kind != FormatKind::kCsv || !format_.header) return 0;
+  size_t skip = head.find_first_not_of(" \t\r\n");
+  if (skip == std::string_view::npos) return whole ? std::optional<size_t>(0) : std::nullopt;
+  if (!whole && last_record_end(head.data() + skip, head.size() - skip) == 0) return std::nullopt;
+  const char* p = head.data() + skip;
+  uint64_t newlines = 0;
+  split_csv_record(p, head.data() + head.size(), header_[file], newlines);
+  return 0;
+}
+
+void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
+  batch.clear();
+  // The block's records: lines, or CSV records (a quoted field may hold line breaks).
+  struct Source {
+    std::string_view text;
+    uint64_t line;
+  };
+  std::vector<Source> sources;
+  const char* p = block.data.data();
+  const char* const end = p + block.size;
+  uint64_t line = 0;
+  const bool csv = format_.kind == FormatKind::kCsv;
+  while (p < end) {
+    const char* start = p;
+    const uint64_t first = line;
+    bool quoted = false;
+    while (p < end && (quoted || *p != '\n')) {
+      if (csv && *p == '"') quoted = !quoted;
+      if (*p == '\n') ++line;
+      ++p;
+    }
+    std::string_view text(start, static_cast<size_t>(p - start));
+    if (p < end) {
+      ++p;
+      ++line;
+    }
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    sources.push_back({text, first});
+  }
+  batch.lines = line;
+  if (sources.empty()) return;
+  std::vector<std::string_view> texts;
+  texts.reserve(sources.size());
+  for (const auto& s : sources) texts.push_back(s.text);
+  const auto results = pool_.run(texts);
+
+  const std::vector<std::string>& names = header_[block.file];
+  const std::string* wanted[3] = {&attributes_.ground_truth, &attributes_.inference,
+                                  &attributes_.probability};
+  auto index_of = [&](const std::string& attribute) -> long {
+    long i = -1;
+    const auto [q, ec] =
+        std::from_chars(attribute.data(), attribute.data() + attribute.size(), i);
+    if (ec == std::errc() && q == attribute.data() + attribute.size()) return i;
+    const auto it = std::find(names.begin(), names.end(), attribute);
+    return it == names.end() ? -1 : static_cast<long>(it - names.begin());
+  };
+  auto lookup = [&](const Row& row, int slot) -> const std::string* {
+    const std::string& a = *wanted[slot];
+    if (!a.empty())
+      if (const auto* v = find_key(row, a)) return v;
+    if (const auto* v = positional(row, a.empty() ? -1 : index_of(a))) return v;
+    if (slot == kGroundTruthSlot) {
+      if (const auto* v = find_key(row, "groundTruthData_" + (a.empty() ? "0" : a))) return v;
+      if (const auto* v = find_key(row, "groundTruthData_0")) return v;
+      return find_key(row, kMergedTruth);
+    }
+    return find_key(row, "endpointOutput_" + a);
+  };
+
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const auto& r = results[i];
+    const Source& src = sources[i];
+    if (r.kind == script::ResultKind::kDropped) {
+      ++batch.dropped;
+      continue;
+    }
+    if (r.kind == script::ResultKind::kError) {
+      // A failing handler ends the job whatever --max-bad-rows allows: it is the script's bug.
+      batch.error = RowProblem{batch.records, src.line, 0, std::string(),
+                               "the record_preprocessor_script failed on this record:\n" + r.error,
+                               std::string(src.text.substr(0, 200))};
+      return;
+    }
+    for (const Row& row : r.rows) {
+      const uint64_t record = batch.records++;
+      RawValue values[3];
+      std::optional<RowProblem> problem;
+      for (int s = 0; s < 3 && !problem; ++s) {
+        if (wanted[s]->empty() && !(s == kGroundTruthSlot && format_.kind == FormatKind::kCaptureJson))
+          continue;
+        if (const auto* v = lookup(row, s)) {
+          values[s] = RawValue::of_text(*v);
+        } else {
+          problem = RowProblem{record, src.line, 0, *wanted[s],
+                               fmt::format("the preprocessor's record has no value for this "
+                                           "attribute (its keys: {})",
+                                           key_list(row)),
+                               ""};
+        }
+      }
+      if (!problem)
+        if (auto bad = append_row(attributes_, batch, record, src.line, values))
+          problem = RowProblem{record, src.line, 0, attribute_of(attributes_, bad->slot),
+                               bad->reason, bad->text};
+      if (problem) {
+        if (!skip_bad_rows_) {
+          batch.error = std::move(problem);
+          return;
+        }
+        batch.skipped.push_back(std::move(*problem));
+      }
+    }
+  }
+}
+
+}  // namespace mqmon

@@ -1,0 +1,260 @@
+#include "mqmon/script/pool.h"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "mqmon/common/error.h"
+#include "mqmon/io/byte_source.h"
+
+#ifndef MQMON_LIBPYTHON
+#define MQMON_LIBPYTHON "libpython3.11.so.1.0"
+#endif
+
+namespace mqmon {
+
+namespace fs = std::filesystem;
+using namespace script;
+
+namespace {
+
+/// libmqmon_script.so: MQMON_SCRIPT_LIBRARY, else beside the binary or module holding this code
+/// (build tree, Python package), else in ../lib/mqmon of it (installed).
+std::string script_library() {
+  if (const char* env = std::getenv("MQMON_SCRIPT_LIBRARY"); env && *env) return env;
+  Dl_info info{};
+  std::vector<fs::path> tried;
+  if (::dladdr(reinterpret_cast<void*>(&script_library), &info) && info.dli_fname) {
+    const fs::path here = fs::canonical(fs::path(info.dli_fname)).parent_path();
+    for (const fs::path& p : {here / "libmqmon_script.so", here / ".." / "lib" / "mqmon" /
+                                                               "libmqmon_script.so"}) {
+      if (fs::exists(p)) return p.string();
+      tried.push_back(p);
+    }
+  }
+  std::string list;
+  for (const auto& p : tried) list += (list.empty() ? "" : ", ") + p.string();
+  throw ConfigError(fmt::format(
+      "scripts need libmqmon_script.so, which is not installed (looked at {}); build mqmon with "
+      "Python's development files (libpython3-dev, pybind11-dev), or set MQMON_SCRIPT_LIBRARY",
+      list));
+}
+
+/// Whether this process is a Python interpreter (the mqmon module): then workers are fresh
+/// interpreters started from the same executable.
+bool inside_python() {
+  using IsInitialized = int (*)();
+  auto f = reinterpret_cast<IsInitialized>(::dlsym(RTLD_DEFAULT, "Py_IsInitialized"));
+  return f && f();
+}
+
+constexpr const char* kBootstrap =
+    "import ctypes, sys\n"
+    "lib = ctypes.PyDLL(sys.argv[1])\n"
+    "sys.exit(lib.mqmon_script_worker_main(int(sys.argv[2]), int(sys.argv[3]), "
+    "sys.argv[4].encode(), int(sys.argv[5])))\n";
+
+using Environment = std::map<std::string, std::string>;
+
+/// The child's half: never returns.
+[[noreturn]] void become_worker(int in_fd, int out_fd, const std::string& library,
+                                const std::string& script, int mode, bool python,
+                                const Environment& env) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+  // The worker keeps its two ends, as descriptors 3 and 4, and nothing else of mqmon's: another
+  // worker's pipe held open here would never see its end.
+  const int high_in = ::fcntl(in_fd, F_DUPFD, 1000), high_out = ::fcntl(out_fd, F_DUPFD, 1000);
+  const int in = 3, out = 4;
+  ::dup2(high_in, in);
+  ::dup2(high_out, out);
+  ::close_range(out + 1, ~0U, 0);
+  if (python) {
+    const std::string a = std::to_string(in), b = std::to_string(out), m = std::to_string(mode);
+    const char* argv[] = {"python3",     "-c",      kBootstrap,     library.c_str(), a.c_str(),
+                          b.c_str(),     script.c_str(), m.c_str(), nullptr};
+    ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  if (!::dlopen(MQMON_LIBPYTHON, RTLD_NOW | RTLD_GLOBAL)) {
+    Writer w;
+    w.u8(0);
+    w.str(fmt::format("scripts need Python ({}): {}; install it with apt-get install "
+                      "libpython3.11",
+                      MQMON_LIBPYTHON, ::dlerror()));
+    write_frame(out, w.buffer());
+    ::_exit(1);
+  }
+  void* lib = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  auto entry = lib ? reinterpret_cast<WorkerEntry>(::dlsym(lib, kWorkerEntry)) : nullptr;
+  if (!entry) {
+    Writer w;
+    w.u8(0);
+    w.str(fmt::format("cannot load {}: {}", library, ::dlerror()));
+    write_frame(out, w.buffer());
+    ::_exit(1);
+  }
+  std::fflush(stdout);
+  ::_exit(entry(in, out, script.c_str(), mode));
+}
+
+struct Child {
+  int pid, to, from;
+};
+
+/// Starts one worker; its hello frame says whether the script loaded.
+Child start_worker(const std::string& library, const std::string& script, int mode, bool python,
+                   const Environment& env, std::string& hello) {
+  int down[2], up[2];
+  if (::pipe2(down, O_CLOEXEC) != 0 || ::pipe2(up, O_CLOEXEC) != 0)
+    throw IoError("cannot create pipes for a script worker");
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw IoError("cannot start a script worker process");
+  if (pid == 0) become_worker(down[0], up[1], library, script, mode, python, env);
+  ::close(down[0]);
+  ::close(up[1]);
+  if (!read_frame(up[0], hello)) hello.clear();
+  return {pid, down[1], up[0]};
+}
+
+void stop_worker(const Child& c) {
+  ::close(c.to);
+  ::close(c.from);
+  int status = 0;
+  while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+/// The worker's hello: empty when the script is ready, else why not.
+std::string hello_problem(const std::string& hello) {
+  if (hello.empty()) return "the script worker ended before it started";
+  Reader r(hello);
+  const bool ok = r.u8() != 0;
+  const std::string why(r.str());
+  return ok ? std::string() : why;
+}
+
+/// A local copy of an s3:// script (the worker reads a file); the path itself when local.
+std::string local_script(const std::string& path, bool& temporary) {
+  temporary = false;
+  if (path.rfind("s3://", 0) != 0) {
+    if (!fs::exists(path))
+      throw ConfigError(fmt::format("the script '{}' does not exist", path));
+    return fs::absolute(path).string();
+  }
+  const std::string body = read_whole(path);
+  char name[] = "/tmp/mqmon-script-XXXXXX";
+  const int fd = ::mkstemp(name);
+  if (fd < 0) throw IoError("cannot make a temporary copy of the script");
+  ::close(fd);
+  std::ofstream(name, std::ios::binary) << body;
+  temporary = true;
+  return name;
+}
+
+}  // namespace
+
+ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned workers)
+    : path_(path) {
+  local_path_ = local_script(path, temporary_);
+  const std::string library = script_library();
+  const bool python = inside_python();
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  try {
+    for (unsigned i = 0; i < workers; ++i) {
+      std::string hello;
+      const Child c =
+          start_worker(library, local_path_, static_cast<int>(input), python, {}, hello);
+      workers_.push_back({c.pid, c.to, c.from, false});
+      if (const std::string why = hello_problem(hello); !why.empty())
+        throw ConfigError(fmt::format("record_preprocessor_script {}: {}", path_, why));
+    }
+  } catch (...) {
+    for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
+    workers_.clear();
+    if (temporary_) std::remove(local_path_.c_str());
+    throw;
+  }
+}
+
+ScriptPool::~ScriptPool() {
+  for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
+  if (temporary_) std::remove(local_path_.c_str());
+}
+
+std::vector<Result> ScriptPool::run(const std::vector<std::string_view>& records) const {
+  size_t k = 0;
+  {
+    std::unique_lock l(m_);
+    free_.wait(l, [&] {
+      for (k = 0; k < workers_.size(); ++k)
+        if (!workers_[k].busy) return true;
+      return false;
+    });
+    workers_[k].busy = true;
+  }
+  Worker& w = workers_[k];
+  Writer batch;
+  batch.u32(static_cast<uint32_t>(records.size()));
+  for (const auto& r : records) batch.str(r);
+  std::string frame;
+  const bool ok = write_frame(w.to, batch.buffer()) && read_frame(w.from, frame);
+  {
+    std::lock_guard l(m_);
+    w.busy = false;
+  }
+  free_.notify_one();
+  if (!ok) {
+    int status = 0;
+    ::waitpid(w.pid, &status, WNOHANG);
+    throw Error(fmt::format("the record_preprocessor_script worker (process {}) ended during a "
+                            "batch{}",
+                            w.pid,
+                            WIFSIGNALED(status) ? fmt::format(", killed by signal {}", WTERMSIG(status))
+                                                : std::string()));
+  }
+  Reader in(frame);
+  std::vector<Result> out(records.size());
+  for (auto& r : out) {
+    r.kind = static_cast<ResultKind>(in.u8());
+    if (r.kind == ResultKind::kError) {
+      r.error = in.str();
+    } else if (r.kind == ResultKind::kRows) {
+      r.rows.resize(in.u32());
+      for (auto& row : r.rows) {
+        row.resize(in.u32());
+        for (auto& [key, value] : row) {
+          key = in.str();
+          value = in.str();
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void run_postprocess_script(const std::string& path,
+                            const std::map<std::string, std::string>& env) {
+  bool temporary = false;
+  const std::string local = local_script(path, temporary);
+  const std::string library = script_library();
+  std::string hello;
+  const Child c = start_worker(library, local, 1, inside_python(), env, hello);
+  stop_worker(c);
+  if (temporary) std::remove(local.c_str());
+  if (const std::string why = hello_problem(hello); !why.empty())
+    throw ConfigError(fmt::format("post_analytics_processor_script {} failed: {}", path, why));
+}
+
+}  // namespace mqmon
