@@ -178,7 +178,7 @@ ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned work
           start_worker(library, local_path_, static_cast<int>(input), python, {}, hello);
       workers_.push_back({c.pid, c.to, c.from, false});
       if (const std::string why = hello_problem(hello); !why.empty())
-        throw ConfigError(fmt::format("record_preprocessor_script {}: {}", path_, why));
+        throw ConfigError(fmt::format("record_preprocessor_script {} cannot run:\n{}", path_, why));
     }
   } catch (...) {
     for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
@@ -254,7 +254,7 @@ void run_postprocess_script(const std::string& path,
   stop_worker(c);
   if (temporary) std::remove(local.c_str());
   if (const std::string why = hello_problem(hello); !why.empty())
-    throw ConfigError(fmt::format("post_analytics_processor_script {} failed: {}", path, why));
+    throw ConfigError(fmt::format("post_analytics_processor_script {} failed:\n{}", path, why));
 }
 
 }  // namespace mqmon

@@ -63,37 +63,59 @@ if not logger.handlers:
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
+def _error_text(path):
+    """The traceback from the user's script on (mqmon's own frames left out)."""
+    etype, value, tb = sys.exc_info()
+    keep = [f for f in traceback.extract_tb(tb) if f.filename == path]
+    lines = traceback.format_list(keep) + traceback.format_exception_only(etype, value)
+    return ("Traceback (most recent call last):\n" if keep else "") + "".join(lines)
+
 def load(path, name):
-    spec = importlib.util.spec_from_file_location("mqmon_user_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """(handler, "") or (None, why it cannot run)."""
+    try:
+        spec = importlib.util.spec_from_file_location("mqmon_user_script", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except BaseException:
+        return None, _error_text(path)
     handler = getattr(module, name, None)
     if not callable(handler):
-        raise LookupError(f"{path} defines no {name}() function")
-    return handler
+        return None, f"{path} defines no {name}() function"
+    return handler, ""
 
-def wrap(handler, capture):
+def run_once(path, handler):
+    """postprocess_handler(): "" or its traceback."""
+    try:
+        handler()
+        return ""
+    except BaseException:
+        return _error_text(path)
+    finally:
+        sys.stdout.flush()
+
+def wrap(path, handler, capture):
+    """A function of the record's text: (0, result[, truth, id]) or (1, traceback)."""
     try:
         takes_logger = len(inspect.signature(handler).parameters) >= 2
     except (TypeError, ValueError):
         takes_logger = False
     call = (lambda r: handler(r, logger)) if takes_logger else handler
     if not capture:
-        return call
+        def line(text):
+            try:
+                return 0, call(text)
+            except Exception:
+                return 1, _error_text(path)
+        return line
     def record(text):
         # The record's merged label and id travel with the rows (__mqmon_ keys).
-        r = InferenceRecord(json.loads(text))
-        truth = r.ground_truth.data if r.ground_truth is not None else None
-        return call(r), truth, r.event_metadata.event_id
+        try:
+            r = InferenceRecord(json.loads(text))
+            truth = r.ground_truth.data if r.ground_truth is not None else None
+            return 0, call(r), truth, r.event_metadata.event_id
+        except Exception:
+            return 1, _error_text(path)
     return record
-
-def error_text(path):
-    """The traceback from the user's script on (the frames of mqmon's prelude left out)."""
-    etype, value, tb = sys.exc_info()
-    frames = traceback.extract_tb(tb)
-    keep = [f for f in frames if f.filename == path]
-    lines = traceback.format_list(keep) + traceback.format_exception_only(etype, value)
-    return "Traceback (most recent call last):\n" + "".join(lines) if keep else "".join(lines)
 )PY";
 
 /// The text of a returned value, or false for None (the key is left out).
@@ -170,41 +192,15 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
   ns["__builtins__"] = py::module_::import("builtins");
   py::exec(kPrelude, ns);
   const bool post = mode == 1;
-  py::object handler;
-  {
-    Writer hello;
-    try {
-      handler = ns["load"](path, post ? "postprocess_handler" : "preprocess_handler");
-      if (!post) handler = ns["wrap"](handler, mode == 2);
-      hello.u8(1);
-      hello.str("");
-    } catch (py::error_already_set& e) {
-      e.restore();
-      const std::string why = ns["error_text"](path).cast<std::string>();
-      PyErr_Clear();
-      hello.u8(0);
-      hello.str(why);
-      write_frame(out_fd, hello.buffer());
-      return 0;
-    }
-    if (post) {
-      try {
-        handler();
-        write_frame(out_fd, hello.buffer());  // ok
-      } catch (py::error_already_set& e) {
-        e.restore();
-        Writer failed;
-        failed.u8(0);
-        failed.str(ns["error_text"](path).cast<std::string>());
-        PyErr_Clear();
-        write_frame(out_fd, failed.buffer());
-      }
-      py::module_::import("sys").attr("stdout").attr("flush")();
-      return 0;
-    }
-    if (!write_frame(out_fd, hello.buffer())) return 1;
-  }
-  const py::object error_text = ns["error_text"];
+  const py::tuple loaded = ns["load"](path, post ? "postprocess_handler" : "preprocess_handler");
+  std::string why = loaded[1].cast<std::string>();
+  if (why.empty() && post) why = ns["run_once"](path, loaded[0]).cast<std::string>();
+  Writer hello;
+  hello.u8(why.empty() ? 1 : 0);
+  hello.str(why);
+  if (!write_frame(out_fd, hello.buffer()) || post || !why.empty()) return 0;
+
+  const py::object handler = ns["wrap"](path, loaded[0], mode == 2);
   std::string frame;
   while (read_frame(in_fd, frame)) {
     Reader in(frame);
@@ -212,24 +208,19 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
     Writer out;
     for (uint32_t i = 0; i < n; ++i) {
       const std::string_view text = in.str();
-      try {
-        const py::object r = handler(py::str(text.data(), text.size()));
-        if (mode == 2) {
-          const py::tuple t = r.cast<py::tuple>();
-          Extras extras;
-          std::string v;
-          if (value_text(t[1], v)) extras.emplace_back("__mqmon_ground_truth", v);
-          if (value_text(t[2], v)) extras.emplace_back("__mqmon_event_id", v);
-          answer(out, t[0], extras);
-        } else {
-          answer(out, r, {});
-        }
-      } catch (py::error_already_set& e) {
-        e.restore();
+      const py::tuple r = handler(py::str(text.data(), text.size()));
+      if (r[0].cast<int>() != 0) {
         out.u8(static_cast<uint8_t>(ResultKind::kError));
-        out.str(error_text(path).cast<std::string>());
-        PyErr_Clear();
+        out.str(r[1].cast<std::string>());
+        continue;
       }
+      Extras extras;
+      std::string v;
+      if (mode == 2) {
+        if (value_text(r[2], v)) extras.emplace_back("__mqmon_ground_truth", v);
+        if (value_text(r[3], v)) extras.emplace_back("__mqmon_event_id", v);
+      }
+      answer(out, r[1], extras);
     }
     if (!write_frame(out_fd, out.buffer())) return 1;
   }

@@ -1,0 +1,173 @@
+"""record_preprocessor_script and post_analytics_processor_script: the service's contract, run by
+worker processes that embed CPython (mqmon's own process never loads libpython)."""
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+from conftest import MQMON, close, run_mqmon
+
+SEED_SCRIPT = '''import csv
+
+def fix_scientific_notation(col):
+    try:
+        return format(float(col), "f")
+    except:
+        return col
+
+def preprocess_handler(csv_line):
+    reader = csv.reader([csv_line])
+    csv_record = next(reader)
+    #skip baseline header, change HEADER_NAME to the first column's name
+    if csv_record[0] == "probability":
+       return []
+    return { str(i).zfill(20) : fix_scientific_notation(d) for i, d in enumerate(csv_record)}
+'''
+BASELINE = ["--problem-type", "BinaryClassification", "--inference-attribute", "prediction",
+            "--probability-attribute", "probability", "--ground-truth-attribute", "label",
+            "--evaluation-time", "2024-01-01T00:00:00.000Z"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scripts")
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.35).astype(int)
+    p = np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0.0001, 0.9999)
+    pred = (p >= 0.5).astype(int)
+    plain = root / "plain.csv"
+    plain.write_text("probability,prediction,label\n" + "".join(f"{a!r},{b},{c}\n" for a, b, c in zip(p, pred, y)))
+    scientific = root / "scientific.csv"
+    scientific.write_text("probability,prediction,label\n" +
+                          "".join(f"{a:.6E},{b},{c}\n" for a, b, c in zip(p, pred, y)))
+    script = root / "seed.py"
+    script.write_text(SEED_SCRIPT)
+    return dict(root=root, plain=plain, scientific=scientific, script=script, y=y, p=p, pred=pred)
+
+
+def baseline(dataset, out, *extra, check=True):
+    return run_mqmon(["suggest-baseline", "--baseline-dataset", dataset, *BASELINE, "--output", out, *extra],
+                     check=check)
+
+
+def script(tmp_path, text, name="s.py"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_seeds_script_fixes_scientific_notation(data, tmp_path):
+    run = baseline(data["scientific"], tmp_path / "s", "--record-preprocessor-script", data["script"])
+    assert "the record_preprocessor_script dropped 1 record" in run.stderr  # the header
+    baseline(data["plain"], tmp_path / "p")
+    scripted = json.loads((tmp_path / "s" / "statistics.json").read_text())
+    plain = json.loads((tmp_path / "p" / "statistics.json").read_text())
+    m = scripted["binary_classification_metrics"]
+    p = np.array([float(f"{v:.6E}") for v in data["p"]])
+    assert close(m["accuracy"]["value"], accuracy_score(data["y"], data["pred"]))
+    assert close(m["f1"]["value"], f1_score(data["y"], data["pred"]))
+    assert close(m["auc"]["value"], roc_auc_score(data["y"], p))
+    # Six significant digits in the file change no rank: the plain run's statistics exactly.
+    assert scripted == plain
+
+
+def test_dropped_records_are_counted_and_the_rest_evaluated(data, tmp_path):
+    drop = script(tmp_path, "import zlib\n"
+                  "def preprocess_handler(line):\n"
+                  "    if line.startswith('probability') or zlib.crc32(line.encode()) % 10 == 0:\n"
+                  "        return []\n"
+                  "    p, pred, label = line.split(',')\n"
+                  "    return {'probability': p, 'prediction': pred, 'label': label}\n")
+    run = baseline(data["plain"], tmp_path / "o", "--record-preprocessor-script", drop)
+    import zlib
+    lines = data["plain"].read_text().splitlines()[1:]
+    kept = [i for i, line in enumerate(lines) if zlib.crc32(line.encode()) % 10 != 0]
+    assert f"dropped {len(lines) - len(kept) + 1} records" in run.stderr
+    assert 20 < len(lines) - len(kept) < 70
+    m = json.loads((tmp_path / "o" / "statistics.json").read_text())["binary_classification_metrics"]
+    y, pred = data["y"][kept], data["pred"][kept]
+    assert close(m["accuracy"]["value"], accuracy_score(y, pred))
+    assert close(m["auc"]["value"], roc_auc_score(y, data["p"][kept]))
+
+
+@pytest.mark.parametrize("text, code, words", [
+    ("def preprocess_handler(x)\n    return {}\n", 2,
+     ["record_preprocessor_script", "cannot run:", "line 1", "SyntaxError"]),
+    ("def handler(x):\n    return {}\n", 2, ["defines no preprocess_handler() function"]),
+    ("def preprocess_handler(x):\n    return 5\n", 3,
+     ["plain.csv:1: the record_preprocessor_script failed on this record",
+      "preprocess_handler returned an int; it must return a dict, a list of dicts, or [] to drop the record"]),
+    ("def preprocess_handler(x):\n    return [{'a': 1}, 'b']\n", 3, ["returned a list holding a str"]),
+    ("def preprocess_handler(x):\n    if not x.startswith('prob'):\n        raise ValueError('no: ' + x[:6])\n"
+     "    return []\n", 3,
+     ["plain.csv:2: the record_preprocessor_script failed on this record", "Traceback (most recent call last)",
+      "line 3, in preprocess_handler", "ValueError: no: "]),
+    ("def preprocess_handler(x):\n    return {'probability': '0.5', 'label': '1'}\n", 3,
+     ["(attribute 'prediction') the preprocessor's record has no value for this attribute (its keys: "
+      "'probability', 'label')"]),
+])
+def test_script_errors_are_located_and_leave_no_output(data, tmp_path, text, code, words):
+    run = baseline(data["plain"], tmp_path / "o", "--record-preprocessor-script", script(tmp_path, text),
+                   check=False)
+    assert run.returncode == code, run.stderr
+    for w in words:
+        assert w in run.stderr, run.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_script_is_named_before_any_data_is_read(data, tmp_path):
+    run = baseline(tmp_path / "no-such-data.csv", tmp_path / "o", "--record-preprocessor-script",
+                   tmp_path / "nope.py", check=False)
+    assert run.returncode == 2 and f"the script '{tmp_path / 'nope.py'}' does not exist" in run.stderr
+
+
+def test_logger_records_reach_stderr(data, tmp_path):
+    s = script(tmp_path, "def preprocess_handler(line, logger):\n"
+               "    if line.startswith('probability'):\n"
+               "        logger.warning('dropping the header')\n"
+               "        return []\n"
+               "    p, pred, label = line.split(',')\n"
+               "    return {'probability': p, 'prediction': pred, 'label': label}\n")
+    run = baseline(data["plain"], tmp_path / "o", "--record-preprocessor-script", s)
+    assert "mqmon: script: WARNING: dropping the header" in run.stderr
+
+
+def test_post_analytics_script_sees_the_outputs(data, tmp_path):
+    post = script(tmp_path, "import json, os\n"
+                  "def postprocess_handler():\n"
+                  "    out = os.environ['output_path']\n"
+                  "    stats = json.load(open(os.path.join(out, 'statistics.json')))\n"
+                  "    open(os.path.join(out, 'post.txt'), 'w').write(\n"
+                  "        os.environ['problem_type'] + ' ' + str(stats['dataset']['item_count']))\n"
+                  "    print('Hello from post-proc script!')\n")
+    run = baseline(data["plain"], tmp_path / "o", "--post-analytics-processor-script", post)
+    assert (tmp_path / "o" / "post.txt").read_text() == "BinaryClassification 400"
+    assert "Hello from post-proc script!" in run.stdout
+    failing = script(tmp_path, "def postprocess_handler():\n    raise RuntimeError('boom')\n", "f.py")
+    run = baseline(data["plain"], tmp_path / "o2", "--post-analytics-processor-script", failing, check=False)
+    assert run.returncode == 2 and "post_analytics_processor_script" in run.stderr and "RuntimeError: boom" in run.stderr
+    # The analysis outputs were complete before the script ran: they stay.
+    assert (tmp_path / "o2" / "statistics.json").exists()
+
+
+def test_libpython_is_loaded_by_the_workers_only(data, tmp_path):
+    assert "libpython" not in subprocess.run(["ldd", MQMON], capture_output=True, text=True).stdout
+    slow = script(tmp_path, "import time\n"
+                  "def preprocess_handler(line):\n"
+                  "    time.sleep(0.01)\n"
+                  "    return [] if line.startswith('probability') else dict(zip(['probability', 'prediction', "
+                  "'label'], line.split(',')))\n")
+    proc = subprocess.Popen([MQMON, "suggest-baseline", "--baseline-dataset", str(data["plain"]), *BASELINE,
+                             "--output", str(tmp_path / "o"), "--record-preprocessor-script", str(slow),
+                             "--script-workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    parent_maps = open(f"/proc/{proc.pid}/maps").read()
+    child_maps = [open(f"/proc/{c}/maps").read() for c in children]
+    assert proc.wait(timeout=60) == 0
+    assert "libpython" not in parent_maps and "libmqmon_script" not in parent_maps
+    assert len(children) == 2 and all("libpython3" in m for m in child_maps)
