@@ -10,10 +10,11 @@ from ._keywords import checked
 # mqmon's options beyond the SDK's arguments, by keyword.
 _EVALUATION_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "seed",
                        "curve_points", "max_bad_rows", "evaluation_time", "s3_endpoint",
-                       "unbounded_scores")
+                       "unbounded_scores", "record_preprocessor_script", "script_workers")
 _BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "window_size", "replicates",
                                            "strict_layout")
-_MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics")
+_MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics",
+                                          "post_analytics_processor_script")
 _SCHEDULE_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "unbounded_scores",
                      "max_bad_rows", "max_lookback", "ignore_undefined_metrics")
 
@@ -280,15 +281,16 @@ class ModelQualityMonitor:
         ``threshold_method``, ``alpha``, ``window_size``, ``replicates``, ``strict_layout``,
         ``max_bad_rows``, ``evaluation_time``. Any other keyword is a TypeError.
         """
-        if post_analytics_processor_script is not None:
-            raise ValueError("post_analytics_processor_script is not supported yet")
         job_name = self._job_name(job_name, "baseline")
         output = _location(output_s3_uri) or os.path.join("model-monitor", "baselining", job_name, "results")
         options = {"s3_endpoint": self.s3_endpoint}
         options.update(mqmon_options)
         options.update(dataset_format=json.dumps(dataset_format), problem_type=problem_type,
                        inference_attribute=inference_attribute, probability_attribute=probability_attribute,
-                       ground_truth_attribute=ground_truth_attribute, threads=self._threads())
+                       ground_truth_attribute=ground_truth_attribute, threads=self._threads(),
+                       post_analytics_processor_script=_location(post_analytics_processor_script))
+        if "record_preprocessor_script" in options:
+            options["record_preprocessor_script"] = _location(options["record_preprocessor_script"])
         if probability_threshold_attribute is not None:
             options["probability_threshold"] = float(probability_threshold_attribute)
         outputs = _mqmon.suggest_baseline(_location(baseline_dataset), output, options)
@@ -401,7 +403,6 @@ class ModelQualityMonitor:
         if data_capture_s3_uri is None:
             raise errors.ConfigError("give data_capture_s3_uri: where the endpoint's captured files are "
                                      "(a folder or an s3:// prefix with yyyy/mm/dd/hh folders)")
-        _no_scripts(record_preprocessor_script, post_analytics_processor_script)
         name = monitor_schedule_name or self._job_name(None, "monitoring-schedule")
         if constraints is None and self.latest_baselining_job is not None:
             constraints = self.latest_baselining_job.suggested_constraints()
@@ -415,6 +416,8 @@ class ModelQualityMonitor:
             "data_analysis_start_time": data_analysis_start_time or "",
             "data_analysis_end_time": data_analysis_end_time or "",
             "enable_cloudwatch_metrics": bool(enable_cloudwatch_metrics),
+            "record_preprocessor_script": _location(record_preprocessor_script) or "",
+            "post_analytics_processor_script": _location(post_analytics_processor_script) or "",
         }
         _apply_endpoint_input(definition, endpoint_input)
         if self.max_runtime_in_seconds:
@@ -433,7 +436,6 @@ class ModelQualityMonitor:
                                    data_analysis_end_time=None, data_capture_s3_uri=None, now=None,
                                    **mqmon_options):
         """Changes what is given; the rest of the schedule stays."""
-        _no_scripts(record_preprocessor_script, post_analytics_processor_script)
         current = self.describe_schedule()
         definition = json.loads(current["definition"])
         if endpoint_input is not None:
@@ -441,7 +443,9 @@ class ModelQualityMonitor:
         for key, value in (("ground_truth", ground_truth_input), ("output", output_s3_uri),
                            ("capture", data_capture_s3_uri), ("problem_type", problem_type),
                            ("data_analysis_start_time", data_analysis_start_time),
-                           ("data_analysis_end_time", data_analysis_end_time)):
+                           ("data_analysis_end_time", data_analysis_end_time),
+                           ("record_preprocessor_script", _location(record_preprocessor_script)),
+                           ("post_analytics_processor_script", _location(post_analytics_processor_script))):
             if value is not None:
                 definition[key] = _location(value) if key in ("ground_truth", "output", "capture") else value
         if constraints is not None:
@@ -494,13 +498,6 @@ class ModelQualityMonitor:
         if self.monitoring_schedule_name is None:
             raise errors.ConfigError("this monitor has no schedule: create_monitoring_schedule or attach first")
         return self.monitoring_schedule_name
-
-
-def _no_scripts(record_preprocessor_script, post_analytics_processor_script):
-    for name, value in (("record_preprocessor_script", record_preprocessor_script),
-                        ("post_analytics_processor_script", post_analytics_processor_script)):
-        if value is not None:
-            raise errors.ConfigError(f"{name} is not supported yet: mqmon does not run scripts")
 
 
 def _constraints_location(constraints):

@@ -59,6 +59,8 @@ const std::vector<std::string> kEvaluationKeys = {"dataset_format",
                                                   "threads",
                                                   "max_bad_rows",
                                                   "unbounded_scores",
+                                                  "record_preprocessor_script",
+                                                  "script_workers",
                                                   "s3_endpoint"};
 
 /// Raises TypeError for a key of `o` that `function` does not read, as Python does for an
@@ -90,6 +92,8 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   option(o, "negative_label", s.negative_label);
   option(o, "class_labels", s.attributes.class_labels);
   option(o, "unbounded_scores", s.attributes.unbounded_scores);
+  option(o, "record_preprocessor_script", s.record_preprocessor_script);
+  option(o, "script_workers", s.script_workers);
   option(o, "probability_threshold", s.probability_threshold);
   option(o, "seed", s.seed);
   option(o, "curve_points", s.curve_points);
@@ -210,7 +214,7 @@ PYBIND11_MODULE(_mqmon, m) {
       [](const std::string& dataset, const std::string& output, const py::dict& options) {
         check_keys(options, "suggest_baseline",
                    {"threshold_method", "alpha", "window_size", "replicates", "strict_layout",
-                    "evaluation_time"});
+                    "evaluation_time", "post_analytics_processor_script"});
         use_s3_endpoint(options);
         mqmon::BaselineConfig c;
         c.dataset = dataset;
@@ -224,6 +228,7 @@ PYBIND11_MODULE(_mqmon, m) {
         option(options, "replicates", c.suggest.replicates);
         option(options, "strict_layout", c.suggest.strict_layout);
         option(options, "evaluation_time", c.evaluation_time);
+        option(options, "post_analytics_processor_script", c.post_analytics_processor_script);
         const auto r = released([&] { return mqmon::run_baseline(c); });
         py::dict out;
         out["item_count"] = r.item_count;
@@ -240,7 +245,8 @@ PYBIND11_MODULE(_mqmon, m) {
         check_keys(options, "monitor",
                    {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
                     "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
-                    "evaluation_time", "ignore_undefined_metrics"});
+                    "evaluation_time", "ignore_undefined_metrics",
+                    "post_analytics_processor_script"});
         use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
@@ -257,6 +263,7 @@ PYBIND11_MODULE(_mqmon, m) {
         option(options, "max_lookback", c.max_lookback);
         bool ignore_undefined = false;
         option(options, "ignore_undefined_metrics", ignore_undefined);
+        option(options, "post_analytics_processor_script", c.post_analytics_processor_script);
         c.check.report_undefined = !ignore_undefined;
         option(options, "evaluation_time", c.evaluation_time);
         const auto r = released([&] { return mqmon::run_monitor(c); });

@@ -124,6 +124,10 @@ std::vector<Field> add_definition_options(CLI::App* cmd, JobDefinition& d) {
        "Write cloudwatch_metrics.json (CloudWatch Embedded Metric Format); on by default");
   flag("--ignore-undefined-metrics", &JobDefinition::ignore_undefined_metrics,
        "A constrained metric undefined on the window is not a violation");
+  option("--record-preprocessor-script", &JobDefinition::record_preprocessor_script,
+         "Python file defining preprocess_handler(inference_record[, logger])");
+  option("--post-analytics-processor-script", &JobDefinition::post_analytics_processor_script,
+         "Python file defining postprocess_handler(), run after each execution");
   return fields;
 }
 

@@ -11,6 +11,7 @@
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
 #include "mqmon/constraints/check.h"
+#include "mqmon/io/byte_source.h"
 #include "mqmon/readers/row_builder.h"
 #include "mqmon/schedule/expression.h"
 
@@ -45,6 +46,7 @@ EvaluationSpec evaluation_spec_of(const JobDefinition& d) {
   s.positive_label = d.positive_label;
   s.negative_label = d.negative_label;
   s.scan.max_bad_rows = BadRowLimit::parse(d.max_bad_rows);
+  s.record_preprocessor_script = d.record_preprocessor_script;
   return s;
 }
 
@@ -68,6 +70,9 @@ void JobDefinition::validate() const {
   if (max_runtime_in_seconds <= 0)
     throw ConfigError(
         fmt::format("--max-runtime-in-seconds must be positive, not {}", max_runtime_in_seconds));
+  for (const std::string* script : {&record_preprocessor_script, &post_analytics_processor_script})
+    if (!script->empty() && !file_exists(*script))
+      throw ConfigError(fmt::format("the script '{}' does not exist", *script));
   const ConstraintSet set = read_constraints(constraints);
   if (set.problem_type != spec.problem_type)
     throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
@@ -86,7 +91,8 @@ void JobDefinition::validate_for(const std::string& schedule_expression) const {
 }
 
 void JobDefinition::make_paths_absolute() {
-  for (std::string* p : {&capture, &ground_truth, &constraints, &output}) {
+  for (std::string* p : {&capture, &ground_truth, &constraints, &output,
+                         &record_preprocessor_script, &post_analytics_processor_script}) {
     if (p->empty() || p->rfind("s3://", 0) == 0 || p->rfind("S3://", 0) == 0) continue;
     const bool folder = p->back() == '/';
     *p = std::filesystem::absolute(*p).lexically_normal().string();
@@ -127,6 +133,7 @@ MonitorConfig JobDefinition::monitor_config(const std::string& schedule_name, in
   c.monitoring_schedule_name = schedule_name;
   c.check.report_undefined = !ignore_undefined_metrics;
   c.publish_cloudwatch_metrics = enable_cloudwatch_metrics;
+  c.post_analytics_processor_script = post_analytics_processor_script;
   return c;
 }
 
@@ -154,7 +161,9 @@ std::string to_json(const JobDefinition& d) {
                   {"max_lookback", d.max_lookback},
                   {"max_runtime_in_seconds", d.max_runtime_in_seconds},
                   {"enable_cloudwatch_metrics", d.enable_cloudwatch_metrics},
-                  {"ignore_undefined_metrics", d.ignore_undefined_metrics}};
+                  {"ignore_undefined_metrics", d.ignore_undefined_metrics},
+                  {"record_preprocessor_script", d.record_preprocessor_script},
+                  {"post_analytics_processor_script", d.post_analytics_processor_script}};
   return j.dump();
 }
 
@@ -189,6 +198,8 @@ JobDefinition job_definition_from_json(const std::string& text) {
     get("max_runtime_in_seconds", d.max_runtime_in_seconds);
     get("enable_cloudwatch_metrics", d.enable_cloudwatch_metrics);
     get("ignore_undefined_metrics", d.ignore_undefined_metrics);
+    get("record_preprocessor_script", d.record_preprocessor_script);
+    get("post_analytics_processor_script", d.post_analytics_processor_script);
   } catch (const json::exception& e) {
     throw ConfigError(fmt::format("a stored job definition cannot be read: {}", e.what()));
   }

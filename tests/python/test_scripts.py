@@ -171,3 +171,53 @@ def test_libpython_is_loaded_by_the_workers_only(data, tmp_path):
     assert proc.wait(timeout=60) == 0
     assert "libpython" not in parent_maps and "libmqmon_script" not in parent_maps
     assert len(children) == 2 and all("libpython3" in m for m in child_maps)
+
+
+def capture_world(root):
+    """An hour of captured inferences (CSV, JSON and BASE64 outputs) and their labels."""
+    from datetime import datetime, timedelta, timezone
+    from test_monitor import capture, hour_dir, label, write_lines
+    rng = np.random.default_rng(9)
+    t0 = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+    cap, gt = root / "capture", root / "gt"
+    for i in range(300):
+        t = t0 + timedelta(seconds=int(rng.integers(0, 3600)))
+        y = int(rng.random() < 0.4)
+        score = round(float(np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1)), 4)
+        write_lines(hour_dir(cap, t) / "c.jsonl", [capture(i, t, score, True)])
+        write_lines(hour_dir(gt, t + timedelta(hours=1)) / "g.jsonl", [label(f"inf-{i}", y)])
+    return cap, gt
+
+
+MONITOR = ["--problem-type", "BinaryClassification", "--start", "2024-05-01T10:00:00Z",
+           "--end", "2024-05-01T11:00:00Z", "--execution-time", "2024-05-01T13:00:00Z",
+           "--evaluation-time", "2024-01-01T00:00:00.000Z"]
+
+
+@pytest.mark.parametrize("handler", [
+    # As public scripts for the service do: the flattened merged record.
+    "def preprocess_handler(inference_record):\n"
+    "    output = inference_record.endpoint_output.data\n"
+    "    score = json.loads(output)[0] if output.startswith('[') else float(output)\n"
+    "    return {'endpointOutput_prediction': score,\n"
+    "            'groundTruthData_0': inference_record.ground_truth.data}\n",
+    # The spelling of AWS's samples, and a logger.
+    "def preprocess_handler(inference_record, logger):\n"
+    "    output = inference_record.event_data.endpointOutput.data\n"
+    "    score = json.loads(output)[0] if output.startswith('[') else float(output)\n"
+    "    return {'prediction': score}\n",
+])
+def test_a_monitoring_preprocessor_sees_the_merged_record(tmp_path, handler):
+    cap, gt = capture_world(tmp_path)
+    constraints = tmp_path / "c.json"
+    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    plain = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR, "--probability-attribute", "0",
+                       "--constraints", constraints, "--output", tmp_path / "plain"])
+    s = script(tmp_path, "import json\n" + handler)
+    scripted = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR,
+                          "--probability-attribute", "prediction", "--constraints", constraints,
+                          "--output", tmp_path / "scripted", "--record-preprocessor-script", s])
+    assert plain.returncode == scripted.returncode == 0
+    a = json.loads((tmp_path / "plain" / "statistics.json").read_text())
+    b = json.loads((tmp_path / "scripted" / "statistics.json").read_text())
+    assert a == b and a["dataset"]["item_count"] == 300

@@ -30,6 +30,7 @@ struct JobDefinition {
   int64_t max_runtime_in_seconds = 3600;
   bool enable_cloudwatch_metrics = true;
   bool ignore_undefined_metrics = false;
+  std::string record_preprocessor_script, post_analytics_processor_script;
 
   /// Checks what can be checked before any execution: the offsets, the problem type, the
   /// attributes, the format, and that the constraints file can be read and fits the problem
