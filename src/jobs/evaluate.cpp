@@ -10,6 +10,7 @@
 #include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/jobs/merge.h"
 #include "mqmon/output/statistics_writer.h"
 #include "mqmon/readers/row_builder.h"
 #include "mqmon/readers/scripted_reader.h"
@@ -182,9 +183,11 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
                                             ? ScriptInput::kCaptureRecord
                                             : ScriptInput::kLine,
                                         spec.script_workers);
-    reader = std::make_unique<ScriptedReader>(list_dataset_files(dataset), spec.format, attributes,
-                                              spec.block_size,
-                                              spec.scan.max_bad_rows.allows_any(), *pool);
+    reader = std::make_unique<ScriptedReader>(
+        list_dataset_files(dataset), spec.format, attributes, spec.block_size,
+        spec.scan.max_bad_rows.allows_any(), *pool,
+        spec.capture_labels.empty() ? std::unordered_map<std::string, std::string>()
+                                    : read_label_file(spec.capture_labels));
     // One parsing thread per worker: each block waits for its worker anyway.
     scan_options.threads = static_cast<unsigned>(pool->workers());
   }

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstdio>
 #include <memory>
 #include <unordered_map>
@@ -124,6 +125,12 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
     const auto it = labels.find(std::string(id));
     if (it == labels.end()) {
       ++counts.unmatched_inferences;
+      if (!config.labels_path.empty()) {  // the preprocessor may find labels by its rows' ids
+        merged.assign(text);
+        merged += '\n';
+        if (std::fwrite(merged.data(), 1, merged.size(), out.get()) != merged.size())
+          throw IoError(fmt::format("cannot write '{}'", output_path));
+      }
       return;
     }
     it->second.used = true;
@@ -140,7 +147,40 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
   if (std::fflush(out.get()) != 0) throw IoError(fmt::format("cannot write '{}'", output_path));
   for (const auto& [id, label] : labels)
     if (!label.used) ++counts.labels_without_inference;
+  if (!config.labels_path.empty()) {
+    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(config.labels_path.c_str(), "w"),
+                                               &std::fclose);
+    if (!file) throw IoError(fmt::format("cannot write '{}'", config.labels_path));
+    // Records "<id size> <data size>\n<id><data>\n": any bytes in ids and labels.
+    for (const auto& [id, label] : labels) {
+      simdjson::dom::element truth;
+      std::string_view data;
+      if (parser.parse(label.ground_truth).get(truth) == simdjson::SUCCESS)
+        if (truth["data"].get(data) != simdjson::SUCCESS) data = {};
+      const std::string line = fmt::format("{} {}\n{}{}\n", id.size(), data.size(), id, data);
+      if (std::fwrite(line.data(), 1, line.size(), file.get()) != line.size())
+        throw IoError(fmt::format("cannot write '{}'", config.labels_path));
+    }
+  }
   return counts;
+}
+
+std::unordered_map<std::string, std::string> read_label_file(const std::string& path) {
+  const std::string text = read_whole(path);
+  std::unordered_map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t id_size = 0, data_size = 0;
+    const char* p = text.data() + pos;
+    const auto [a, e1] = std::from_chars(p, text.data() + text.size(), id_size);
+    const auto [b, e2] = std::from_chars(a + 1, text.data() + text.size(), data_size);
+    pos = static_cast<size_t>(b - text.data()) + 1;
+    if (e1 != std::errc() || e2 != std::errc() || pos + id_size + data_size + 1 > text.size())
+      throw IoError(fmt::format("'{}' is damaged", path));
+    out[text.substr(pos, id_size)] = text.substr(pos + id_size, data_size);
+    pos += id_size + data_size + 1;
+  }
+  return out;
 }
 
 void write_merge_counts(JsonWriter& w, const MergeCounts& c) {

@@ -102,13 +102,18 @@ MonitorResult run_monitor(const MonitorConfig& config) {
       m.execution_time = config.execution_time;
       m.max_lookback = config.max_lookback;
       dataset = (fs::path(scratch->path()) / "merged.jsonl").string();
+      const bool script = !spec.record_preprocessor_script.empty();
+      if (script) {  // the script's rows may carry the ids their labels are filed under
+        m.labels_path = (fs::path(scratch->path()) / "labels").string();
+        spec.capture_labels = m.labels_path;
+      }
       r.merge = merge_window(m, dataset);
       if (r.merge->inferences == 0)
         return fail(ErrorKind::kNoData,
                     fmt::format("no captured inferences in the window {} to {} under '{}'",
                                 format_timestamp(config.start), format_timestamp(config.end),
                                 config.capture_prefix));
-      if (r.merge->matched == 0)
+      if (r.merge->matched == 0 && !script)
         return fail(
             ErrorKind::kNoData,
             fmt::format(

@@ -113,7 +113,7 @@ JsonWriter& JsonWriter::value(const std::vector<double>& numbers) {
   return end_array();
 }
 
-void JsonWriter::write_string(std::string_view s) {
+void append_json_string(std::string& out_, std::string_view s) {
   out_ += '"';
   for (unsigned char c : s) {
     switch (c) {
@@ -147,6 +147,14 @@ void JsonWriter::write_string(std::string_view s) {
   }
   out_ += '"';
 }
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+void JsonWriter::write_string(std::string_view s) { append_json_string(out_, s); }
 
 std::string JsonWriter::finish() {
   assert(stack_.empty());

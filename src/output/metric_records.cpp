@@ -5,21 +5,11 @@
 #include <cmath>
 
 #include "mqmon/common/numbers.h"
+#include "mqmon/output/json_writer.h"
 
 namespace mqmon {
 
 namespace {
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c < 0x20)
-      out += fmt::format("\\u{:04x}", c);
-    else
-      out += static_cast<char>(c);
-  }
-  return out + "\"";
-}
 
 std::string label_value(const std::string& s) {  // Prometheus label escaping
   std::string out;
@@ -43,16 +33,16 @@ std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& me
   for (const auto& [name, m] : metrics) {
     if (!std::isfinite(m.value)) continue;  // EMF values must be numbers
     names += fmt::format("{}{{\"Name\":{},\"Unit\":\"None\"}}", names.empty() ? "" : ",",
-                         json_string(name));
-    values += fmt::format(",{}:{}", json_string(name), format_plain_double(m.value));
+                         json_quote(name));
+    values += fmt::format(",{}:{}", json_quote(name), format_plain_double(m.value));
   }
   return fmt::format(
       "{{\"_aws\":{{\"Timestamp\":{},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[["
       "\"Endpoint\","
       "\"MonitoringSchedule\"]],\"Metrics\":[{}]}}]}},\"Endpoint\":{},\"MonitoringSchedule\":{}{}}}"
       "\n",
-      ctx.timestamp, json_string(kMetricNamespace), names, json_string(ctx.endpoint),
-      json_string(ctx.monitoring_schedule), values);
+      ctx.timestamp, json_quote(kMetricNamespace), names, json_quote(ctx.endpoint),
+      json_quote(ctx.monitoring_schedule), values);
 }
 
 std::string write_prometheus(const std::vector<std::pair<std::string, MetricValue>>& metrics,

@@ -57,7 +57,8 @@ std::string key_list(const Row& row) {
 
 ScriptedReader::ScriptedReader(std::vector<InputFile> files, const DatasetFormat& format,
                                AttributeSpec attributes, size_t block_size, bool skip_bad_rows,
-                               const ScriptPool& pool)
+                               const ScriptPool& pool,
+                               std::unordered_map<std::string, std::string> labels_by_id)
     : format_(format),
       attributes_(std::move(attributes)),
       skip_bad_rows_(skip_bad_rows),
@@ -67,7 +68,8 @@ ScriptedReader::ScriptedReader(std::vector<InputFile> files, const DatasetFormat
                 [this](uint32_t file, std::string_view head, bool whole, uint64_t&) {
                   return read_header(file, head, whole);
                 }),
-      header_(splitter_.files().size()) {}
+      header_(splitter_.files().size()),
+      labels_by_id_(std::move(labels_by_id)) {}
 
 std::optional<size_t> ScriptedReader::read_header(uint32_t file, std::string_view head,
                                                   bool whole) {
@@ -139,6 +141,10 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
     if (slot == kGroundTruthSlot) {
       if (const auto* v = find_key(row, "groundTruthData_" + (a.empty() ? "0" : a))) return v;
       if (const auto* v = find_key(row, "groundTruthData_0")) return v;
+      if (const auto* id = find_key(row, "inferenceId")) {
+        const auto it = labels_by_id_.find(*id);
+        return it == labels_by_id_.end() ? nullptr : &it->second;
+      }
       return find_key(row, kMergedTruth);
     }
     return find_key(row, "endpointOutput_" + a);
@@ -167,6 +173,9 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
           continue;
         if (const auto* v = lookup(row, s)) {
           values[s] = RawValue::of_text(*v);
+        } else if (s == kGroundTruthSlot && format_.kind == FormatKind::kCaptureJson &&
+                   attributes_.ground_truth.empty()) {
+          break;  // an inference without ground truth: left out, as the merge leaves it
         } else {
           problem = RowProblem{record, src.line, 0, *wanted[s],
                                fmt::format("the preprocessor's record has no value for this "
@@ -174,6 +183,11 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
                                            key_list(row)),
                                ""};
         }
+      }
+      if (!problem && values[kGroundTruthSlot].kind == RawValue::Kind::kMissing &&
+          format_.kind == FormatKind::kCaptureJson) {
+        ++batch.dropped;
+        continue;
       }
       if (!problem)
         if (auto bad = append_row(attributes_, batch, record, src.line, values))

@@ -221,3 +221,48 @@ def test_a_monitoring_preprocessor_sees_the_merged_record(tmp_path, handler):
     a = json.loads((tmp_path / "plain" / "statistics.json").read_text())
     b = json.loads((tmp_path / "scripted" / "statistics.json").read_text())
     assert a == b and a["dataset"]["item_count"] == 300
+
+
+def test_a_preprocessor_splits_requests_into_predictions_with_their_own_labels(tmp_path):
+    """Each request carries several predictions; each prediction has its own label, filed under
+    '<inferenceId>-<k>'. The handler returns one row per prediction with that id."""
+    from datetime import datetime, timedelta, timezone
+    from test_monitor import hour_dir, label, write_lines
+    rng = np.random.default_rng(21)
+    t0 = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+    cap, gt = tmp_path / "capture", tmp_path / "gt"
+    ys, scores = [], []
+    for i in range(120):
+        t = t0 + timedelta(seconds=30 * i)
+        preds = []
+        for k in range(int(rng.integers(1, 5))):
+            y = int(rng.random() < 0.4)
+            s = round(float(np.clip(rng.normal(0.3 + 0.4 * y, 0.2), 0, 1)), 4)
+            preds.append({"score": s})
+            if k != 2:  # third predictions never get a label: left out
+                write_lines(hour_dir(gt, t + timedelta(hours=1)) / "g.jsonl", [label(f"req-{i}-{k}", y)])
+                ys.append(y)
+                scores.append(s)
+        record = {"captureData": {"endpointInput": {"observedContentType": "application/json", "mode": "INPUT",
+                                                    "data": "{}", "encoding": "JSON"},
+                                  "endpointOutput": {"observedContentType": "application/json", "mode": "OUTPUT",
+                                                     "data": json.dumps({"predictions": preds}), "encoding": "JSON"}},
+                  "eventMetadata": {"eventId": f"e-{i}", "inferenceId": f"req-{i}",
+                                    "inferenceTime": t.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                  "eventVersion": "0"}
+        write_lines(hour_dir(cap, t) / "c.jsonl", [record])
+    split = script(tmp_path, "import json\n"
+                   "def preprocess_handler(r):\n"
+                   "    predictions = json.loads(r.endpoint_output.data)['predictions']\n"
+                   "    return [{'score': p['score'], 'inferenceId': f'{r.event_metadata.inference_id}-{k}'}\n"
+                   "            for k, p in enumerate(predictions)]\n")
+    constraints = tmp_path / "c.json"
+    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    run = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR, "--probability-attribute", "score",
+                     "--constraints", constraints, "--output", tmp_path / "o", "--record-preprocessor-script", split])
+    stats = json.loads((tmp_path / "o" / "statistics.json").read_text())
+    m = stats["binary_classification_metrics"]
+    assert stats["dataset"]["item_count"] == len(ys)
+    y, s = np.array(ys), np.array(scores)
+    assert close(m["accuracy"]["value"], accuracy_score(y, s >= 0.5))
+    assert close(m["auc"]["value"], roc_auc_score(y, s))

@@ -35,6 +35,9 @@ struct EvaluationSpec {
   /// A record_preprocessor_script (local or s3://): records go through its preprocess_handler.
   std::string record_preprocessor_script;
   unsigned script_workers = 0;  ///< worker processes for the script (0: one per core)
+  /// With a script over captured records: labels by id (MergeConfig::labels_path) for the rows
+  /// that name their `inferenceId`.
+  std::string capture_labels;
 };
 
 struct Evaluation {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 
 #include "mqmon/output/json_writer.h"
 
@@ -14,6 +15,10 @@ struct MergeConfig {
   int64_t start = 0, end = 0;       ///< the window [start, end), milliseconds since the epoch
   int64_t execution_time = 0;       ///< labels collected up to this time are used
   int64_t max_lookback = 0;  ///< > 0: labels collected before execution_time - this are not read
+  /// For a record_preprocessor_script, which may split a request into predictions with ids of
+  /// their own: inferences without a label are written too, and every label's id and
+  /// groundTruthData.data go to this file (see read_label_file) for the rows' `inferenceId`s.
+  std::string labels_path;
 };
 
 struct MergeCounts {
@@ -40,5 +45,8 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
 
 /// The counts as the members of the current JSON object (merge_report.json, execution.json).
 void write_merge_counts(JsonWriter& w, const MergeCounts& counts);
+
+/// The labels MergeConfig::labels_path holds: id -> groundTruthData.data (as written).
+std::unordered_map<std::string, std::string> read_label_file(const std::string& path);
 
 }  // namespace mqmon

@@ -8,9 +8,13 @@
 ///      attribute's index, or the position of the CSV header column it names;
 ///   3. as the service's flattened names: `endpointOutput_<attribute>` for the inference and
 ///      probability, `groundTruthData_<attribute>` (and `groundTruthData_0`) for the ground truth.
-/// A capture record's ground truth is the one the handler returns, else the merged one.
+/// A capture record's ground truth is the one the handler returns; else, when the row sets
+/// `inferenceId`, the label filed under that id (one request split into several predictions);
+/// else the merged one. A row with none is left out and counted with the dropped records, as an
+/// inference without ground truth is.
 
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -25,7 +29,8 @@ class ScriptedReader final : public RecordReader {
  public:
   ScriptedReader(std::vector<InputFile> files, const DatasetFormat& format,
                  AttributeSpec attributes, size_t block_size, bool skip_bad_rows,
-                 const ScriptPool& pool);
+                 const ScriptPool& pool,
+                 std::unordered_map<std::string, std::string> labels_by_id = {});
 
   bool next_block(Block& block) override { return splitter_.next(block); }
   void parse_block(const Block& block, Batch& batch) const override;
@@ -42,6 +47,7 @@ class ScriptedReader final : public RecordReader {
   const ScriptPool& pool_;
   BlockSplitter splitter_;
   std::vector<std::vector<std::string>> header_;  ///< per file: CSV column names
+  std::unordered_map<std::string, std::string> labels_by_id_;
 };
 
 }  // namespace mqmon
