@@ -266,3 +266,34 @@ def test_a_preprocessor_splits_requests_into_predictions_with_their_own_labels(t
     y, s = np.array(ys), np.array(scores)
     assert close(m["accuracy"]["value"], accuracy_score(y, s >= 0.5))
     assert close(m["auc"]["value"], roc_auc_score(y, s))
+
+
+def test_scripts_from_the_python_api(data, tmp_path):
+    """From a Python process the workers are fresh interpreters: the same numbers."""
+    baseline(data["scientific"], tmp_path / "cli", "--record-preprocessor-script", data["script"])
+    post = script(tmp_path, "import os\ndef postprocess_handler():\n"
+                  "    open(os.path.join(os.environ['output_path'], 'post.txt'), 'w').write('done')\n", "post.py")
+    code = f"""
+import sys
+sys.path.insert(0, {str(os.path.join(os.path.dirname(MQMON), "python"))!r})
+import mqmon
+monitor = mqmon.ModelQualityMonitor(role="r")
+monitor.suggest_baseline(baseline_dataset={str(data['scientific'])!r}, dataset_format=mqmon.DatasetFormat.csv(),
+                         problem_type="BinaryClassification", inference_attribute="prediction",
+                         probability_attribute="probability", ground_truth_attribute="label",
+                         output_s3_uri={str(tmp_path / 'py')!r}, record_preprocessor_script={str(data['script'])!r},
+                         post_analytics_processor_script={str(post)!r}, script_workers=2,
+                         evaluation_time="2024-01-01T00:00:00.000Z")
+try:
+    monitor.suggest_baseline(baseline_dataset={str(data['plain'])!r}, dataset_format=mqmon.DatasetFormat.csv(),
+                             problem_type="BinaryClassification", inference_attribute="prediction",
+                             ground_truth_attribute="label", output_s3_uri={str(tmp_path / 'bad')!r},
+                             record_preprocessor_script={str(tmp_path / 'missing.py')!r})
+except mqmon.ConfigError as e:
+    print("ConfigError:", e)
+"""
+    run = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "py" / "statistics.json").read_text() == (tmp_path / "cli" / "statistics.json").read_text()
+    assert (tmp_path / "py" / "post.txt").read_text() == "done"
+    assert "ConfigError: the script" in run.stdout and "missing.py' does not exist" in run.stdout
