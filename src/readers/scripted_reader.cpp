@@ -13,40 +13,54 @@ namespace mqmon {
 
 namespace {
 
-using Row = std::vector<std::pair<std::string, std::string>>;
+/// A returned row's fields.
+struct Row {
+  const script::Field* begin;
+  const script::Field* end;
+};
 
 /// The keys the worker adds to each row of a capture record: its merged ground truth and id.
 constexpr std::string_view kMergedTruth = "__mqmon_ground_truth";
 constexpr std::string_view kEventId = "__mqmon_event_id";
 
-const std::string* find_key(const Row& row, std::string_view key) {
-  for (const auto& [k, v] : row)
-    if (k == key) return &v;
+const std::string_view* find_key(const Row& row, std::string_view key) {
+  for (const auto* f = row.begin; f != row.end; ++f)
+    if (f->first == key) return &f->second;
   return nullptr;
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+/// Rule 2: the column indices of a positional dict's keys (empty when a key is not all digits).
+void positions(const Row& row, std::vector<long>& out) {
+  out.clear();
+  for (const auto* f = row.begin; f != row.end; ++f) {
+    const std::string_view k = f->first;
+    long i = -1;
+    if (k.substr(0, 8) == "__mqmon_") {
+      out.push_back(-1);
+      continue;
+    }
+    const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), i);
+    if (k.empty() || ec != std::errc() || end != k.data() + k.size() || k[0] == '-' ||
+        k[0] == '+') {
+      out.clear();
+      return;
+    }
+    out.push_back(i);
+  }
 }
 
-/// Rule 2: a positional dict's entry for column `index`.
-const std::string* positional(const Row& row, long index) {
-  if (index < 0) return nullptr;
-  const std::string* found = nullptr;
-  for (const auto& [k, v] : row) {
-    if (k.rfind("__mqmon_", 0) == 0) continue;
-    if (!all_digits(k)) return nullptr;
-    long i = -1;
-    std::from_chars(k.data(), k.data() + k.size(), i);
-    if (i == index) found = &v;
-  }
-  return found;
+const std::string_view* positional(const Row& row, const std::vector<long>& at, long index) {
+  if (index < 0 || at.empty()) return nullptr;
+  for (size_t k = 0; k < at.size(); ++k)
+    if (at[k] == index) return &row.begin[k].second;
+  return nullptr;
 }
 
 std::string key_list(const Row& row) {
   std::string out;
-  for (const auto& [k, v] : row) {
-    if (k.rfind("__mqmon_", 0) == 0) continue;
+  for (const auto* f = row.begin; f != row.end; ++f) {
+    const std::string_view k = f->first;
+    if (k.substr(0, 8) == "__mqmon_") continue;
     out += fmt::format("{}'{}'", out.empty() ? "" : ", ", k);
     if (out.size() > 200) return out + ", ...";
   }
@@ -120,7 +134,8 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
   std::vector<std::string_view> texts;
   texts.reserve(sources.size());
   for (const auto& s : sources) texts.push_back(s.text);
-  const auto results = pool_.run(texts);
+  script::Results results;
+  pool_.run(texts, results);
 
   const std::vector<std::string>& names = header_[block.file];
   const std::string* wanted[3] = {&attributes_.ground_truth, &attributes_.inference,
@@ -133,25 +148,34 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
     const auto it = std::find(names.begin(), names.end(), attribute);
     return it == names.end() ? -1 : static_cast<long>(it - names.begin());
   };
-  auto lookup = [&](const Row& row, int slot) -> const std::string* {
+  // Each attribute's column index, for positional dicts.
+  long index[3];
+  for (int s = 0; s < 3; ++s) index[s] = wanted[s]->empty() ? -1 : index_of(*wanted[s]);
+  std::string prefixed[3];
+  for (int s = 0; s < 3; ++s)
+    prefixed[s] = (s == kGroundTruthSlot ? "groundTruthData_" : "endpointOutput_") +
+                  (wanted[s]->empty() ? std::string("0") : *wanted[s]);
+  std::string_view label_view;  // a label found by inferenceId
+  std::vector<long> at;         // the row's key positions, when positional
+  auto lookup = [&](const Row& row, int slot) -> const std::string_view* {
     const std::string& a = *wanted[slot];
     if (!a.empty())
       if (const auto* v = find_key(row, a)) return v;
-    if (const auto* v = positional(row, a.empty() ? -1 : index_of(a))) return v;
-    if (slot == kGroundTruthSlot) {
-      if (const auto* v = find_key(row, "groundTruthData_" + (a.empty() ? "0" : a))) return v;
-      if (const auto* v = find_key(row, "groundTruthData_0")) return v;
-      if (const auto* id = find_key(row, "inferenceId")) {
-        const auto it = labels_by_id_.find(*id);
-        return it == labels_by_id_.end() ? nullptr : &it->second;
-      }
-      return find_key(row, kMergedTruth);
+    if (const auto* v = positional(row, at, index[slot])) return v;
+    if (const auto* v = find_key(row, prefixed[slot])) return v;
+    if (slot != kGroundTruthSlot) return nullptr;
+    if (const auto* v = find_key(row, "groundTruthData_0")) return v;
+    if (const auto* id = find_key(row, "inferenceId")) {
+      const auto it = labels_by_id_.find(std::string(*id));
+      if (it == labels_by_id_.end()) return nullptr;
+      label_view = it->second;
+      return &label_view;
     }
-    return find_key(row, "endpointOutput_" + a);
+    return find_key(row, kMergedTruth);
   };
 
   for (size_t i = 0; i < sources.size(); ++i) {
-    const auto& r = results[i];
+    const auto& r = results.entries[i];
     const Source& src = sources[i];
     if (r.kind == script::ResultKind::kDropped) {
       ++batch.dropped;
@@ -160,11 +184,15 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
     if (r.kind == script::ResultKind::kError) {
       // A failing handler ends the job whatever --max-bad-rows allows: it is the script's bug.
       batch.error = RowProblem{batch.records, src.line, 0, std::string(),
-                               "the record_preprocessor_script failed on this record:\n" + r.error,
+                               "the record_preprocessor_script failed on this record:\n" +
+                                   std::string(r.error),
                                std::string(src.text.substr(0, 200))};
       return;
     }
-    for (const Row& row : r.rows) {
+    for (uint32_t k = 0; k < r.rows; ++k) {
+      const auto [row_begin, row_end] = results.row(r.first_row + k);
+      const Row row{row_begin, row_end};
+      positions(row, at);
       const uint64_t record = batch.records++;
       RawValue values[3];
       std::optional<RowProblem> problem;

@@ -193,7 +193,7 @@ ScriptPool::~ScriptPool() {
   if (temporary_) std::remove(local_path_.c_str());
 }
 
-std::vector<Result> ScriptPool::run(const std::vector<std::string_view>& records) const {
+void ScriptPool::run(const std::vector<std::string_view>& records, Results& out) const {
   size_t k = 0;
   {
     std::unique_lock l(m_);
@@ -208,8 +208,7 @@ std::vector<Result> ScriptPool::run(const std::vector<std::string_view>& records
   Writer batch;
   batch.u32(static_cast<uint32_t>(records.size()));
   for (const auto& r : records) batch.str(r);
-  std::string frame;
-  const bool ok = write_frame(w.to, batch.buffer()) && read_frame(w.from, frame);
+  const bool ok = write_frame(w.to, batch.buffer()) && read_frame(w.from, out.frame);
   {
     std::lock_guard l(m_);
     w.busy = false;
@@ -218,30 +217,31 @@ std::vector<Result> ScriptPool::run(const std::vector<std::string_view>& records
   if (!ok) {
     int status = 0;
     ::waitpid(w.pid, &status, WNOHANG);
-    throw Error(fmt::format("the record_preprocessor_script worker (process {}) ended during a "
-                            "batch{}",
-                            w.pid,
-                            WIFSIGNALED(status) ? fmt::format(", killed by signal {}", WTERMSIG(status))
-                                                : std::string()));
+    throw Error(fmt::format(
+        "the record_preprocessor_script worker (process {}) ended during a batch{}", w.pid,
+        WIFSIGNALED(status) ? fmt::format(", killed by signal {}", WTERMSIG(status))
+                            : std::string()));
   }
-  Reader in(frame);
-  std::vector<Result> out(records.size());
-  for (auto& r : out) {
-    r.kind = static_cast<ResultKind>(in.u8());
-    if (r.kind == ResultKind::kError) {
-      r.error = in.str();
-    } else if (r.kind == ResultKind::kRows) {
-      r.rows.resize(in.u32());
-      for (auto& row : r.rows) {
-        row.resize(in.u32());
-        for (auto& [key, value] : row) {
-          key = in.str();
-          value = in.str();
+  Reader in(out.frame);
+  out.entries.assign(records.size(), {});
+  out.row_begin.assign(1, 0);
+  out.fields.clear();
+  for (auto& e : out.entries) {
+    e.kind = static_cast<ResultKind>(in.u8());
+    if (e.kind == ResultKind::kError) {
+      e.error = in.str();
+    } else if (e.kind == ResultKind::kRows) {
+      e.first_row = static_cast<uint32_t>(out.row_begin.size() - 1);
+      e.rows = in.u32();
+      for (uint32_t r = 0; r < e.rows; ++r) {
+        for (uint32_t n = in.u32(); n > 0; --n) {
+          const std::string_view key = in.str();
+          out.fields.emplace_back(key, in.str());
         }
+        out.row_begin.push_back(static_cast<uint32_t>(out.fields.size()));
       }
     }
   }
-  return out;
 }
 
 void run_postprocess_script(const std::string& path,

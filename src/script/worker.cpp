@@ -64,8 +64,11 @@ if not logger.handlers:
     logger.propagate = False
 
 def _error_text(path):
-    """The traceback from the user's script on (mqmon's own frames left out)."""
-    etype, value, tb = sys.exc_info()
+    """The traceback of the exception being handled, from the user's script on."""
+    return format_error(path, *sys.exc_info())
+
+def format_error(path, etype, value, tb):
+    """A traceback from the user's script on (mqmon's own frames left out)."""
     keep = [f for f in traceback.extract_tb(tb) if f.filename == path]
     lines = traceback.format_list(keep) + traceback.format_exception_only(etype, value)
     return ("Traceback (most recent call last):\n" if keep else "") + "".join(lines)
@@ -93,20 +96,16 @@ def run_once(path, handler):
     finally:
         sys.stdout.flush()
 
-def wrap(path, handler, capture):
-    """A function of the record's text: (0, result[, truth, id]) or (1, traceback)."""
+def takes_logger(handler):
     try:
-        takes_logger = len(inspect.signature(handler).parameters) >= 2
+        return len(inspect.signature(handler).parameters) >= 2
     except (TypeError, ValueError):
-        takes_logger = False
-    call = (lambda r: handler(r, logger)) if takes_logger else handler
-    if not capture:
-        def line(text):
-            try:
-                return 0, call(text)
-            except Exception:
-                return 1, _error_text(path)
-        return line
+        return False
+
+def wrap(path, handler):
+    """For captured records: a function of the record's text, (0, result, truth, id) or
+    (1, traceback)."""
+    call = (lambda r: handler(r, logger)) if takes_logger(handler) else handler
     def record(text):
         # The record's merged label and id travel with the rows (__mqmon_ keys).
         try:
@@ -118,36 +117,51 @@ def wrap(path, handler, capture):
     return record
 )PY";
 
-/// The text of a returned value, or false for None (the key is left out).
+/// Appends the text of a returned value: str as is, float as repr (shortest round trip), bool as
+/// true/false, anything else as str(). None is never passed here (its key is left out).
+void append_text(Writer& w, PyObject* v) {
+  if (PyUnicode_Check(v)) {
+    Py_ssize_t n = 0;
+    const char* p = PyUnicode_AsUTF8AndSize(v, &n);
+    if (!p) throw py::error_already_set();
+    w.str(std::string_view(p, static_cast<size_t>(n)));
+    return;
+  }
+  if (PyBool_Check(v)) {
+    w.str(v == Py_True ? "true" : "false");
+    return;
+  }
+  const py::object text = py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v)
+                                                                              : PyObject_Str(v));
+  if (!text) throw py::error_already_set();
+  append_text(w, text.ptr());
+}
+
 bool value_text(const py::handle& v, std::string& out) {
   if (v.is_none()) return false;
-  if (PyBool_Check(v.ptr())) {
-    out = v.ptr() == Py_True ? "true" : "false";
-  } else if (PyFloat_Check(v.ptr())) {
-    out = py::repr(v);
-  } else if (PyUnicode_Check(v.ptr())) {
-    out = v.cast<std::string>();
-  } else {
-    out = py::str(v);
-  }
+  Writer w;
+  append_text(w, v.ptr());
+  out = w.buffer().substr(4);
   return true;
 }
 
 using Extras = std::vector<std::pair<std::string, std::string>>;
 
-void write_row(Writer& w, const py::dict& d, const Extras& extras) {
-  std::vector<std::pair<std::string, std::string>> row;
-  std::string value;
-  for (const auto& [k, v] : d)
-    if (value_text(v, value)) row.emplace_back(py::str(k), value);  // None: the key is left out
-  w.u32(static_cast<uint32_t>(row.size() + extras.size()));
-  for (const auto& [k, v] : row) {
-    w.str(k);
-    w.str(v);
+void write_row(Writer& w, PyObject* d, const Extras& extras) {
+  Py_ssize_t pos = 0, n = 0;
+  PyObject *k, *v;
+  while (PyDict_Next(d, &pos, &k, &v))
+    if (v != Py_None) ++n;
+  w.u32(static_cast<uint32_t>(n + static_cast<Py_ssize_t>(extras.size())));
+  pos = 0;
+  while (PyDict_Next(d, &pos, &k, &v)) {
+    if (v == Py_None) continue;  // None: the key is left out
+    append_text(w, k);
+    append_text(w, v);
   }
-  for (const auto& [k, v] : extras) {
-    w.str(k);
-    w.str(v);
+  for (const auto& [key, value] : extras) {
+    w.str(key);
+    w.str(value);
   }
 }
 
@@ -161,7 +175,7 @@ void answer(Writer& w, const py::object& r, const Extras& extras) {
   if (py::isinstance<py::dict>(r)) {
     w.u8(static_cast<uint8_t>(ResultKind::kRows));
     w.u32(1);
-    write_row(w, r.cast<py::dict>(), extras);
+    write_row(w, r.ptr(), extras);
     return;
   }
   if (py::isinstance<py::list>(r) || py::isinstance<py::tuple>(r)) {
@@ -179,7 +193,7 @@ void answer(Writer& w, const py::object& r, const Extras& extras) {
       }
     w.u8(static_cast<uint8_t>(ResultKind::kRows));
     w.u32(static_cast<uint32_t>(py::len(s)));
-    for (const auto& item : s) write_row(w, item.cast<py::dict>(), extras);
+    for (const auto& item : s) write_row(w, item.ptr(), extras);
     return;
   }
   w.u8(static_cast<uint8_t>(ResultKind::kError));
@@ -200,7 +214,13 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
   hello.str(why);
   if (!write_frame(out_fd, hello.buffer()) || post || !why.empty()) return 0;
 
-  const py::object handler = ns["wrap"](path, loaded[0], mode == 2);
+  // Lines: the handler is called straight from here; captured records go through the prelude,
+  // which builds the inference_record.
+  const py::object user = loaded[0];
+  const bool takes_logger = ns["takes_logger"](user).cast<bool>();
+  const py::object logger = ns["logger"];
+  const py::object handler = mode == 2 ? ns["wrap"](path, user) : py::object();
+  const py::object format_error = ns["format_error"];
   std::string frame;
   while (read_frame(in_fd, frame)) {
     Reader in(frame);
@@ -208,7 +228,17 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
     Writer out;
     for (uint32_t i = 0; i < n; ++i) {
       const std::string_view text = in.str();
-      const py::tuple r = handler(py::str(text.data(), text.size()));
+      const py::str arg(text.data(), text.size());
+      if (mode != 2) {
+        try {
+          answer(out, takes_logger ? user(arg, logger) : user(arg), {});
+        } catch (py::error_already_set& e) {
+          out.u8(static_cast<uint8_t>(ResultKind::kError));
+          out.str(format_error(path, e.type(), e.value(), e.trace()).cast<std::string>());
+        }
+        continue;
+      }
+      const py::tuple r = handler(arg);
       if (r[0].cast<int>() != 0) {
         out.u8(static_cast<uint8_t>(ResultKind::kError));
         out.str(r[1].cast<std::string>());
@@ -216,10 +246,8 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
       }
       Extras extras;
       std::string v;
-      if (mode == 2) {
-        if (value_text(r[2], v)) extras.emplace_back("__mqmon_ground_truth", v);
-        if (value_text(r[3], v)) extras.emplace_back("__mqmon_event_id", v);
-      }
+      if (value_text(r[2], v)) extras.emplace_back("__mqmon_ground_truth", v);
+      if (value_text(r[3], v)) extras.emplace_back("__mqmon_event_id", v);
       answer(out, r[1], extras);
     }
     if (!write_frame(out_fd, out.buffer())) return 1;

@@ -30,7 +30,7 @@ class ScriptPool {
 
   /// The handler's results for `records`, in order. Thread-safe: each call takes a free worker.
   /// Throws Error when a worker dies.
-  std::vector<script::Result> run(const std::vector<std::string_view>& records) const;
+  void run(const std::vector<std::string_view>& records, script::Results& out) const;
 
   size_t workers() const { return workers_.size(); }
   const std::string& path() const { return path_; }

@@ -27,11 +27,24 @@ namespace mqmon::script {
 
 enum class ResultKind : uint8_t { kDropped = 0, kRows = 1, kError = 2 };
 
-/// What the handler made of one record.
-struct Result {
-  ResultKind kind = ResultKind::kDropped;
-  std::vector<std::vector<std::pair<std::string, std::string>>> rows;
-  std::string error;
+using Field = std::pair<std::string_view, std::string_view>;
+
+/// What the handler made of a batch of records; the views point into `frame`.
+struct Results {
+  struct Entry {
+    ResultKind kind = ResultKind::kDropped;
+    uint32_t first_row = 0, rows = 0;  ///< kRows: rows [first_row, first_row + rows)
+    std::string_view error;            ///< kError: the traceback or the complaint
+  };
+  std::string frame;
+  std::vector<Entry> entries;              ///< one per record
+  std::vector<uint32_t> row_begin;         ///< row r's fields: [row_begin[r], row_begin[r + 1])
+  std::vector<Field> fields;
+
+  /// The fields of row r.
+  std::pair<const Field*, const Field*> row(uint32_t r) const {
+    return {fields.data() + row_begin[r], fields.data() + row_begin[r + 1]};
+  }
 };
 
 /// The worker entry point in libmqmon_script.so: reads batches from in_fd and answers on out_fd
