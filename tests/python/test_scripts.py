@@ -297,3 +297,35 @@ except mqmon.ConfigError as e:
     assert (tmp_path / "py" / "statistics.json").read_text() == (tmp_path / "cli" / "statistics.json").read_text()
     assert (tmp_path / "py" / "post.txt").read_text() == "done"
     assert "ConfigError: the script" in run.stdout and "missing.py' does not exist" in run.stdout
+
+
+def test_monitoring_and_schedules_run_scripts(tmp_path):
+    cap, gt = capture_world(tmp_path)
+    constraints = tmp_path / "c.json"
+    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    pre = script(tmp_path, "import json\n"
+                 "def preprocess_handler(r):\n"
+                 "    out = r.endpoint_output.data\n"
+                 "    return {'prediction': json.loads(out)[0] if out.startswith('[') else float(out)}\n")
+    failing = script(tmp_path, "def postprocess_handler():\n    raise ValueError('no alerting today')\n", "post.py")
+    run = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR, "--probability-attribute",
+                     "prediction", "--constraints", constraints, "--output", tmp_path / "m",
+                     "--record-preprocessor-script", pre, "--post-analytics-processor-script", failing], check=False)
+    assert run.returncode == 2 and "ValueError: no alerting today" in run.stderr
+    execution = json.loads((tmp_path / "m" / "execution.json").read_text())
+    assert execution["status"] == "Failed" and "post_analytics_processor_script" in execution["failure_reason"]
+    assert (tmp_path / "m" / "statistics.json").exists()  # the analysis outputs stay
+
+    state = tmp_path / "mqmon.db"
+    common = ["schedule", "create", "s", "--schedule-expression", "cron(0 * ? * * *)", "--capture", cap,
+              "--ground-truth", gt, "--constraints", constraints, "--problem-type", "BinaryClassification",
+              "--probability-attribute", "prediction", "--output", tmp_path / "out", "--state", state,
+              "--now", "2024-05-01T10:30:00Z", "--start-time-offset", "-PT1H"]
+    refused = run_mqmon([*common, "--record-preprocessor-script", tmp_path / "missing.py"], check=False)
+    assert refused.returncode == 2 and "missing.py' does not exist" in refused.stderr
+    run_mqmon([*common, "--record-preprocessor-script", pre])
+    run_mqmon(["scheduler", "--state", state, "--now", "2024-05-01T13:05:00Z", "--catch-up", "all"])
+    runs = json.loads(run_mqmon(["executions", "list", "--json", "--state", state]).stdout)
+    by_time = {r["ScheduledTime"]: r for r in runs}
+    assert by_time["2024-05-01T11:00:00Z"]["MonitoringExecutionStatus"] == "Completed"
+    assert by_time["2024-05-01T11:00:00Z"]["item_count"] == 300
