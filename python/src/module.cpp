@@ -242,11 +242,11 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "monitor",
       [](const py::dict& options) {
-        check_keys(options, "monitor",
-                   {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
-                    "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
-                    "evaluation_time", "ignore_undefined_metrics",
-                    "post_analytics_processor_script"});
+        check_keys(
+            options, "monitor",
+            {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
+             "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
+             "evaluation_time", "ignore_undefined_metrics", "post_analytics_processor_script"});
         use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);

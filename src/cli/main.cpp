@@ -427,8 +427,8 @@ int main(int argc, char** argv) {
       cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
       const auto r = mqmon::run_baseline(cfg);
       if (r.dropped)
-        fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n",
-                   r.dropped, r.dropped == 1 ? "" : "s");
+        fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n", r.dropped,
+                   r.dropped == 1 ? "" : "s");
       if (r.skipped) {
         fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
                    r.skipped == 1 ? "" : "s");

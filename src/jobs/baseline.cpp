@@ -10,7 +10,7 @@ namespace mqmon {
 
 BaselineResult run_baseline(const BaselineConfig& config) {
   SuggestOptions suggest = config.suggest;
-  suggest.seed = config.evaluation.seed;  // one seed governs every random choice of the job
+  suggest.seed = config.evaluation.seed;   // one seed governs every random choice of the job
   AtomicOutputSet out(config.output_dir);  // an unusable output fails before the work
   const Evaluation ev = evaluate_dataset(config.dataset, config.evaluation);
   const std::string statistics = write_statistics(

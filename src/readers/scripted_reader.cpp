@@ -142,8 +142,7 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
                                   &attributes_.probability};
   auto index_of = [&](const std::string& attribute) -> long {
     long i = -1;
-    const auto [q, ec] =
-        std::from_chars(attribute.data(), attribute.data() + attribute.size(), i);
+    const auto [q, ec] = std::from_chars(attribute.data(), attribute.data() + attribute.size(), i);
     if (ec == std::errc() && q == attribute.data() + attribute.size()) return i;
     const auto it = std::find(names.begin(), names.end(), attribute);
     return it == names.end() ? -1 : static_cast<long>(it - names.begin());
@@ -183,10 +182,13 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
     }
     if (r.kind == script::ResultKind::kError) {
       // A failing handler ends the job whatever --max-bad-rows allows: it is the script's bug.
-      batch.error = RowProblem{batch.records, src.line, 0, std::string(),
-                               "the record_preprocessor_script failed on this record:\n" +
-                                   std::string(r.error),
-                               std::string(src.text.substr(0, 200))};
+      batch.error = RowProblem{
+          batch.records,
+          src.line,
+          0,
+          std::string(),
+          "the record_preprocessor_script failed on this record:\n" + std::string(r.error),
+          std::string(src.text.substr(0, 200))};
       return;
     }
     for (uint32_t k = 0; k < r.rows; ++k) {
@@ -197,7 +199,8 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
       RawValue values[3];
       std::optional<RowProblem> problem;
       for (int s = 0; s < 3 && !problem; ++s) {
-        if (wanted[s]->empty() && !(s == kGroundTruthSlot && format_.kind == FormatKind::kCaptureJson))
+        if (wanted[s]->empty() &&
+            !(s == kGroundTruthSlot && format_.kind == FormatKind::kCaptureJson))
           continue;
         if (const auto* v = lookup(row, s)) {
           values[s] = RawValue::of_text(*v);
@@ -205,7 +208,10 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
                    attributes_.ground_truth.empty()) {
           break;  // an inference without ground truth: left out, as the merge leaves it
         } else {
-          problem = RowProblem{record, src.line, 0, *wanted[s],
+          problem = RowProblem{record,
+                               src.line,
+                               0,
+                               *wanted[s],
                                fmt::format("the preprocessor's record has no value for this "
                                            "attribute (its keys: {})",
                                            key_list(row)),
@@ -219,7 +225,7 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
       }
       if (!problem)
         if (auto bad = append_row(attributes_, batch, record, src.line, values))
-          problem = RowProblem{record, src.line, 0, attribute_of(attributes_, bad->slot),
+          problem = RowProblem{record,      src.line, 0, attribute_of(attributes_, bad->slot),
                                bad->reason, bad->text};
       if (problem) {
         if (!skip_bad_rows_) {

@@ -18,15 +18,15 @@ namespace mqmon {
 namespace {
 
 struct Api {
-#define MQMON_SQLITE_FUNCTIONS(X)                                                                 \
-  X(sqlite3_open_v2)                                                                              \
-  X(sqlite3_close_v2)                                                                             \
-  X(sqlite3_errmsg) X(sqlite3_errstr) X(sqlite3_exec) X(sqlite3_free) X(sqlite3_prepare_v2)       \
-      X(sqlite3_step) X(sqlite3_reset) X(sqlite3_finalize) X(sqlite3_bind_int64)                  \
-          X(sqlite3_bind_double) X(sqlite3_bind_text) X(sqlite3_bind_null) X(sqlite3_column_type) \
-              X(sqlite3_column_int64) X(sqlite3_column_double) X(sqlite3_column_text)             \
-                  X(sqlite3_column_bytes) X(sqlite3_changes) X(sqlite3_last_insert_rowid)         \
-                      X(sqlite3_busy_timeout)
+#define MQMON_SQLITE_FUNCTIONS(X)                                                                  \
+  X(sqlite3_open_v2)                                                                               \
+  X(sqlite3_close_v2)                                                                              \
+  X(sqlite3_errmsg)                                                                                \
+  X(sqlite3_errstr) X(sqlite3_exec) X(sqlite3_free) X(sqlite3_prepare_v2) X(sqlite3_step)          \
+      X(sqlite3_reset) X(sqlite3_finalize) X(sqlite3_bind_int64) X(sqlite3_bind_double)            \
+          X(sqlite3_bind_text) X(sqlite3_bind_null) X(sqlite3_column_type) X(sqlite3_column_int64) \
+              X(sqlite3_column_double) X(sqlite3_column_text) X(sqlite3_column_bytes)              \
+                  X(sqlite3_changes) X(sqlite3_last_insert_rowid) X(sqlite3_busy_timeout)
 #define MQMON_DECLARE(name) decltype(&::name) name = nullptr;
   MQMON_SQLITE_FUNCTIONS(MQMON_DECLARE)
 #undef MQMON_DECLARE

@@ -35,8 +35,8 @@ std::string script_library() {
   std::vector<fs::path> tried;
   if (::dladdr(reinterpret_cast<void*>(&script_library), &info) && info.dli_fname) {
     const fs::path here = fs::canonical(fs::path(info.dli_fname)).parent_path();
-    for (const fs::path& p : {here / "libmqmon_script.so", here / ".." / "lib" / "mqmon" /
-                                                               "libmqmon_script.so"}) {
+    for (const fs::path& p :
+         {here / "libmqmon_script.so", here / ".." / "lib" / "mqmon" / "libmqmon_script.so"}) {
       if (fs::exists(p)) return p.string();
       tried.push_back(p);
     }
@@ -80,17 +80,18 @@ using Environment = std::map<std::string, std::string>;
   ::close_range(out + 1, ~0U, 0);
   if (python) {
     const std::string a = std::to_string(in), b = std::to_string(out), m = std::to_string(mode);
-    const char* argv[] = {"python3",     "-c",      kBootstrap,     library.c_str(), a.c_str(),
-                          b.c_str(),     script.c_str(), m.c_str(), nullptr};
+    const char* argv[] = {"python3", "-c",           kBootstrap, library.c_str(), a.c_str(),
+                          b.c_str(), script.c_str(), m.c_str(),  nullptr};
     ::execv("/proc/self/exe", const_cast<char* const*>(argv));
     ::_exit(127);
   }
   if (!::dlopen(MQMON_LIBPYTHON, RTLD_NOW | RTLD_GLOBAL)) {
     Writer w;
     w.u8(0);
-    w.str(fmt::format("scripts need Python ({}): {}; install it with apt-get install "
-                      "libpython3.11",
-                      MQMON_LIBPYTHON, ::dlerror()));
+    w.str(
+        fmt::format("scripts need Python ({}): {}; install it with apt-get install "
+                    "libpython3.11",
+                    MQMON_LIBPYTHON, ::dlerror()));
     write_frame(out, w.buffer());
     ::_exit(1);
   }
@@ -149,8 +150,7 @@ std::string hello_problem(const std::string& hello) {
 std::string local_script(const std::string& path, bool& temporary) {
   temporary = false;
   if (path.rfind("s3://", 0) != 0) {
-    if (!fs::exists(path))
-      throw ConfigError(fmt::format("the script '{}' does not exist", path));
+    if (!fs::exists(path)) throw ConfigError(fmt::format("the script '{}' does not exist", path));
     return fs::absolute(path).string();
   }
   const std::string body = read_whole(path);
@@ -165,8 +165,7 @@ std::string local_script(const std::string& path, bool& temporary) {
 
 }  // namespace
 
-ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned workers)
-    : path_(path) {
+ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned workers) : path_(path) {
   local_path_ = local_script(path, temporary_);
   const std::string library = script_library();
   const bool python = inside_python();

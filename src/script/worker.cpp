@@ -131,8 +131,8 @@ void append_text(Writer& w, PyObject* v) {
     w.str(v == Py_True ? "true" : "false");
     return;
   }
-  const py::object text = py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v)
-                                                                              : PyObject_Str(v));
+  const py::object text =
+      py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v) : PyObject_Str(v));
   if (!text) throw py::error_already_set();
   append_text(w, text.ptr());
 }

@@ -329,3 +329,20 @@ def test_monitoring_and_schedules_run_scripts(tmp_path):
     by_time = {r["ScheduledTime"]: r for r in runs}
     assert by_time["2024-05-01T11:00:00Z"]["MonitoringExecutionStatus"] == "Completed"
     assert by_time["2024-05-01T11:00:00Z"]["item_count"] == 300
+
+
+def test_json_lines_reach_the_handler_as_text(data, tmp_path):
+    """Each JSON line is the handler's str; nested fields flattened by the script."""
+    lines = tmp_path / "d.jsonl"
+    lines.write_text("".join(json.dumps({"out": {"p": float(p)}, "truth": int(y)}) + "\n"
+                             for p, y in zip(data["p"], data["y"])))
+    flatten = script(tmp_path, "import json\n"
+                     "def preprocess_handler(line):\n"
+                     "    r = json.loads(line)\n"
+                     "    return {'probability': r['out']['p'], 'label': r['truth']}\n")
+    run_mqmon(["suggest-baseline", "--baseline-dataset", lines, "--dataset-format", '{"json": {"lines": true}}',
+               "--problem-type", "BinaryClassification", "--probability-attribute", "probability",
+               "--ground-truth-attribute", "label", "--output", tmp_path / "o", "--record-preprocessor-script", flatten])
+    m = json.loads((tmp_path / "o" / "statistics.json").read_text())["binary_classification_metrics"]
+    assert close(m["auc"]["value"], roc_auc_score(data["y"], data["p"]))
+    assert close(m["accuracy"]["value"], accuracy_score(data["y"], data["p"] >= 0.5))

@@ -33,8 +33,8 @@ struct ScanOptions {
 };
 
 struct ScanResult {
-  uint64_t records = 0;                       ///< records read, skipped ones included
-  uint64_t skipped = 0;                       ///< bad records skipped
+  uint64_t records = 0;  ///< records read, skipped ones included
+  uint64_t skipped = 0;  ///< bad records skipped
   uint64_t dropped = 0;  ///< records a record_preprocessor_script dropped (not in `records`)
   std::vector<std::string> skipped_examples;  ///< the first few, located
 };

@@ -14,8 +14,8 @@
 /// inference without ground truth is.
 
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "mqmon/readers/block_splitter.h"

@@ -37,8 +37,8 @@ struct Results {
     std::string_view error;            ///< kError: the traceback or the complaint
   };
   std::string frame;
-  std::vector<Entry> entries;              ///< one per record
-  std::vector<uint32_t> row_begin;         ///< row r's fields: [row_begin[r], row_begin[r + 1])
+  std::vector<Entry> entries;       ///< one per record
+  std::vector<uint32_t> row_begin;  ///< row r's fields: [row_begin[r], row_begin[r + 1])
   std::vector<Field> fields;
 
   /// The fields of row r.
