@@ -164,6 +164,9 @@ Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec,
 
 }  // namespace
 
+/// Bytes of records per script batch.
+constexpr size_t kScriptBlockSize = 1u << 20;
+
 Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec) {
   const AttributeSpec attributes = reader_attributes(spec);
   const AccumulatorFactory make =
@@ -183,8 +186,11 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
                                             ? ScriptInput::kCaptureRecord
                                             : ScriptInput::kLine,
                                         spec.script_workers);
+    // Smaller batches than plain parsing: the workers finish together, not one waiting on the
+    // other's last batch.
     reader = std::make_unique<ScriptedReader>(
-        list_dataset_files(dataset), spec.format, attributes, spec.block_size,
+        list_dataset_files(dataset), spec.format, attributes,
+        std::min<size_t>(spec.block_size, kScriptBlockSize),
         spec.scan.max_bad_rows.allows_any(), *pool,
         spec.capture_labels.empty() ? std::unordered_map<std::string, std::string>()
                                     : read_label_file(spec.capture_labels));

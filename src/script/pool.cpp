@@ -212,6 +212,9 @@ void ScriptPool::run(const std::vector<std::string_view>& records, Results& out)
   }
   Worker& w = workers_[k];
   Writer batch;
+  size_t bytes = 4;
+  for (const auto& r : records) bytes += 4 + r.size();
+  batch.reserve(bytes);
   batch.u32(static_cast<uint32_t>(records.size()));
   for (const auto& r : records) batch.str(r);
   const bool ok = write_frame(w.to, batch.buffer()) && read_frame(w.from, out.frame);

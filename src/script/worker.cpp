@@ -226,6 +226,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
     Reader in(frame);
     const uint32_t n = in.u32();
     Writer out;
+    out.reserve(frame.size() * 5);  // results run about 4x the lines: one allocation, not ~20
     for (uint32_t i = 0; i < n; ++i) {
       const std::string_view text = in.str();
       const py::str arg(text.data(), text.size());

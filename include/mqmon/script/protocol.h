@@ -12,7 +12,10 @@
 /// str is u32 length + bytes. A value is the text of the Python value: str as is, float as repr
 /// (shortest round trip), int as str, bool as true/false; None leaves the key out.
 
+#include <sys/uio.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstdint>
@@ -55,6 +58,7 @@ using WorkerEntry = int (*)(int in_fd, int out_fd, const char* script_path, int 
 
 class Writer {
  public:
+  void reserve(size_t bytes) { out_.reserve(bytes); }
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(uint32_t v) {
     char b[4];
@@ -104,17 +108,30 @@ inline void Reader::need(size_t n) const {
   if (pos_ + n > in_.size()) throw std::runtime_error("a script worker's frame is cut short");
 }
 
-/// Writes a whole frame (u32 length + payload) to fd; false when the peer is gone.
+/// Writes a whole frame (u32 length + payload) to fd, without copying the payload; false when the
+/// peer is gone.
 inline bool write_frame(int fd, std::string_view payload) {
   const uint32_t n = static_cast<uint32_t>(payload.size());
-  std::string buf(4, '\0');
-  std::memcpy(buf.data(), &n, 4);
-  buf.append(payload);
-  for (size_t done = 0; done < buf.size();) {
-    const ssize_t w = ::write(fd, buf.data() + done, buf.size() - done);
+  iovec parts[2] = {{const_cast<uint32_t*>(&n), 4},
+                    {const_cast<char*>(payload.data()), payload.size()}};
+  size_t left = 4 + payload.size();
+  iovec* part = parts;
+  int count = 2;
+  while (left > 0) {
+    const ssize_t w = ::writev(fd, part, count);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
-    done += static_cast<size_t>(w);
+    left -= static_cast<size_t>(w);
+    for (size_t done = static_cast<size_t>(w); done > 0 && count > 0;) {
+      const size_t step = std::min(done, part->iov_len);
+      part->iov_base = static_cast<char*>(part->iov_base) + step;
+      part->iov_len -= step;
+      done -= step;
+      if (part->iov_len == 0) {
+        ++part;
+        --count;
+      }
+    }
   }
   return true;
 }
