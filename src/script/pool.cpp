@@ -37,7 +37,14 @@ std::string script_library() {
   Dl_info info{};
   std::vector<fs::path> tried;
   if (::dladdr(reinterpret_cast<void*>(&script_library), &info) && info.dli_fname) {
-    const fs::path here = fs::canonical(fs::path(info.dli_fname)).parent_path();
+    // The main program is named as it was started ("mqmon" from PATH): ask the kernel instead.
+    std::error_code ec;
+    const std::string_view name = info.dli_fname;
+    fs::path self = name.find('/') == std::string_view::npos
+                        ? fs::read_symlink("/proc/self/exe", ec)
+                        : fs::canonical(fs::path(name), ec);
+    if (ec) self = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path here = self.parent_path();
     for (const fs::path& p :
          {here / "libmqmon_script.so", here / ".." / "lib" / "mqmon" / "libmqmon_script.so"}) {
       if (fs::exists(p)) return p.string();

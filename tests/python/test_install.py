@@ -28,6 +28,15 @@ def test_installed_binary_and_module_run_outside_the_source_tree(tmp_path):
     subprocess.run([BUILD / "mqmon", *args, "--output", tmp_path / "tree"], cwd=work, check=True,
                    capture_output=True)
     assert (work / "cli" / "statistics.json").read_text() == (tmp_path / "tree" / "statistics.json").read_text()
+    # Scripts find the installed lib/mqmon/libmqmon_script.so.
+    (work / "pre.py").write_text("def preprocess_handler(line):\n"
+                                 "    p, pred, label = line.split(',')\n"
+                                 "    return [] if p == 'probability' else "
+                                 "{'probability': p, 'prediction': pred, 'label': label}\n")
+    run = subprocess.run(["mqmon", *args, "--output", "scripted", "--record-preprocessor-script", "pre.py"],
+                         cwd=work, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (work / "scripted" / "statistics.json").read_text() == (work / "cli" / "statistics.json").read_text()
 
     site = prefix / f"lib/python{sysconfig.get_python_version()}/dist-packages"
     script = """
