@@ -194,9 +194,9 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
         spec.scan.max_bad_rows.allows_any(), *pool,
         spec.capture_labels.empty() ? std::unordered_map<std::string, std::string>()
                                     : read_label_file(spec.capture_labels));
-    // A parsing thread per worker, and one more, so that turning one batch's results into rows
-    // overlaps the workers' Python.
-    scan_options.threads = static_cast<unsigned>(pool->workers()) + 1;
+    // A parsing thread per worker, and at least two, so that turning one batch's results into
+    // rows overlaps a lone worker's Python.
+    scan_options.threads = std::max(2u, static_cast<unsigned>(pool->workers()));
   }
   ScanResult scanned;
   const auto state = scan(*reader, make, scan_options, scanned);
