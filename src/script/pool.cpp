@@ -242,6 +242,7 @@ void ScriptPool::run(const std::vector<std::string_view>& records, Results& out)
   out.entries.assign(records.size(), {});
   out.row_begin.assign(1, 0);
   out.fields.clear();
+  std::vector<std::string_view> previous;  // the previous row's keys, for kSameKey
   for (auto& e : out.entries) {
     e.kind = static_cast<ResultKind>(in.u8());
     if (e.kind == ResultKind::kError) {
@@ -250,8 +251,14 @@ void ScriptPool::run(const std::vector<std::string_view>& records, Results& out)
       e.first_row = static_cast<uint32_t>(out.row_begin.size() - 1);
       e.rows = in.u32();
       for (uint32_t r = 0; r < e.rows; ++r) {
-        for (uint32_t n = in.u32(); n > 0; --n) {
-          const std::string_view key = in.str();
+        size_t position = 0;
+        for (uint32_t n = in.u32(); n > 0; --n, ++position) {
+          const uint32_t size = in.u32();
+          if (size == kSameKey && position >= previous.size())
+            throw std::runtime_error("a script worker repeated a key it never sent");
+          const std::string_view key = size == kSameKey ? previous[position] : in.bytes(size);
+          if (position >= previous.size()) previous.resize(position + 1);
+          previous[position] = key;
           out.fields.emplace_back(key, in.str());
         }
         out.row_begin.push_back(static_cast<uint32_t>(out.fields.size()));

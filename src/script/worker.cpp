@@ -147,16 +147,40 @@ bool value_text(const py::handle& v, std::string& out) {
 
 using Extras = std::vector<std::pair<std::string, std::string>>;
 
-void write_row(Writer& w, PyObject* d, const Extras& extras) {
+/// The previous row's keys in this batch, by position: a repeated key is sent as kSameKey.
+using KeyMemo = std::vector<std::string>;
+
+void write_key(Writer& w, PyObject* k, size_t position, KeyMemo& memo) {
+  if (!PyUnicode_Check(k)) {  // an int key (0, 1, ...): its text
+    const py::object text = py::reinterpret_steal<py::object>(PyObject_Str(k));
+    if (!text) throw py::error_already_set();
+    write_key(w, text.ptr(), position, memo);
+    return;
+  }
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(k, &n);
+  if (!p) throw py::error_already_set();
+  const std::string_view key(p, static_cast<size_t>(n));
+  if (position < memo.size() && memo[position] == key) {
+    w.u32(kSameKey);
+    return;
+  }
+  if (position >= memo.size()) memo.resize(position + 1);
+  memo[position].assign(key);
+  w.str(key);
+}
+
+void write_row(Writer& w, PyObject* d, const Extras& extras, KeyMemo& memo) {
   Py_ssize_t pos = 0, n = 0;
   PyObject *k, *v;
   while (PyDict_Next(d, &pos, &k, &v))
     if (v != Py_None) ++n;
   w.u32(static_cast<uint32_t>(n + static_cast<Py_ssize_t>(extras.size())));
   pos = 0;
+  size_t position = 0;
   while (PyDict_Next(d, &pos, &k, &v)) {
     if (v == Py_None) continue;  // None: the key is left out
-    append_text(w, k);
+    write_key(w, k, position++, memo);
     append_text(w, v);
   }
   for (const auto& [key, value] : extras) {
@@ -171,11 +195,11 @@ std::string type_name(const py::handle& v) {
   return (std::string("aeiou").find(n[0]) != std::string::npos ? "an " : "a ") + n;
 }
 
-void answer(Writer& w, const py::object& r, const Extras& extras) {
+void answer(Writer& w, const py::object& r, const Extras& extras, KeyMemo& memo) {
   if (py::isinstance<py::dict>(r)) {
     w.u8(static_cast<uint8_t>(ResultKind::kRows));
     w.u32(1);
-    write_row(w, r.ptr(), extras);
+    write_row(w, r.ptr(), extras, memo);
     return;
   }
   if (py::isinstance<py::list>(r) || py::isinstance<py::tuple>(r)) {
@@ -193,7 +217,7 @@ void answer(Writer& w, const py::object& r, const Extras& extras) {
       }
     w.u8(static_cast<uint8_t>(ResultKind::kRows));
     w.u32(static_cast<uint32_t>(py::len(s)));
-    for (const auto& item : s) write_row(w, item.ptr(), extras);
+    for (const auto& item : s) write_row(w, item.ptr(), extras, memo);
     return;
   }
   w.u8(static_cast<uint8_t>(ResultKind::kError));
@@ -227,6 +251,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
     const uint32_t n = in.u32();
     Writer out;
     out.reserve(frame.size() * 5);  // results run about 4x the lines: one allocation, not ~20
+    KeyMemo memo;
     for (uint32_t i = 0; i < n; ++i) {
       const std::string_view text = in.str();
       const py::str arg(text.data(), text.size());
@@ -236,7 +261,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
         const py::object r = py::reinterpret_steal<py::object>(
             PyObject_Vectorcall(user.ptr(), args, takes_logger ? 2 : 1, nullptr));
         if (r) {
-          answer(out, r, {});
+          answer(out, r, {}, memo);
         } else {
           const py::error_already_set e;
           out.u8(static_cast<uint8_t>(ResultKind::kError));
@@ -254,7 +279,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
       std::string v;
       if (value_text(r[2], v)) extras.emplace_back("__mqmon_ground_truth", v);
       if (value_text(r[3], v)) extras.emplace_back("__mqmon_event_id", v);
-      answer(out, r[1], extras);
+      answer(out, r[1], extras, memo);
     }
     if (!write_frame(out_fd, out.buffer())) return 1;
   }

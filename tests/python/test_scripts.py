@@ -347,3 +347,24 @@ def test_json_lines_reach_the_handler_as_text(data, tmp_path):
     m = json.loads((tmp_path / "o" / "statistics.json").read_text())["binary_classification_metrics"]
     assert close(m["auc"]["value"], roc_auc_score(data["y"], data["p"]))
     assert close(m["accuracy"]["value"], accuracy_score(data["y"], data["p"] >= 0.5))
+
+
+def test_keys_of_every_kind_and_order_reach_the_attributes(data, tmp_path):
+    """Rows whose keys change place, type (int keys) and count between records: each row's own
+    keys find its values (the worker sends a repeated key in short form)."""
+    shuffle = script(tmp_path, "def preprocess_handler(line):\n"
+                     "    if line.startswith('probability'):\n"
+                     "        return []\n"
+                     "    p, pred, label = line.split(',')\n"
+                     "    n = int(float(p) * 1000) % 3\n"
+                     "    if n == 0:\n"
+                     "        return {'probability': p, 'prediction': pred, 'label': label}\n"
+                     "    if n == 1:\n"
+                     "        return {'label': label, 'extra': 'x', 'probability': p, 'prediction': pred}\n"
+                     "    return {2: label, 0: p, 1: pred, 'note': None}  # by header position\n")
+    run_mqmon(["suggest-baseline", "--baseline-dataset", data["plain"], "--problem-type", "BinaryClassification",
+               "--probability-attribute", "probability", "--inference-attribute", "prediction",
+               "--ground-truth-attribute", "label", "--output", tmp_path / "o", "--record-preprocessor-script",
+               shuffle, "--evaluation-time", "2024-01-01T00:00:00.000Z"])
+    baseline(data["plain"], tmp_path / "p")
+    assert (tmp_path / "o" / "statistics.json").read_text() == (tmp_path / "p" / "statistics.json").read_text()

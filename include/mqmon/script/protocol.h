@@ -6,7 +6,9 @@
 ///   batch      mqmon -> worker  u32 n, n x str record (the text the handler is called with)
 ///   results    worker -> mqmon  n x result, then u32 log-line count, log lines (str)
 ///   result     u8 kind: 0 dropped ([]), 1 rows, 2 error
-///              rows: u32 r, r x (u32 k, k x (str key, str value))
+///              rows: u32 r, r x (u32 k, k x (key, str value))
+///              key: str, or u32 kSameKey when it is the key at the same position in the batch's
+///              previous row (the seed's positional keys repeat on every row)
 ///              error: str message (the Python traceback)
 ///
 /// str is u32 length + bytes. A value is the text of the Python value: str as is, float as repr
@@ -29,6 +31,8 @@
 namespace mqmon::script {
 
 enum class ResultKind : uint8_t { kDropped = 0, kRows = 1, kError = 2 };
+
+constexpr uint32_t kSameKey = 0xFFFFFFFFu;
 
 using Field = std::pair<std::string_view, std::string_view>;
 
@@ -90,8 +94,8 @@ class Reader {
     pos_ += 4;
     return v;
   }
-  std::string_view str() {
-    const uint32_t n = u32();
+  std::string_view str() { return bytes(u32()); }
+  std::string_view bytes(uint32_t n) {
     need(n);
     const std::string_view s = in_.substr(pos_, n);
     pos_ += n;
