@@ -134,7 +134,7 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
   std::vector<std::string_view> texts;
   texts.reserve(sources.size());
   for (const auto& s : sources) texts.push_back(s.text);
-  script::Results results;
+  thread_local script::Results results;  // its buffers keep their size from block to block
   pool_.run(texts, results);
 
   const std::vector<std::string>& names = header_[block.file];

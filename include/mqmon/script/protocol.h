@@ -63,6 +63,7 @@ using WorkerEntry = int (*)(int in_fd, int out_fd, const char* script_path, int 
 class Writer {
  public:
   void reserve(size_t bytes) { out_.reserve(bytes); }
+  void clear() { out_.clear(); }
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(uint32_t v) {
     char b[4];
