@@ -108,12 +108,16 @@ def wrap(path, handler):
     call = (lambda r: handler(r, logger)) if takes_logger(handler) else handler
     def record(text):
         # The record's merged label and id travel with the rows (__mqmon_ keys).
+        r = None
         try:
             r = InferenceRecord(json.loads(text))
             truth = r.ground_truth.data if r.ground_truth is not None else None
             return 0, call(r), truth, r.event_metadata.event_id
         except Exception:
-            return 1, _error_text(path)
+            # The merged file is mqmon's own: the event id is what finds the record.
+            where = (f"(event {r.event_metadata.event_id!r}, inference "
+                     f"{r.event_metadata.inference_id!r})\n" if r is not None else "")
+            return 1, where + _error_text(path)
     return record
 )PY";
 

@@ -368,3 +368,18 @@ def test_keys_of_every_kind_and_order_reach_the_attributes(data, tmp_path):
                shuffle, "--evaluation-time", "2024-01-01T00:00:00.000Z"])
     baseline(data["plain"], tmp_path / "p")
     assert (tmp_path / "o" / "statistics.json").read_text() == (tmp_path / "p" / "statistics.json").read_text()
+
+
+def test_a_failing_capture_handler_names_the_event(tmp_path):
+    cap, gt = capture_world(tmp_path)
+    constraints = tmp_path / "c.json"
+    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    failing = script(tmp_path, "def preprocess_handler(r):\n"
+                     "    if r.event_metadata.inference_id == 'inf-7':\n"
+                     "        raise KeyError('no score')\n"
+                     "    return {'prediction': 0.5}\n")
+    run = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR, "--probability-attribute",
+                     "prediction", "--constraints", constraints, "--output", tmp_path / "o",
+                     "--record-preprocessor-script", failing], check=False)
+    assert run.returncode == 3, run.stderr
+    assert "(event 'event-7', inference 'inf-7')" in run.stderr and "KeyError: 'no score'" in run.stderr
