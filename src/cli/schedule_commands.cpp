@@ -306,10 +306,11 @@ std::optional<int> ScheduleCommands::run() {
   if (s.list->parsed()) {
     ScheduleStore store(s.state());
     const auto rows = store.list_schedules();
+    const int64_t now = s.now();  // one instant for every row
     if (s.json) {
       std::string out = "[";
       for (size_t i = 0; i < rows.size(); ++i)
-        out += (i ? ",\n" : "\n") + describe_schedule_json(store, rows[i], s.now());
+        out += (i ? ",\n" : "\n") + describe_schedule_json(store, rows[i], now);
       fmt::print("{}\n]\n", out);
       return 0;
     }
@@ -318,7 +319,7 @@ std::optional<int> ScheduleCommands::run() {
     for (const auto& r : rows) {
       const int64_t next =
           r.status == "Scheduled"
-              ? next_due_time(parse_schedule_expression(r.expression), std::max(s.now(), r.cursor))
+              ? next_due_time(parse_schedule_expression(r.expression), std::max(now, r.cursor))
               : -1;
       const auto last = store.last_execution(r.name);
       fmt::print(

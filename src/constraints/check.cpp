@@ -105,6 +105,15 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
 
 }  // namespace
 
+ConstraintSet read_constraints(const std::string& path, ProblemType expected) {
+  ConstraintSet set = read_constraints(path);
+  if (set.problem_type != expected)
+    throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}", path,
+                                  problem_type_name(set.problem_type),
+                                  problem_type_name(expected)));
+  return set;
+}
+
 ConstraintSet read_constraints(const std::string& path) {
   std::string text;
   try {

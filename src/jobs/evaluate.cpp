@@ -38,9 +38,6 @@ const char* problem_type_name(ProblemType p) {
   return "?";
 }
 
-namespace {
-
-/// The attributes as the readers need them for the problem type.
 AttributeSpec reader_attributes(const EvaluationSpec& config) {
   AttributeSpec a = config.attributes;
   switch (config.problem_type) {
@@ -85,7 +82,7 @@ AttributeSpec reader_attributes(const EvaluationSpec& config) {
   return a;
 }
 
-}  // namespace
+namespace {}  // namespace
 
 static_assert(
     std::is_same_v<
@@ -188,12 +185,12 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
                                         spec.script_workers);
     // Smaller batches than plain parsing: the workers finish together, not one waiting on the
     // other's last batch.
-    reader = std::make_unique<ScriptedReader>(
-        list_dataset_files(dataset), spec.format, attributes,
-        std::min<size_t>(spec.block_size, kScriptBlockSize),
-        spec.scan.max_bad_rows.allows_any(), *pool,
-        spec.capture_labels.empty() ? std::unordered_map<std::string, std::string>()
-                                    : read_label_file(spec.capture_labels));
+    reader = std::make_unique<ScriptedReader>(list_dataset_files(dataset), spec.format, attributes,
+                                              std::min<size_t>(spec.block_size, kScriptBlockSize),
+                                              spec.scan.max_bad_rows.allows_any(), *pool,
+                                              spec.capture_labels.empty()
+                                                  ? std::unordered_map<std::string, std::string>()
+                                                  : read_label_file(spec.capture_labels));
     // A parsing thread per worker, and at least two, so that turning one batch's results into
     // rows overlaps a lone worker's Python.
     scan_options.threads = std::max(2u, static_cast<unsigned>(pool->workers()));

@@ -50,6 +50,7 @@ void for_each_line(const std::vector<HourFile>& hour_files, F&& f) {
 struct Label {
   std::string ground_truth;  // minified groundTruthData object
   bool used = false;
+  std::string data;  // its data, kept only for MergeConfig::labels_path
 };
 
 }  // namespace
@@ -79,11 +80,16 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
                  text);
     ++counts.labels;
     std::string data = simdjson::minify(truth);
-    auto [it, inserted] = labels.try_emplace(std::string(id), Label{data, false});
+    std::string_view label_data;
+    if (!config.labels_path.empty() && truth["data"].get(label_data) != simdjson::SUCCESS)
+      label_data = {};
+    auto [it, inserted] =
+        labels.try_emplace(std::string(id), Label{data, false, std::string(label_data)});
     if (!inserted) {  // files are read in collection order: the latest label wins
       ++counts.duplicate_labels;
       if (it->second.ground_truth != data) ++counts.conflicting_duplicates;
       it->second.ground_truth = std::move(data);
+      it->second.data = label_data;
     }
   });
 
@@ -153,11 +159,8 @@ MergeCounts merge_window(const MergeConfig& config, const std::string& output_pa
     if (!file) throw IoError(fmt::format("cannot write '{}'", config.labels_path));
     // Records "<id size> <data size>\n<id><data>\n": any bytes in ids and labels.
     for (const auto& [id, label] : labels) {
-      simdjson::dom::element truth;
-      std::string_view data;
-      if (parser.parse(label.ground_truth).get(truth) == simdjson::SUCCESS)
-        if (truth["data"].get(data) != simdjson::SUCCESS) data = {};
-      const std::string line = fmt::format("{} {}\n{}{}\n", id.size(), data.size(), id, data);
+      const std::string line =
+          fmt::format("{} {}\n{}{}\n", id.size(), label.data.size(), id, label.data);
       if (std::fwrite(line.data(), 1, line.size(), file.get()) != line.size())
         throw IoError(fmt::format("cannot write '{}'", config.labels_path));
     }

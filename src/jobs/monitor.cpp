@@ -83,12 +83,8 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     return r;
   };
   try {
-    const ConstraintSet constraints = read_constraints(config.constraints_path);
-    if (constraints.problem_type != config.evaluation.problem_type)
-      throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
-                                    config.constraints_path,
-                                    problem_type_name(constraints.problem_type),
-                                    problem_type_name(config.evaluation.problem_type)));
+    const ConstraintSet constraints =
+        read_constraints(config.constraints_path, config.evaluation.problem_type);
     std::optional<TempDir> scratch;
     std::string dataset = config.dataset;
     EvaluationSpec spec = config.evaluation;

@@ -113,6 +113,8 @@ JsonWriter& JsonWriter::value(const std::vector<double>& numbers) {
   return end_array();
 }
 
+namespace {
+
 void append_json_string(std::string& out_, std::string_view s) {
   out_ += '"';
   for (unsigned char c : s) {
@@ -147,6 +149,8 @@ void append_json_string(std::string& out_, std::string_view s) {
   }
   out_ += '"';
 }
+
+}  // namespace
 
 std::string json_quote(std::string_view s) {
   std::string out;

@@ -30,8 +30,6 @@ std::string join_path(const std::string& base, const std::string& rest) {
 json number(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 double number_of(const json& v) { return v.is_null() ? std::nan("") : v.get<double>(); }
 
-}  // namespace
-
 EvaluationSpec evaluation_spec_of(const JobDefinition& d) {
   EvaluationSpec s;
   s.format.kind = FormatKind::kCaptureJson;
@@ -50,18 +48,15 @@ EvaluationSpec evaluation_spec_of(const JobDefinition& d) {
   return s;
 }
 
+}  // namespace
+
 void JobDefinition::validate() const {
   if (capture.empty() || ground_truth.empty())
     throw ConfigError("a schedule needs --capture and --ground-truth prefixes");
   if (constraints.empty()) throw ConfigError("a schedule needs --constraints");
   if (output.empty()) throw ConfigError("a schedule needs --output");
   const EvaluationSpec spec = evaluation_spec_of(*this);
-  if (spec.problem_type == ProblemType::kRegression && inference_attribute.empty())
-    throw ConfigError("regression needs an inference attribute (the prediction)");
-  if (spec.problem_type != ProblemType::kRegression && inference_attribute.empty() &&
-      probability_attribute.empty())
-    throw ConfigError(
-        "give an inference attribute (the predicted label), a probability attribute, or both");
+  reader_attributes(spec);  // the attributes fit the problem type, as monitor checks them
   const int64_t start = parse_duration(start_time_offset), end = parse_duration(end_time_offset);
   if (end <= start)
     throw ConfigError(fmt::format("--start-time-offset {} must come before --end-time-offset {}",
@@ -73,11 +68,7 @@ void JobDefinition::validate() const {
   for (const std::string* script : {&record_preprocessor_script, &post_analytics_processor_script})
     if (!script->empty() && !file_exists(*script))
       throw ConfigError(fmt::format("the script '{}' does not exist", *script));
-  const ConstraintSet set = read_constraints(constraints);
-  if (set.problem_type != spec.problem_type)
-    throw ConfigError(fmt::format("{} holds {} constraints, but the problem type is {}",
-                                  constraints, problem_type_name(set.problem_type),
-                                  problem_type_name(spec.problem_type)));
+  read_constraints(constraints, spec.problem_type);
 }
 
 void JobDefinition::validate_for(const std::string& schedule_expression) const {

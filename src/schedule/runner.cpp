@@ -32,12 +32,9 @@ bool is_local(const std::string& path) {
 }
 
 /// Removes what an execution that did not finish may have left in its (local, exclusive) output
-/// folder: temporaries, or part of a commit. Its record says Failed, so the folder is absent.
-void remove_unfinished_outputs(const std::string& folder) {
-  if (!is_local(folder)) return;  // S3 outputs are uploaded only at commit, and rolled back
-  std::error_code ec;
-  std::filesystem::remove_all(folder, ec);
-}
+/// folder: temporaries, or part of a commit. Its record says Failed, so the folder is absent. S3
+/// outputs are uploaded only at commit, and rolled back.
+void remove_unfinished_outputs(const std::string& folder) { remove_local_outputs({folder}); }
 
 MonitorResult failed(ErrorKind kind, std::string reason) {
   MonitorResult r;

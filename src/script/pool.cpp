@@ -94,8 +94,8 @@ using Environment = std::map<std::string, std::string>;
   const char* exe = python ? "/proc/self/exe" : MQMON_PYTHON_EXECUTABLE;
   if (python || (*exe && ::access(exe, X_OK) == 0)) {
     const std::string a = std::to_string(in), b = std::to_string(out), m = std::to_string(mode);
-    const char* argv[] = {"python3", "-c", kBootstrap, library.c_str(), a.c_str(),
-                          b.c_str(), script.c_str(), m.c_str(), nullptr};
+    const char* argv[] = {"python3", "-c",           kBootstrap, library.c_str(), a.c_str(),
+                          b.c_str(), script.c_str(), m.c_str(),  nullptr};
     ::execv(exe, const_cast<char* const*>(argv));
     ::_exit(127);
   }
@@ -160,27 +160,24 @@ std::string hello_problem(const std::string& hello) {
   return ok ? std::string() : why;
 }
 
-/// A local copy of an s3:// script (the worker reads a file); the path itself when local.
-std::string local_script(const std::string& path, bool& temporary) {
-  temporary = false;
-  if (path.rfind("s3://", 0) != 0) {
-    if (!fs::exists(path)) throw ConfigError(fmt::format("the script '{}' does not exist", path));
-    return fs::absolute(path).string();
-  }
-  const std::string body = read_whole(path);
-  char name[] = "/tmp/mqmon-script-XXXXXX";
-  const int fd = ::mkstemp(name);
-  if (fd < 0) throw IoError("cannot make a temporary copy of the script");
-  ::close(fd);
-  std::ofstream(name, std::ios::binary) << body;
-  temporary = true;
-  return name;
-}
-
 }  // namespace
 
-ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned workers) : path_(path) {
-  local_path_ = local_script(path, temporary_);
+LocalScript::LocalScript(const std::string& path) {
+  if (path.rfind("s3://", 0) != 0) {
+    if (!fs::exists(path)) throw ConfigError(fmt::format("the script '{}' does not exist", path));
+    path_ = fs::absolute(path).string();
+    return;
+  }
+  const std::string body = read_whole(path);
+  dir_.emplace("mqmon-script");
+  path_ = (fs::path(dir_->path()) / fs::path(path).filename()).string();
+  std::ofstream out(path_, std::ios::binary);
+  if (!(out << body) || !out.flush())
+    throw IoError(fmt::format("cannot copy the script {} to {}", path, path_));
+}
+
+ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned workers)
+    : path_(path), script_(path) {
   const std::string library = script_library();
   const bool python = inside_python();
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
@@ -188,7 +185,7 @@ ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned work
     for (unsigned i = 0; i < workers; ++i) {
       std::string hello;
       const Child c =
-          start_worker(library, local_path_, static_cast<int>(input), python, {}, hello);
+          start_worker(library, script_.path(), static_cast<int>(input), python, {}, hello);
       workers_.push_back({c.pid, c.to, c.from, false});
       if (const std::string why = hello_problem(hello); !why.empty())
         throw ConfigError(fmt::format("record_preprocessor_script {} cannot run:\n{}", path_, why));
@@ -196,14 +193,12 @@ ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned work
   } catch (...) {
     for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
     workers_.clear();
-    if (temporary_) std::remove(local_path_.c_str());
     throw;
   }
 }
 
 ScriptPool::~ScriptPool() {
   for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
-  if (temporary_) std::remove(local_path_.c_str());
 }
 
 void ScriptPool::run(const std::vector<std::string_view>& records, Results& out) const {
@@ -269,13 +264,11 @@ void ScriptPool::run(const std::vector<std::string_view>& records, Results& out)
 
 void run_postprocess_script(const std::string& path,
                             const std::map<std::string, std::string>& env) {
-  bool temporary = false;
-  const std::string local = local_script(path, temporary);
+  const LocalScript script(path);
   const std::string library = script_library();
   std::string hello;
-  const Child c = start_worker(library, local, 1, inside_python(), env, hello);
+  const Child c = start_worker(library, script.path(), 1, inside_python(), env, hello);
   stop_worker(c);
-  if (temporary) std::remove(local.c_str());
   if (const std::string why = hello_problem(hello); !why.empty())
     throw ConfigError(fmt::format("post_analytics_processor_script {} failed:\n{}", path, why));
 }

@@ -121,32 +121,25 @@ def wrap(path, handler):
     return record
 )PY";
 
-/// Appends the text of a returned value: str as is, float as repr (shortest round trip), bool as
-/// true/false, anything else as str(). None is never passed here (its key is left out).
-void append_text(Writer& w, PyObject* v) {
-  if (PyUnicode_Check(v)) {
-    Py_ssize_t n = 0;
-    const char* p = PyUnicode_AsUTF8AndSize(v, &n);
-    if (!p) throw py::error_already_set();
-    w.str(std::string_view(p, static_cast<size_t>(n)));
-    return;
+/// The text of a returned value: str as is, float as repr (shortest round trip), bool as
+/// true/false, anything else as str(). `keep` holds a string made here while the view is in use.
+/// None is never passed here (its key is left out).
+std::string_view text_of(PyObject* v, py::object& keep) {
+  if (PyBool_Check(v)) return v == Py_True ? "true" : "false";
+  if (!PyUnicode_Check(v)) {
+    keep = py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v) : PyObject_Str(v));
+    if (!keep) throw py::error_already_set();
+    v = keep.ptr();
   }
-  if (PyBool_Check(v)) {
-    w.str(v == Py_True ? "true" : "false");
-    return;
-  }
-  const py::object text =
-      py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v) : PyObject_Str(v));
-  if (!text) throw py::error_already_set();
-  append_text(w, text.ptr());
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(v, &n);
+  if (!p) throw py::error_already_set();
+  return {p, static_cast<size_t>(n)};
 }
 
-bool value_text(const py::handle& v, std::string& out) {
-  if (v.is_none()) return false;
-  Writer w;
-  append_text(w, v.ptr());
-  out = w.buffer().substr(4);
-  return true;
+void append_text(Writer& w, PyObject* v) {
+  py::object keep;
+  w.str(text_of(v, keep));
 }
 
 using Extras = std::vector<std::pair<std::string, std::string>>;
@@ -155,16 +148,8 @@ using Extras = std::vector<std::pair<std::string, std::string>>;
 using KeyMemo = std::vector<std::string>;
 
 void write_key(Writer& w, PyObject* k, size_t position, KeyMemo& memo) {
-  if (!PyUnicode_Check(k)) {  // an int key (0, 1, ...): its text
-    const py::object text = py::reinterpret_steal<py::object>(PyObject_Str(k));
-    if (!text) throw py::error_already_set();
-    write_key(w, text.ptr(), position, memo);
-    return;
-  }
-  Py_ssize_t n = 0;
-  const char* p = PyUnicode_AsUTF8AndSize(k, &n);
-  if (!p) throw py::error_already_set();
-  const std::string_view key(p, static_cast<size_t>(n));
+  py::object keep;
+  const std::string_view key = text_of(k, keep);  // an int key (0, 1, ...): its text
   if (position < memo.size() && memo[position] == key) {
     w.u32(kSameKey);
     return;
@@ -284,9 +269,12 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
         continue;
       }
       Extras extras;
-      std::string v;
-      if (value_text(r[2], v)) extras.emplace_back("__mqmon_ground_truth", v);
-      if (value_text(r[3], v)) extras.emplace_back("__mqmon_event_id", v);
+      for (const auto& [key, index] :
+           {std::pair{"__mqmon_ground_truth", 2}, {"__mqmon_event_id", 3}})
+        if (!r[index].is_none()) {
+          py::object keep;
+          extras.emplace_back(key, text_of(r[index].ptr(), keep));
+        }
       answer(out, r[1], extras, memo);
     }
     if (!write_frame(out_fd, out.buffer())) return 1;

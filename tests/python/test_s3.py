@@ -773,3 +773,23 @@ def test_a_store_that_keeps_failing_fails_the_job_after_its_retries(store, tmp_p
     assert "gave up after 3 attempts" in r.stderr
     assert len(proxy.requests) == 3
     assert not (tmp_path / "o" / "statistics.json").exists()
+
+
+def test_scripts_read_from_s3(store, tmp_path):
+    """A record_preprocessor_script and a post_analytics_processor_script given as s3:// objects:
+    fetched once, run under their own names (tracebacks name them)."""
+    store.put("data/a.csv", csv_text(*binary_rows(60, 16)))
+    store.put("scripts/pre.py", "def preprocess_handler(line):\n"
+                                "    p, pred, label = line.split(',')\n"
+                                "    return [] if p == 'probability' else "
+                                "{'probability': p, 'prediction': pred, 'label': label}\n")
+    store.put("scripts/post.py", "def postprocess_handler():\n    raise RuntimeError('from s3')\n")
+    plain = mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+               "--output", tmp_path / "plain")
+    scripted = mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+                  "--output", tmp_path / "scripted",
+                  "--record-preprocessor-script", store.uri("scripts/pre.py"),
+                  "--post-analytics-processor-script", store.uri("scripts/post.py"), check=False)
+    assert plain.returncode == 0 and scripted.returncode == 2, scripted.stderr
+    assert 'post.py", line 2, in postprocess_handler' in scripted.stderr and "RuntimeError: from s3" in scripted.stderr
+    assert (tmp_path / "scripted" / "statistics.json").read_text() == (tmp_path / "plain" / "statistics.json").read_text()

@@ -156,6 +156,12 @@ def test_clock_driven_hourly_schedule(world, tmp_path):
     one = json.loads(mq("executions", "describe", str(runs[0]["execution_id"]), "--json", "--state", state).stdout)
     assert one["ProcessingJobStatus"] == "Failed" and one["FailureReason"] == runs[0]["FailureReason"]
     assert one["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == runs[0]["output"]
+    since = executions(state, "--since", iso(at(12)))
+    assert [r["ScheduledTime"] for r in since] == [iso(at(h)) for h in (12, 16, 18)]
+    (listed,) = json.loads(mq("schedule", "list", "--json", "--state", state, "--now", iso(at(18, 10))).stdout)
+    assert listed["MonitoringScheduleName"] == "hourly" and listed["next_scheduled_time"] == iso(at(19))
+    # Enabled by default: the CloudWatch records of every completed execution.
+    assert os.path.exists(os.path.join(runs[2]["output"], "cloudwatch_metrics.json"))
     text = mq("executions", "list", "--schedule", "hourly", "--status", "CompletedWithViolations",
               "--state", state).stdout
     assert len(text.splitlines()) == 2 and "auc=" in text
@@ -401,10 +407,14 @@ def test_update_changes_what_is_given_and_delete_keeps_or_purges_history(world, 
     assert os.path.exists(execution["output"])
     mq("schedule", "delete", "hourly", "--state", state)
     assert len(executions(state)) == 1 and os.path.exists(execution["output"])
-    create(world, state, "other")
-    scheduler(state, at(9, 10), "--catch-up", "all")
+    create(world, state, "other", "cron(0 * ? * * *)", at(8, 30), "--disable-cloudwatch-metrics")
+    scheduler(state, at(11, 10), "--catch-up", "all")  # 11:00 looks at 08:00-09:00
     purged = executions(state, "--schedule", "other")
     assert purged and all(os.path.exists(r["output"]) for r in purged)
+    # Disabled: no CloudWatch records beside the statistics.
+    completed = [r["output"] for r in purged if r["MonitoringExecutionStatus"] != "Failed"]
+    assert completed and all(os.path.exists(os.path.join(o, "statistics.json")) and
+                             not os.path.exists(os.path.join(o, "cloudwatch_metrics.json")) for o in completed)
     mq("schedule", "delete", "other", "--purge", "--state", state)
     assert [r["MonitoringScheduleName"] for r in executions(state)] == ["hourly"]
     assert not any(os.path.exists(r["output"]) for r in purged)

@@ -190,6 +190,13 @@ def capture_world(root):
     return cap, gt
 
 
+def no_constraints(tmp_path):
+    """A binary constraints file with no constraint: monitoring runs compare statistics only."""
+    path = tmp_path / "c.json"
+    path.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    return path
+
+
 MONITOR = ["--problem-type", "BinaryClassification", "--start", "2024-05-01T10:00:00Z",
            "--end", "2024-05-01T11:00:00Z", "--execution-time", "2024-05-01T13:00:00Z",
            "--evaluation-time", "2024-01-01T00:00:00.000Z"]
@@ -210,8 +217,7 @@ MONITOR = ["--problem-type", "BinaryClassification", "--start", "2024-05-01T10:0
 ])
 def test_a_monitoring_preprocessor_sees_the_merged_record(tmp_path, handler):
     cap, gt = capture_world(tmp_path)
-    constraints = tmp_path / "c.json"
-    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    constraints = no_constraints(tmp_path)
     plain = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR, "--probability-attribute", "0",
                        "--constraints", constraints, "--output", tmp_path / "plain"])
     s = script(tmp_path, "import json\n" + handler)
@@ -257,8 +263,7 @@ def test_a_preprocessor_splits_requests_into_predictions_with_their_own_labels(t
                    "    predictions = json.loads(r.endpoint_output.data)['predictions']\n"
                    "    return [{'score': p['score'], 'inferenceId': f'{r.event_metadata.inference_id}-{k}'}\n"
                    "            for k, p in enumerate(predictions)]\n")
-    constraints = tmp_path / "c.json"
-    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    constraints = no_constraints(tmp_path)
     run = run_mqmon(["monitor", "--capture", cap, "--ground-truth", gt, *MONITOR, "--probability-attribute", "score",
                      "--constraints", constraints, "--output", tmp_path / "o", "--record-preprocessor-script", split])
     stats = json.loads((tmp_path / "o" / "statistics.json").read_text())
@@ -302,8 +307,7 @@ except mqmon.ConfigError as e:
 
 def test_monitoring_and_schedules_run_scripts(tmp_path):
     cap, gt = capture_world(tmp_path)
-    constraints = tmp_path / "c.json"
-    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    constraints = no_constraints(tmp_path)
     pre = script(tmp_path, "import json\n"
                  "def preprocess_handler(r):\n"
                  "    out = r.endpoint_output.data\n"
@@ -362,18 +366,14 @@ def test_keys_of_every_kind_and_order_reach_the_attributes(data, tmp_path):
                      "    if n == 1:\n"
                      "        return {'label': label, 'extra': 'x', 'probability': p, 'prediction': pred}\n"
                      "    return {2: label, 0: p, 1: pred, 'note': None}  # by header position\n")
-    run_mqmon(["suggest-baseline", "--baseline-dataset", data["plain"], "--problem-type", "BinaryClassification",
-               "--probability-attribute", "probability", "--inference-attribute", "prediction",
-               "--ground-truth-attribute", "label", "--output", tmp_path / "o", "--record-preprocessor-script",
-               shuffle, "--evaluation-time", "2024-01-01T00:00:00.000Z"])
+    baseline(data["plain"], tmp_path / "o", "--record-preprocessor-script", shuffle)
     baseline(data["plain"], tmp_path / "p")
     assert (tmp_path / "o" / "statistics.json").read_text() == (tmp_path / "p" / "statistics.json").read_text()
 
 
 def test_a_failing_capture_handler_names_the_event(tmp_path):
     cap, gt = capture_world(tmp_path)
-    constraints = tmp_path / "c.json"
-    constraints.write_text('{"version": 0.0, "binary_classification_constraints": {}}')
+    constraints = no_constraints(tmp_path)
     failing = script(tmp_path, "def preprocess_handler(r):\n"
                      "    if r.event_metadata.inference_id == 'inf-7':\n"
                      "        raise KeyError('no score')\n"

@@ -31,6 +31,8 @@ ComparisonOperator parse_comparison_operator(const std::string& s, const std::st
 /// Parses constraints.json (numbers in any JSON notation). Throws ConfigError naming the file and
 /// the offending member, IoError when it cannot be read.
 ConstraintSet read_constraints(const std::string& path);
+/// ... and a ConfigError when they are constraints of another problem type than `expected`.
+ConstraintSet read_constraints(const std::string& path, ProblemType expected);
 
 struct Violation {
   std::string metric_name;

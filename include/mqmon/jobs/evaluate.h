@@ -40,6 +40,10 @@ struct EvaluationSpec {
   std::string capture_labels;
 };
 
+/// The attributes as the readers need them for the problem type. Throws ConfigError for
+/// attributes the problem type cannot use (no prediction for regression, a probability there, ...).
+AttributeSpec reader_attributes(const EvaluationSpec& spec);
+
 struct Evaluation {
   AnyStatistics statistics;
   ScanResult scanned;

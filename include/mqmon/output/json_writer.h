@@ -14,7 +14,6 @@ namespace mqmon {
 
 /// `s` as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);
-void append_json_string(std::string& out, std::string_view s);
 
 class JsonWriter {
  public:

@@ -7,16 +7,31 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mqmon/io/temp_dir.h"
 #include "mqmon/script/protocol.h"
 
 namespace mqmon {
 
 /// What the worker calls the handler with.
 enum class ScriptInput { kLine = 0, kCaptureRecord = 2 };
+
+/// A script as a local file a worker can read: the path itself, or a copy of an s3:// object
+/// (under its own name, for tracebacks) in a private folder removed with this object.
+class LocalScript {
+ public:
+  /// Throws ConfigError when a local script does not exist, IoError when it cannot be fetched.
+  explicit LocalScript(const std::string& path);
+  const std::string& path() const { return path_; }
+
+ private:
+  std::optional<TempDir> dir_;
+  std::string path_;
+};
 
 class ScriptPool {
  public:
@@ -40,8 +55,8 @@ class ScriptPool {
     int pid = -1, to = -1, from = -1;
     bool busy = false;
   };
-  std::string path_, local_path_;
-  bool temporary_ = false;
+  std::string path_;
+  LocalScript script_;
   mutable std::vector<Worker> workers_;
   mutable std::mutex m_;
   mutable std::condition_variable free_;
