@@ -126,12 +126,19 @@ struct Child {
   int pid, to, from;
 };
 
-/// Starts one worker; its hello frame says whether the script loaded.
+/// The pipes' size (the system's limit for unprivileged processes, by default).
+constexpr int kPipeBytes = 1 << 20;
+
+/// Starts one worker. Its hello frame (read_hello) says whether the script loaded: several
+/// workers start at once, not one after the other's interpreter.
 Child start_worker(const std::string& library, const std::string& script, int mode, bool python,
-                   const Environment& env, std::string& hello) {
+                   const Environment& env) {
   int down[2], up[2];
   if (::pipe2(down, O_CLOEXEC) != 0 || ::pipe2(up, O_CLOEXEC) != 0)
     throw IoError("cannot create pipes for a script worker");
+  // Pipes of a batch's size: the next batch waits in the pipe while the worker runs this one,
+  // and a result leaves in few writes. (A smaller pipe, when the system refuses, only costs time.)
+  for (const int fd : {down[1], up[1]}) ::fcntl(fd, F_SETPIPE_SZ, kPipeBytes);
   std::fflush(stdout);
   std::fflush(stderr);
   const pid_t pid = ::fork();
@@ -139,8 +146,13 @@ Child start_worker(const std::string& library, const std::string& script, int mo
   if (pid == 0) become_worker(down[0], up[1], library, script, mode, python, env);
   ::close(down[0]);
   ::close(up[1]);
-  if (!read_frame(up[0], hello)) hello.clear();
   return {pid, down[1], up[0]};
+}
+
+std::string read_hello(const Child& c) {
+  std::string hello;
+  if (!read_frame(c.from, hello)) hello.clear();
+  return hello;
 }
 
 void stop_worker(const Child& c) {
@@ -183,56 +195,76 @@ ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned work
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   try {
     for (unsigned i = 0; i < workers; ++i) {
-      std::string hello;
-      const Child c =
-          start_worker(library, script_.path(), static_cast<int>(input), python, {}, hello);
-      workers_.push_back({c.pid, c.to, c.from, false});
-      if (const std::string why = hello_problem(hello); !why.empty())
-        throw ConfigError(fmt::format("record_preprocessor_script {} cannot run:\n{}", path_, why));
+      const Child c = start_worker(library, script_.path(), static_cast<int>(input), python, {});
+      workers_.push_back(std::make_unique<Worker>());
+      *workers_.back() = {c.pid, c.to, c.from};
     }
+    for (const auto& w : workers_)
+      if (const std::string why = hello_problem(read_hello({w->pid, w->to, w->from})); !why.empty())
+        throw ConfigError(fmt::format("record_preprocessor_script {} cannot run:\n{}", path_, why));
   } catch (...) {
-    for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
+    for (const auto& w : workers_) stop_worker({w->pid, w->to, w->from});
     workers_.clear();
     throw;
   }
 }
 
 ScriptPool::~ScriptPool() {
-  for (const auto& w : workers_) stop_worker({w.pid, w.to, w.from});
+  for (const auto& w : workers_) stop_worker({w->pid, w->to, w->from});
 }
 
 void ScriptPool::run(const std::vector<std::string_view>& records, Results& out) const {
-  size_t k = 0;
-  {
-    std::unique_lock l(m_);
-    free_.wait(l, [&] {
-      for (k = 0; k < workers_.size(); ++k)
-        if (!workers_[k].busy) return true;
-      return false;
-    });
-    workers_[k].busy = true;
-  }
-  Worker& w = workers_[k];
   Writer batch;
   size_t bytes = 4;
   for (const auto& r : records) bytes += 4 + r.size();
   batch.reserve(bytes);
   batch.u32(static_cast<uint32_t>(records.size()));
   for (const auto& r : records) batch.str(r);
-  const bool ok = write_frame(w.to, batch.buffer()) && read_frame(w.from, out.frame);
-  {
-    std::lock_guard l(m_);
-    w.busy = false;
+
+  // The least loaded worker whose pipe is free. A batch sent to a busy worker waits in its pipe
+  // (a batch's size) and starts the moment the current one ends. Results come back in the order
+  // sent.
+  std::unique_lock l(m_);
+  Worker* w = nullptr;
+  changed_.wait(l, [&] {
+    w = nullptr;
+    bool alive = false;
+    for (const auto& c : workers_) {
+      alive = alive || !c->dead;
+      if (!c->dead && !c->sending && (!w || c->in_flight < w->in_flight)) w = c.get();
+    }
+    if (!alive) throw Error("the record_preprocessor_script workers have ended");
+    return w != nullptr;
+  });
+  const uint64_t ticket = w->sent++;
+  ++w->in_flight;
+  w->sending = true;
+  l.unlock();
+  bool ok = write_frame(w->to, batch.buffer());
+  l.lock();
+  w->sending = false;
+  changed_.notify_all();
+  if (ok) {
+    changed_.wait(l, [&] { return w->dead || w->received == ticket; });
+    if (!w->dead) {
+      l.unlock();
+      ok = read_frame(w->from, out.frame);
+      l.lock();
+      ++w->received;
+    }
   }
-  free_.notify_one();
-  if (!ok) {
+  --w->in_flight;
+  if (!ok) w->dead = true;
+  changed_.notify_all();
+  if (!ok || w->dead) {
     int status = 0;
-    ::waitpid(w.pid, &status, WNOHANG);
+    ::waitpid(w->pid, &status, WNOHANG);
     throw Error(fmt::format(
-        "the record_preprocessor_script worker (process {}) ended during a batch{}", w.pid,
+        "the record_preprocessor_script worker (process {}) ended during a batch{}", w->pid,
         WIFSIGNALED(status) ? fmt::format(", killed by signal {}", WTERMSIG(status))
                             : std::string()));
   }
+  l.unlock();
   Reader in(out.frame);
   out.entries.assign(records.size(), {});
   out.row_begin.assign(1, 0);
@@ -266,8 +298,8 @@ void run_postprocess_script(const std::string& path,
                             const std::map<std::string, std::string>& env) {
   const LocalScript script(path);
   const std::string library = script_library();
-  std::string hello;
-  const Child c = start_worker(library, script.path(), 1, inside_python(), env, hello);
+  const Child c = start_worker(library, script.path(), 1, inside_python(), env);
+  const std::string hello = read_hello(c);
   stop_worker(c);
   if (const std::string why = hello_problem(hello); !why.empty())
     throw ConfigError(fmt::format("post_analytics_processor_script {} failed:\n{}", path, why));

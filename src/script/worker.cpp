@@ -4,7 +4,9 @@
 // fresh interpreter loads it with ctypes. The only translation unit that includes Python.h.
 #include <pybind11/eval.h>
 #include <pybind11/pybind11.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "mqmon/script/protocol.h"
@@ -124,12 +126,15 @@ def wrap(path, handler):
 /// The text of a returned value: str as is, float as repr (shortest round trip), bool as
 /// true/false, anything else as str(). `keep` holds a string made here while the view is in use.
 /// None is never passed here (its key is left out).
-std::string_view text_of(PyObject* v, py::object& keep) {
-  if (PyBool_Check(v)) return v == Py_True ? "true" : "false";
-  if (!PyUnicode_Check(v)) {
-    keep = py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v) : PyObject_Str(v));
-    if (!keep) throw py::error_already_set();
-    v = keep.ptr();
+std::string_view text_of(PyObject* v, std::vector<py::object>& keep) {
+  if (!PyUnicode_CheckExact(v)) {
+    if (PyBool_Check(v)) return v == Py_True ? "true" : "false";
+    if (!PyUnicode_Check(v)) {
+      keep.push_back(
+          py::reinterpret_steal<py::object>(PyFloat_Check(v) ? PyObject_Repr(v) : PyObject_Str(v)));
+      if (!keep.back()) throw py::error_already_set();
+      v = keep.back().ptr();
+    }
   }
   Py_ssize_t n = 0;
   const char* p = PyUnicode_AsUTF8AndSize(v, &n);
@@ -137,45 +142,61 @@ std::string_view text_of(PyObject* v, py::object& keep) {
   return {p, static_cast<size_t>(n)};
 }
 
-void append_text(Writer& w, PyObject* v) {
-  py::object keep;
-  w.str(text_of(v, keep));
-}
-
 using Extras = std::vector<std::pair<std::string, std::string>>;
 
-/// The previous row's keys in this batch, by position: a repeated key is sent as kSameKey.
-using KeyMemo = std::vector<std::string>;
+/// A row's keys and values as text, gathered so that the row is framed in one piece; its
+/// buffers are reused from row to row.
+struct RowTexts {
+  struct Pair {
+    std::string_view key, value;
+    bool same_key;  ///< the key at this position in the previous row: sent as kSameKey
+  };
+  std::vector<Pair> pairs;
+  std::vector<py::object> keep;       ///< texts made here (int keys, float values, ...)
+  std::vector<std::string> previous;  ///< the previous row's keys in this batch, by position
+};
 
-void write_key(Writer& w, PyObject* k, size_t position, KeyMemo& memo) {
-  py::object keep;
-  const std::string_view key = text_of(k, keep);  // an int key (0, 1, ...): its text
-  if (position < memo.size() && memo[position] == key) {
-    w.u32(kSameKey);
-    return;
-  }
-  if (position >= memo.size()) memo.resize(position + 1);
-  memo[position].assign(key);
-  w.str(key);
-}
-
-void write_row(Writer& w, PyObject* d, const Extras& extras, KeyMemo& memo) {
-  Py_ssize_t pos = 0, n = 0;
+void write_row(Writer& w, PyObject* d, const Extras& extras, RowTexts& t) {
+  t.pairs.clear();
+  size_t bytes = 4;
+  Py_ssize_t pos = 0;
   PyObject *k, *v;
-  while (PyDict_Next(d, &pos, &k, &v))
-    if (v != Py_None) ++n;
-  w.u32(static_cast<uint32_t>(n + static_cast<Py_ssize_t>(extras.size())));
-  pos = 0;
-  size_t position = 0;
   while (PyDict_Next(d, &pos, &k, &v)) {
     if (v == Py_None) continue;  // None: the key is left out
-    write_key(w, k, position++, memo);
-    append_text(w, v);
+    const size_t position = t.pairs.size();
+    const std::string_view key = text_of(k, t.keep);  // an int key (0, 1, ...): its text
+    const std::string_view value = text_of(v, t.keep);
+    if (position >= t.previous.size()) t.previous.resize(position + 1);
+    const bool same = t.previous[position] == key;
+    if (!same) t.previous[position].assign(key);
+    t.pairs.push_back({key, value, same});
+    bytes += 8 + (same ? 0 : key.size()) + value.size();
+  }
+  for (const auto& [key, value] : extras) bytes += 8 + key.size() + value.size();
+  char* p = w.grow(bytes);
+  auto put = [&p](std::string_view s) {
+    const auto n = static_cast<uint32_t>(s.size());
+    std::memcpy(p, &n, 4);
+    std::memcpy(p + 4, s.data(), s.size());
+    p += 4 + s.size();
+  };
+  const auto n = static_cast<uint32_t>(t.pairs.size() + extras.size());
+  std::memcpy(p, &n, 4);
+  p += 4;
+  for (const auto& pair : t.pairs) {
+    if (pair.same_key) {
+      std::memcpy(p, &kSameKey, 4);
+      p += 4;
+    } else {
+      put(pair.key);
+    }
+    put(pair.value);
   }
   for (const auto& [key, value] : extras) {
-    w.str(key);
-    w.str(value);
+    put(key);
+    put(value);
   }
+  t.keep.clear();
 }
 
 /// "a str" / "an int": what the handler returned, for the error message.
@@ -184,11 +205,11 @@ std::string type_name(const py::handle& v) {
   return (std::string("aeiou").find(n[0]) != std::string::npos ? "an " : "a ") + n;
 }
 
-void answer(Writer& w, const py::object& r, const Extras& extras, KeyMemo& memo) {
+void answer(Writer& w, const py::object& r, const Extras& extras, RowTexts& t) {
   if (py::isinstance<py::dict>(r)) {
     w.u8(static_cast<uint8_t>(ResultKind::kRows));
     w.u32(1);
-    write_row(w, r.ptr(), extras, memo);
+    write_row(w, r.ptr(), extras, t);
     return;
   }
   if (py::isinstance<py::list>(r) || py::isinstance<py::tuple>(r)) {
@@ -206,7 +227,7 @@ void answer(Writer& w, const py::object& r, const Extras& extras, KeyMemo& memo)
       }
     w.u8(static_cast<uint8_t>(ResultKind::kRows));
     w.u32(static_cast<uint32_t>(py::len(s)));
-    for (const auto& item : s) write_row(w, item.ptr(), extras, memo);
+    for (const auto& item : s) write_row(w, item.ptr(), extras, t);
     return;
   }
   w.u8(static_cast<uint8_t>(ResultKind::kError));
@@ -236,7 +257,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
   const py::object format_error = ns["format_error"];
   std::string frame;
   Writer out;
-  KeyMemo memo;
+  RowTexts texts;
   while (read_frame(in_fd, frame)) {
     Reader in(frame);
     const uint32_t n = in.u32();
@@ -244,7 +265,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
     // per batch.
     out.clear();
     out.reserve(frame.size() * 5);
-    memo.clear();
+    texts.previous.clear();
     for (uint32_t i = 0; i < n; ++i) {
       const std::string_view text = in.str();
       const py::str arg(text.data(), text.size());
@@ -254,7 +275,7 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
         const py::object r = py::reinterpret_steal<py::object>(
             PyObject_Vectorcall(user.ptr(), args, takes_logger ? 2 : 1, nullptr));
         if (r) {
-          answer(out, r, {}, memo);
+          answer(out, r, {}, texts);
         } else {
           const py::error_already_set e;
           out.u8(static_cast<uint8_t>(ResultKind::kError));
@@ -271,11 +292,8 @@ int serve(int in_fd, int out_fd, const std::string& path, int mode) {
       Extras extras;
       for (const auto& [key, index] :
            {std::pair{"__mqmon_ground_truth", 2}, {"__mqmon_event_id", 3}})
-        if (!r[index].is_none()) {
-          py::object keep;
-          extras.emplace_back(key, text_of(r[index].ptr(), keep));
-        }
-      answer(out, r[1], extras, memo);
+        if (!r[index].is_none()) extras.emplace_back(key, text_of(r[index].ptr(), texts.keep));
+      answer(out, r[1], extras, texts);
     }
     if (!write_frame(out_fd, out.buffer())) return 1;
   }
@@ -294,6 +312,13 @@ extern "C" __attribute__((visibility("default"))) int mqmon_script_worker_main(
     py::gil_scoped_acquire gil;
     try {
       rc = serve(in_fd, out_fd, script_path, mode);
+      if (mode != 1) {
+        // A record worker ends without tearing down its interpreter (its objects, its modules):
+        // mqmon waits for it before writing the outputs. Python's and C's streams are flushed.
+        py::module_::import("sys").attr("stderr").attr("flush")();
+        std::fflush(nullptr);
+        ::_exit(rc);
+      }
     } catch (const std::exception& e) {
       Writer w;
       w.u8(0);

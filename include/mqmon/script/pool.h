@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -43,23 +44,31 @@ class ScriptPool {
   ScriptPool(const ScriptPool&) = delete;
   ScriptPool& operator=(const ScriptPool&) = delete;
 
-  /// The handler's results for `records`, in order. Thread-safe: each call takes a free worker.
-  /// Throws Error when a worker dies.
+  /// The handler's results for `records`, in order. Thread-safe: each call queues its batch on
+  /// the least loaded worker, so with more callers than workers a worker's next batch waits in
+  /// its pipe while it runs the current one. Throws Error when a worker dies.
   void run(const std::vector<std::string_view>& records, script::Results& out) const;
 
   size_t workers() const { return workers_.size(); }
   const std::string& path() const { return path_; }
 
  private:
+  /// Batches a worker holds at once: the one it runs and the next, waiting in its pipe.
+  static constexpr unsigned kBatchesInFlight = 1;
+
   struct Worker {
     int pid = -1, to = -1, from = -1;
-    bool busy = false;
+    unsigned in_flight = 0;  ///< batches sent whose results are not read yet
+    uint64_t sent = 0;       ///< batches sent; a batch's ticket is its number
+    uint64_t received = 0;   ///< results read: the ticket whose result is next
+    bool sending = false;    ///< a batch is being written to the pipe
+    bool dead = false;       ///< a write or read failed
   };
   std::string path_;
   LocalScript script_;
-  mutable std::vector<Worker> workers_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   mutable std::mutex m_;
-  mutable std::condition_variable free_;
+  mutable std::condition_variable changed_;
 };
 
 /// Runs a post_analytics_processor_script's postprocess_handler() once in a worker with `env`

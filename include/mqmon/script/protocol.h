@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -60,24 +60,38 @@ struct Results {
 constexpr const char* kWorkerEntry = "mqmon_script_worker_main";
 using WorkerEntry = int (*)(int in_fd, int out_fd, const char* script_path, int mode);
 
+/// A frame being built, in a buffer that keeps its size from frame to frame (clear() keeps it).
 class Writer {
  public:
-  void reserve(size_t bytes) { out_.reserve(bytes); }
-  void clear() { out_.clear(); }
-  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(uint32_t v) {
-    char b[4];
-    std::memcpy(b, &v, 4);
-    out_.append(b, 4);
+  void reserve(size_t bytes) {
+    if (bytes > capacity_) {
+      auto bigger = std::make_unique_for_overwrite<char[]>(bytes);
+      if (size_) std::memcpy(bigger.get(), data_.get(), size_);
+      data_ = std::move(bigger);
+      capacity_ = bytes;
+    }
   }
+  void clear() { size_ = 0; }
+  /// n more bytes at the end, uninitialised, for the caller to fill.
+  char* grow(size_t n) {
+    if (size_ + n > capacity_) reserve(std::max(size_ + n, 2 * capacity_));
+    char* p = data_.get() + size_;
+    size_ += n;
+    return p;
+  }
+  void u8(uint8_t v) { *grow(1) = static_cast<char>(v); }
+  void u32(uint32_t v) { std::memcpy(grow(4), &v, 4); }
   void str(std::string_view s) {
-    u32(static_cast<uint32_t>(s.size()));
-    out_.append(s);
+    char* p = grow(4 + s.size());
+    const auto n = static_cast<uint32_t>(s.size());
+    std::memcpy(p, &n, 4);
+    std::memcpy(p + 4, s.data(), s.size());
   }
-  std::string& buffer() { return out_; }
+  std::string_view buffer() const { return {data_.get(), size_}; }
 
  private:
-  std::string out_;
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0, capacity_ = 0;
 };
 
 /// Reads a frame's fields; throws std::runtime_error when it is short.
