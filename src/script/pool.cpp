@@ -210,7 +210,13 @@ ScriptPool::ScriptPool(const std::string& path, ScriptInput input, unsigned work
 }
 
 ScriptPool::~ScriptPool() {
-  for (const auto& w : workers_) stop_worker({w->pid, w->to, w->from});
+  for (const auto& w : workers_)
+    if (w->reaped) {
+      ::close(w->to);
+      ::close(w->from);
+    } else {
+      stop_worker({w->pid, w->to, w->from});
+    }
 }
 
 void ScriptPool::run(const std::vector<std::string_view>& records, Results& out) const {
@@ -257,11 +263,17 @@ void ScriptPool::run(const std::vector<std::string_view>& records, Results& out)
   if (!ok) w->dead = true;
   changed_.notify_all();
   if (!ok || w->dead) {
-    int status = 0;
-    ::waitpid(w->pid, &status, WNOHANG);
+    // Its pipes closed: the worker has ended (or is ending); the first caller to see it reaps it.
+    if (!w->reaped) {
+      while (::waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR) {
+      }
+      w->reaped = true;
+    }
+    const int status = w->status;
     throw Error(fmt::format(
         "the record_preprocessor_script worker (process {}) ended during a batch{}", w->pid,
         WIFSIGNALED(status) ? fmt::format(", killed by signal {}", WTERMSIG(status))
+        : WIFEXITED(status) ? fmt::format(", with exit status {}", WEXITSTATUS(status))
                             : std::string()));
   }
   l.unlock();

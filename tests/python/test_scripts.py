@@ -119,6 +119,25 @@ def test_script_errors_are_located_and_leave_no_output(data, tmp_path, text, cod
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_worker_that_dies_with_batches_queued_fails_the_job(data, tmp_path, workers):
+    # Several 1 MiB batches, so that batches wait in the workers' pipes when one dies.
+    big = tmp_path / "big.csv"
+    lines = data["plain"].read_text().splitlines()
+    big.write_text(lines[0] + "\n" + "\n".join(lines[1:] * 400) + "\n")
+    dies = script(tmp_path, "import os\ncount = 0\ndef preprocess_handler(x):\n    global count\n"
+                  "    count += 1\n    if count == 50000:\n        os._exit(7)\n"
+                  "    return {'probability': '0.5', 'prediction': '1', 'label': '1'}\n")
+    start = time.monotonic()
+    run = baseline(big, tmp_path / "o", "--record-preprocessor-script", dies, "--script-workers", workers,
+                   check=False)
+    assert run.returncode == 1, run.stderr
+    assert "the record_preprocessor_script worker (process " in run.stderr
+    assert "ended during a batch, with exit status 7" in run.stderr
+    assert time.monotonic() - start < 60
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_missing_script_is_named_before_any_data_is_read(data, tmp_path):
     run = baseline(tmp_path / "no-such-data.csv", tmp_path / "o", "--record-preprocessor-script",
                    tmp_path / "nope.py", check=False)

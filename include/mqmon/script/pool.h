@@ -63,6 +63,8 @@ class ScriptPool {
     uint64_t received = 0;   ///< results read: the ticket whose result is next
     bool sending = false;    ///< a batch is being written to the pipe
     bool dead = false;       ///< a write or read failed
+    bool reaped = false;     ///< dead, and its process reaped: `status` is its end
+    int status = 0;
   };
   std::string path_;
   LocalScript script_;
