@@ -8,7 +8,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
+#include "container_mode.h"
 #include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
@@ -151,6 +153,26 @@ const CLI::App* check_command_line(const CLI::App& app, int argc, char** argv) {
   }
   return command;
 }
+
+/// The command line's options, for the container mode.
+class AppOptions : public mqmon::cli::CommandOptions {
+ public:
+  explicit AppOptions(const CLI::App& app) : app_(app) {}
+  Kind kind(const std::string& command, const std::string& option) const override {
+    const CLI::App* sub = app_.get_subcommand(command);
+    for (const CLI::App* a : {sub, &app_})
+      for (const CLI::Option* o : a->get_options())
+        for (const auto& n : o->get_lnames())
+          if ("--" + n == option) return o->get_expected_min() == 0 ? Kind::kFlag : Kind::kValue;
+    return Kind::kNone;
+  }
+  std::vector<std::string> names(const std::string& command) const override {
+    return option_names(app_.get_subcommand(command));
+  }
+
+ private:
+  const CLI::App& app_;
+};
 
 const char* usage_of(const CLI::App* command) {
   if (!command) return kAppUsage;
@@ -335,7 +357,7 @@ int main(int argc, char** argv) {
   mqmon::MonitorConfig mon;
   EvaluationOptions mon_eval;
   std::string mon_start, mon_end, mon_scheduled, start_offset = "-PT1H", end_offset = "-PT0H",
-                                                 mon_exec, mon_lookback;
+                                                 mon_exec, mon_lookback, mon_metric_time;
   bool ignore_undefined = false;
   auto* monitor =
       app.add_subcommand("monitor",
@@ -378,6 +400,11 @@ int main(int argc, char** argv) {
   monitor->add_option("--post-analytics-processor-script", mon.post_analytics_processor_script,
                       "Python file defining postprocess_handler(), run once the outputs are "
                       "written");
+  monitor->add_option("--cloudwatch-metrics-dir", mon.cloudwatch_metrics_dir,
+                      "Also leave the metric records here as a SageMaker Processing container "
+                      "does for CloudWatch (cloudwatch_metrics.jsonl)");
+  monitor->add_option("--metric-time", mon_metric_time,
+                      "Timestamp of the metric records (default: now)");
   monitor->add_flag("--ignore-undefined-metrics", ignore_undefined,
                     "A constrained metric undefined on the window is not a violation");
   monitor->add_option("--output", mon.output_dir, "Output directory")->required();
@@ -385,129 +412,164 @@ int main(int argc, char** argv) {
 
   mqmon::cli::ScheduleCommands schedule_commands(app);
 
-  const CLI::App* command = nullptr;
-  try {
-    command = check_command_line(app, argc, argv);
-    app.parse(argc, argv);
-  } catch (const UsageError& e) {
-    fmt::print(stderr, "mqmon: error: {}\n{}\n", e.message, usage_of(e.command));
-    return kUsage;
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string message = e.what();
-    if (message == "A subcommand is required") message = "give a command";
-    // CLI11's "--seed: At Most 1 required but received 2"
-    const auto twice = message.find(": At Most 1 required but received");
-    if (twice != std::string::npos) message = message.substr(0, twice) + " is given more than once";
-    // CLI11's "Could not convert: --alpha = abc"
-    const std::string convert = "Could not convert: ";
-    if (message.rfind(convert, 0) == 0) {
-      const auto eq = message.find(" = ");
-      if (eq != std::string::npos)
-        message = fmt::format("{}: '{}' is not a valid value",
-                              message.substr(convert.size(), eq - convert.size()),
-                              message.substr(eq + 3));
+  // The container mode: the analyzer's environment stands for a command line.
+  std::optional<mqmon::cli::ContainerMode> container;
+  std::vector<char*> container_argv;
+  std::string last_error;  // what was reported, for the container's failure reason
+  if (const auto env = mqmon::cli::current_environment();
+      mqmon::cli::ContainerMode::requested(argc, argv, env)) {
+    if (mqmon::cli::ContainerMode::help_requested(argc, argv)) {
+      fmt::print("{}", mqmon::cli::ContainerMode::help());
+      return kOk;
     }
-    std::string path;
-    for (const CLI::App* p = command; p && p->get_parent(); p = p->get_parent())
-      path = p->get_name() + " " + path;
-    fmt::print(stderr, "mqmon: error: {}\n{}\nRun 'mqmon {}--help' for every option.\n", message,
-               usage_of(command), path);
-    return kUsage;
+    try {
+      container.emplace(env, AppOptions(app));
+    } catch (const mqmon::Error& e) {
+      fmt::print(stderr, "mqmon: error: {}\n", e.what());
+      return mqmon::cli::ContainerMode::fail(env, e.what(),
+                                             mqmon::error_kind_info(e.kind()).exit_code);
+    }
+    for (const auto& a : container->args()) container_argv.push_back(const_cast<char*>(a.c_str()));
+    container_argv.push_back(nullptr);
+    argc = static_cast<int>(container->args().size());
+    argv = container_argv.data();
+    fmt::print(stderr, "mqmon: container: {}\n", fmt::join(container->args(), " "));
   }
+  // Every error goes through here: printed (with the command's usage line for a mistake on the
+  // command line) and kept; in the container its options are named as the variables that gave
+  // them.
+  auto report = [&](int code, std::string message, const std::string& usage = "") {
+    if (container) message = container->in_variables(message);
+    last_error = message;
+    fmt::print(stderr, "mqmon: error: {}\n{}", message, container ? "" : usage);
+    return code;
+  };
+  const int code = [&]() -> int {
+    const CLI::App* command = nullptr;
+    try {
+      command = check_command_line(app, argc, argv);
+      app.parse(argc, argv);
+    } catch (const UsageError& e) {
+      return report(kUsage, e.message, fmt::format("{}\n", usage_of(e.command)));
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+      return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+      std::string message = e.what();
+      if (message == "A subcommand is required") message = "give a command";
+      // CLI11's "--seed: At Most 1 required but received 2"
+      const auto twice = message.find(": At Most 1 required but received");
+      if (twice != std::string::npos)
+        message = message.substr(0, twice) + " is given more than once";
+      // CLI11's "Could not convert: --alpha = abc"
+      const std::string convert = "Could not convert: ";
+      if (message.rfind(convert, 0) == 0) {
+        const auto eq = message.find(" = ");
+        if (eq != std::string::npos)
+          message = fmt::format("{}: '{}' is not a valid value",
+                                message.substr(convert.size(), eq - convert.size()),
+                                message.substr(eq + 3));
+      }
+      std::string path;
+      for (const CLI::App* p = command; p && p->get_parent(); p = p->get_parent())
+        path = p->get_name() + " " + path;
+      return report(
+          kUsage, message,
+          fmt::format("{}\nRun 'mqmon {}--help' for every option.\n", usage_of(command), path));
+    }
 
-  try {
-    if (!s3_endpoint.empty()) mqmon::set_s3_endpoint(s3_endpoint);
-    if (const auto rc = schedule_commands.run()) return *rc;
-    if (base->parsed()) {
-      base_eval.apply(cfg.evaluation);
-      cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
-      const auto r = mqmon::run_baseline(cfg);
-      if (r.dropped)
-        fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n", r.dropped,
-                   r.dropped == 1 ? "" : "s");
-      if (r.skipped) {
-        fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
-                   r.skipped == 1 ? "" : "s");
-        for (const auto& m : r.skipped_examples) fmt::print(stderr, "  {}\n", m);
+    try {
+      if (!s3_endpoint.empty()) mqmon::set_s3_endpoint(s3_endpoint);
+      if (const auto rc = schedule_commands.run()) return *rc;
+      if (base->parsed()) {
+        base_eval.apply(cfg.evaluation);
+        cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
+        const auto r = mqmon::run_baseline(cfg);
+        if (r.dropped)
+          fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n",
+                     r.dropped, r.dropped == 1 ? "" : "s");
+        if (r.skipped) {
+          fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
+                     r.skipped == 1 ? "" : "s");
+          for (const auto& m : r.skipped_examples) fmt::print(stderr, "  {}\n", m);
+        }
+        fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
+                   r.constraints_path);
+        return kOk;
       }
-      fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
-                 r.constraints_path);
+      if (merge->parsed()) {
+        merge_cfg.start = mqmon::parse_timestamp(merge_start);
+        merge_cfg.end = mqmon::parse_timestamp(merge_end);
+        if (merge_cfg.end <= merge_cfg.start)
+          throw mqmon::ConfigError("--end must come after --start");
+        merge_cfg.execution_time =
+            merge_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(merge_exec);
+        if (!merge_lookback.empty())
+          merge_cfg.max_lookback = std::abs(mqmon::parse_duration(merge_lookback));
+        mqmon::AtomicOutputSet out(merge_out);
+        const auto counts = mqmon::merge_window(merge_cfg, out.add_streamed("merged.jsonl"));
+        mqmon::JsonWriter w;
+        w.begin_object();
+        mqmon::write_merge_counts(w, counts);
+        w.end_object();
+        out.add("merge_report.json", w.finish());
+        out.commit();
+        print_merge_counts(counts);
+        fmt::print("mqmon: wrote {}\n",
+                   (std::filesystem::path(merge_out) / "merged.jsonl").string());
+        return kOk;
+      }
+      if (monitor->parsed()) {
+        mon_eval.apply(mon.evaluation);
+        if (!mon_start.empty() || !mon_end.empty()) {
+          if (mon_start.empty() || mon_end.empty())
+            throw mqmon::ConfigError("give both --start and --end");
+          mon.start = mqmon::parse_timestamp(mon_start);
+          mon.end = mqmon::parse_timestamp(mon_end);
+        } else if (mon.dataset.empty() || !mon_scheduled.empty()) {
+          // A dataset is its own window unless a scheduled time places it.
+          const int64_t scheduled =
+              mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
+          mon.start = scheduled + mqmon::parse_duration(start_offset);
+          mon.end = scheduled + mqmon::parse_duration(end_offset);
+          if (mon.end <= mon.start)
+            throw mqmon::ConfigError(fmt::format(
+                "--start-time-offset {} and --end-time-offset {} give the window {} to {}, which "
+                "ends before it starts; an offset before the scheduled time carries a minus sign "
+                "(-PT1H)",
+                start_offset, end_offset, mqmon::format_timestamp(mon.start),
+                mqmon::format_timestamp(mon.end)));
+        }
+        mon.execution_time =
+            mon_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_exec);
+        if (!mon_lookback.empty()) mon.max_lookback = std::abs(mqmon::parse_duration(mon_lookback));
+        if (!mon_metric_time.empty()) mon.metric_time = mqmon::parse_timestamp(mon_metric_time);
+        mon.check.report_undefined = !ignore_undefined;
+        const auto r = mqmon::run_monitor(mon);
+        if (r.merge) print_merge_counts(*r.merge);
+        switch (r.status) {
+          case mqmon::ExecutionStatus::kCompleted:
+            fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count,
+                       mon.output_dir);
+            return kOk;
+          case mqmon::ExecutionStatus::kCompletedWithViolations:
+            fmt::print(
+                "mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n", r.item_count,
+                r.violations, r.violations == 1 ? "" : "s",
+                (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
+            return kViolations;
+          case mqmon::ExecutionStatus::kFailed:
+            return report(mqmon::error_kind_info(r.failure).exit_code,
+                          fmt::format("Failed: {}", r.failure_reason));
+        }
+      }
       return kOk;
+    } catch (const mqmon::Error& e) {
+      return report(mqmon::error_kind_info(e.kind()).exit_code, e.what());
+    } catch (const std::exception& e) {
+      return report(kInternal, fmt::format("internal error: {}", e.what()));
     }
-    if (merge->parsed()) {
-      merge_cfg.start = mqmon::parse_timestamp(merge_start);
-      merge_cfg.end = mqmon::parse_timestamp(merge_end);
-      if (merge_cfg.end <= merge_cfg.start)
-        throw mqmon::ConfigError("--end must come after --start");
-      merge_cfg.execution_time =
-          merge_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(merge_exec);
-      if (!merge_lookback.empty())
-        merge_cfg.max_lookback = std::abs(mqmon::parse_duration(merge_lookback));
-      mqmon::AtomicOutputSet out(merge_out);
-      const auto counts = mqmon::merge_window(merge_cfg, out.add_streamed("merged.jsonl"));
-      mqmon::JsonWriter w;
-      w.begin_object();
-      mqmon::write_merge_counts(w, counts);
-      w.end_object();
-      out.add("merge_report.json", w.finish());
-      out.commit();
-      print_merge_counts(counts);
-      fmt::print("mqmon: wrote {}\n", (std::filesystem::path(merge_out) / "merged.jsonl").string());
-      return kOk;
-    }
-    if (monitor->parsed()) {
-      mon_eval.apply(mon.evaluation);
-      if (!mon_start.empty() || !mon_end.empty()) {
-        if (mon_start.empty() || mon_end.empty())
-          throw mqmon::ConfigError("give both --start and --end");
-        mon.start = mqmon::parse_timestamp(mon_start);
-        mon.end = mqmon::parse_timestamp(mon_end);
-      } else if (mon.dataset.empty() || !mon_scheduled.empty()) {
-        // A dataset is its own window unless a scheduled time places it.
-        const int64_t scheduled =
-            mon_scheduled.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_scheduled);
-        mon.start = scheduled + mqmon::parse_duration(start_offset);
-        mon.end = scheduled + mqmon::parse_duration(end_offset);
-        if (mon.end <= mon.start)
-          throw mqmon::ConfigError(fmt::format(
-              "--start-time-offset {} and --end-time-offset {} give the window {} to {}, which "
-              "ends before it starts; an offset before the scheduled time carries a minus sign "
-              "(-PT1H)",
-              start_offset, end_offset, mqmon::format_timestamp(mon.start),
-              mqmon::format_timestamp(mon.end)));
-      }
-      mon.execution_time =
-          mon_exec.empty() ? mqmon::now_millis() : mqmon::parse_timestamp(mon_exec);
-      if (!mon_lookback.empty()) mon.max_lookback = std::abs(mqmon::parse_duration(mon_lookback));
-      mon.check.report_undefined = !ignore_undefined;
-      const auto r = mqmon::run_monitor(mon);
-      if (r.merge) print_merge_counts(*r.merge);
-      switch (r.status) {
-        case mqmon::ExecutionStatus::kCompleted:
-          fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count,
-                     mon.output_dir);
-          return kOk;
-        case mqmon::ExecutionStatus::kCompletedWithViolations:
-          fmt::print(
-              "mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n", r.item_count,
-              r.violations, r.violations == 1 ? "" : "s",
-              (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
-          return kViolations;
-        case mqmon::ExecutionStatus::kFailed:
-          fmt::print(stderr, "mqmon: error: Failed: {}\n", r.failure_reason);
-          return mqmon::error_kind_info(r.failure).exit_code;
-      }
-    }
-    return kOk;
-  } catch (const mqmon::Error& e) {
-    fmt::print(stderr, "mqmon: error: {}\n", e.what());
-    return mqmon::error_kind_info(e.kind()).exit_code;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "mqmon: internal error: {}\n", e.what());
-    return kInternal;
-  }
+  }();
+  return container ? container->finish(code, last_error) : code;
 }

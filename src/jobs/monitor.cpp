@@ -74,6 +74,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
 
   MonitorResult r;
   AtomicOutputSet out(config.output_dir);
+  std::optional<AtomicOutputSet> cloudwatch;
   auto fail = [&](ErrorKind kind, std::string reason) {
     r.status = ExecutionStatus::kFailed;
     r.failure = kind;
@@ -129,7 +130,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
                                   : ExecutionStatus::kCompletedWithViolations;
 
     const MetricRecordContext context{config.endpoint_name, config.monitoring_schedule_name,
-                                      now_millis()};
+                                      config.metric_time != 0 ? config.metric_time : now_millis()};
     const auto scalars = ev.scalars();
     out.add("statistics.json", write_statistics(ev, evaluation_time));
     out.add("constraint_violations.json", write_violations(violations));
@@ -143,9 +144,33 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     }
     out.add("metrics.prom", write_prometheus(scalars, context));
     out.add("execution.json", execution_json(config, r, evaluation_time));
+    // The records for the service travel in their own folder, prepared with the outputs and
+    // committed right after them.
+    if (config.publish_cloudwatch_metrics && !config.cloudwatch_metrics_dir.empty()) {
+      cloudwatch.emplace(config.cloudwatch_metrics_dir);
+      cloudwatch->add("cloudwatch_metrics.jsonl", write_cloudwatch_records(scalars, context));
+    }
     out.commit();
   } catch (const Error& e) {
     return fail(e.kind(), e.what());
+  }
+  // After the outputs: a failure fails the execution, and execution.json says so; the analysis
+  // outputs stay.
+  auto failed_after_outputs = [&](const Error& e) {
+    r.status = ExecutionStatus::kFailed;
+    r.failure = e.kind();
+    r.failure_reason = e.what();
+    AtomicOutputSet status(config.output_dir);
+    status.add("execution.json", execution_json(config, r, evaluation_time));
+    status.commit();
+  };
+  if (cloudwatch) {
+    try {
+      cloudwatch->commit();
+    } catch (const Error& e) {
+      failed_after_outputs(e);
+      return r;
+    }
   }
   if (!config.post_analytics_processor_script.empty()) {
     try {
@@ -160,12 +185,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
            {"sagemaker_endpoint_name", config.endpoint_name},
            {"sagemaker_monitoring_schedule_name", config.monitoring_schedule_name}});
     } catch (const Error& e) {
-      r.status = ExecutionStatus::kFailed;
-      r.failure = e.kind();
-      r.failure_reason = e.what();
-      AtomicOutputSet status(config.output_dir);
-      status.add("execution.json", execution_json(config, r, evaluation_time));
-      status.commit();
+      failed_after_outputs(e);
     }
   }
   return r;

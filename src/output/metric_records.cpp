@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "mqmon/common/numbers.h"
+#include "mqmon/common/time.h"
 #include "mqmon/output/json_writer.h"
 
 namespace mqmon {
@@ -36,20 +37,41 @@ std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& me
                          json_quote(name));
     values += fmt::format(",{}:{}", json_quote(name), format_plain_double(m.value));
   }
+  const bool batch = ctx.endpoint.empty();
   return fmt::format(
-      "{{\"_aws\":{{\"Timestamp\":{},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[["
-      "\"Endpoint\","
-      "\"MonitoringSchedule\"]],\"Metrics\":[{}]}}]}},\"Endpoint\":{},\"MonitoringSchedule\":{}{}}}"
-      "\n",
-      ctx.timestamp, json_quote(kMetricNamespace), names, json_quote(ctx.endpoint),
+      "{{\"_aws\":{{\"Timestamp\":{},\"CloudWatchMetrics\":[{{\"Namespace\":{},\"Dimensions\":[[{}"
+      "\"MonitoringSchedule\"]],\"Metrics\":[{}]}}]}},{}\"MonitoringSchedule\":{}{}}}\n",
+      ctx.timestamp, json_quote(batch ? kBatchMetricNamespace : kMetricNamespace),
+      batch ? "" : "\"Endpoint\",", names,
+      batch ? std::string() : fmt::format("\"Endpoint\":{},", json_quote(ctx.endpoint)),
       json_quote(ctx.monitoring_schedule), values);
+}
+
+std::string write_cloudwatch_records(
+    const std::vector<std::pair<std::string, MetricValue>>& metrics,
+    const MetricRecordContext& ctx) {
+  std::string dimensions = "[";
+  if (!ctx.endpoint.empty())
+    dimensions += fmt::format("{{\"Name\":\"Endpoint\",\"Value\":{}}},", json_quote(ctx.endpoint));
+  dimensions += fmt::format("{{\"Name\":\"MonitoringSchedule\",\"Value\":{}}}]",
+                            json_quote(ctx.monitoring_schedule));
+  const std::string timestamp = json_quote(format_timestamp(ctx.timestamp));
+  std::string out;
+  for (const auto& [name, m] : metrics) {
+    if (!std::isfinite(m.value)) continue;  // CloudWatch takes numbers only
+    out += fmt::format("{{\"MetricName\":{},\"Timestamp\":{},\"Dimensions\":{},\"Value\":{}}}\n",
+                       json_quote(name), timestamp, dimensions, format_plain_double(m.value));
+  }
+  return out;
 }
 
 std::string write_prometheus(const std::vector<std::pair<std::string, MetricValue>>& metrics,
                              const MetricRecordContext& ctx) {
   std::string out;
   const std::string labels =
-      fmt::format("{{Endpoint=\"{}\",MonitoringSchedule=\"{}\"}}", label_value(ctx.endpoint),
+      fmt::format("{{{}MonitoringSchedule=\"{}\"}}",
+                  ctx.endpoint.empty() ? std::string()
+                                       : fmt::format("Endpoint=\"{}\",", label_value(ctx.endpoint)),
                   label_value(ctx.monitoring_schedule));
   for (const auto& [key, m] : metrics) {
     // Prometheus's naming conventions: one application prefix on every metric name.

@@ -30,6 +30,10 @@ struct MonitorConfig {
   CheckOptions check;
   std::string evaluation_time;             ///< empty: now
   bool publish_cloudwatch_metrics = true;  ///< write cloudwatch_metrics.json
+  /// With publish_cloudwatch_metrics: also leave the metrics here as the records a SageMaker
+  /// Processing container writes for the service to publish (cloudwatch_metrics.jsonl).
+  std::string cloudwatch_metrics_dir;
+  int64_t metric_time = 0;  ///< the metric records' timestamp (0: now)
   /// Run once a completed execution's outputs are written; when it fails, the execution is
   /// Failed (execution.json says why) and the analysis outputs stay.
   std::string post_analytics_processor_script;

@@ -12,17 +12,27 @@
 namespace mqmon {
 
 struct MetricRecordContext {
-  std::string endpoint;             ///< dimension/label `Endpoint`
+  std::string endpoint;             ///< dimension/label `Endpoint`; empty: a batch transform job
   std::string monitoring_schedule;  ///< dimension/label `MonitoringSchedule`
   int64_t timestamp = 0;            ///< milliseconds since the epoch
 };
 
 constexpr const char* kMetricNamespace = "aws/sagemaker/Endpoints/model-metrics";
+/// The namespace of batch transform jobs' metrics (no Endpoint dimension).
+constexpr const char* kBatchMetricNamespace = "aws/sagemaker/ModelMonitoring/model-metrics";
 
 /// One EMF document (a JSON line): `_aws.CloudWatchMetrics` with the namespace, the dimension set
-/// [Endpoint, MonitoringSchedule] and one metric per finite value; values at the top level.
+/// [Endpoint, MonitoringSchedule] (batch: [MonitoringSchedule]) and one metric per finite value;
+/// values at the top level.
 std::string write_emf(const std::vector<std::pair<std::string, MetricValue>>& metrics,
                       const MetricRecordContext& context);
+
+/// The records a SageMaker Processing container leaves in /opt/ml/output/metrics/cloudwatch for
+/// the service to publish: one JSON object per line, shaped like CloudWatch's PutMetricData
+/// (MetricName, Timestamp, Dimensions, Value), one per finite value.
+std::string write_cloudwatch_records(
+    const std::vector<std::pair<std::string, MetricValue>>& metrics,
+    const MetricRecordContext& context);
 
 /// The prefix of every Prometheus metric name (mqmon_accuracy).
 inline constexpr const char* kPrometheusPrefix = "mqmon_";
