@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from conftest import close, run_mqmon
+from conftest import MQMON, close, run_mqmon
 from s3_proxy import S3Proxy, down, flaky
 from test_monitor import T0, T1, baseline_constraints, iso, world  # noqa: F401 (world is a fixture)
 
@@ -793,3 +794,32 @@ def test_scripts_read_from_s3(store, tmp_path):
     assert plain.returncode == 0 and scripted.returncode == 2, scripted.stderr
     assert 'post.py", line 2, in postprocess_handler' in scripted.stderr and "RuntimeError: from s3" in scripted.stderr
     assert (tmp_path / "scripted" / "statistics.json").read_text() == (tmp_path / "plain" / "statistics.json").read_text()
+
+
+def test_the_container_mode_reads_and_writes_s3(store, world, tmp_path):  # noqa: F811
+    """The docs' Kubernetes Job: every path of the analyzer's environment an s3:// URI, the store given as
+    MQMON_S3_ENDPOINT (mqmon's --s3-endpoint)."""
+    constraints = baseline_constraints(world["tmp"])
+    store.upload_tree(world["cap"].parents[1], "capture/")
+    store.upload_tree(world["gt"], "ground-truth/")
+    store.put("baseline/constraints.json", constraints)
+    env = {k: v for k, v in aws_env(**CREDS).items() if not k.startswith("MQMON_")}  # the test run's
+    env.update(analysis_type="MODEL_QUALITY", problem_type="BinaryClassification",
+                  dataset_format=json.dumps({"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput",
+                                                                                          "endpointOutput"]}}),
+                  dataset_source=store.uri("capture"), ground_truth_source=store.uri("ground-truth"),
+                  output_path=store.uri("monitoring/hourly/"), baseline_constraints=store.uri("baseline/constraints.json"),
+                  probability_attribute="0", start_time=iso(T0), end_time=iso(T1),
+                  sagemaker_endpoint_name="my-endpoint", sagemaker_monitoring_schedule_name="hourly",
+                  MQMON_S3_ENDPOINT=store.endpoint, MQMON_EXECUTION_TIME=iso(T1 + timedelta(hours=4)),
+                  MQMON_EVALUATION_TIME=TIME, MQMON_OPT_ML_ROOT=str(tmp_path / "ml"))
+    run = subprocess.run([str(MQMON)], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    local = run_mqmon(["monitor", "--capture", world["cap"].parents[1], "--ground-truth", world["gt"],
+                       "--start", iso(T0), "--end", iso(T1), "--execution-time", iso(T1 + timedelta(hours=4)),
+                       "--problem-type", "BinaryClassification", "--probability-attribute", "0",
+                       "--constraints", constraints, "--output", tmp_path / "local", "--endpoint-name", "my-endpoint",
+                       "--monitoring-schedule-name", "hourly", "--evaluation-time", TIME], check=False)
+    assert local.returncode == 5, local.stderr
+    for name in ("statistics.json", "constraint_violations.json"):
+        assert store.get(f"monitoring/hourly/{name}") == (tmp_path / "local" / name).read_bytes(), name
