@@ -20,6 +20,8 @@
 #include "mqmon/jobs/merge.h"
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/readers/row_builder.h"
+#include "mqmon/schedule/store.h"
+#include "reports.h"
 #include "schedule_commands.h"
 
 namespace {
@@ -83,9 +85,14 @@ constexpr const char* kMergeUsage =
 constexpr const char* kMonitorUsage =
     "usage: mqmon monitor (--dataset PATH | --capture PREFIX --ground-truth PREFIX)\n"
     "           --constraints FILE --problem-type TYPE --output DIR [options]";
+constexpr const char* kReportUsage =
+    "usage: mqmon report --statistics FILE [--constraints FILE] [--violations FILE]\n"
+    "           [--execution FILE] [--baseline-statistics FILE] --output FILE\n"
+    "       mqmon report --history (--schedule NAME [--state DB] | --executions DIR) --output FILE";
 constexpr const char* kAppUsage =
-    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor | schedule | executions "
-    "|\n           history | scheduler) [options]";
+    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor | report | schedule |\n"
+    "           executions | history | scheduler | container) [options]";
+constexpr const char* kVersion = "mqmon 0.1.0";
 
 /// A mistake on the command line: reported with the usage line of `command` and exit code 2.
 struct UsageError {
@@ -182,6 +189,7 @@ const char* usage_of(const CLI::App* command) {
   if (const char* u = mqmon::cli::ScheduleCommands::usage(path)) return u;
   return path == "suggest-baseline" ? kBaselineUsage
          : path == "merge"          ? kMergeUsage
+         : path == "report"         ? kReportUsage
                                     : kMonitorUsage;
 }
 
@@ -284,7 +292,7 @@ int main(int argc, char** argv) {
   // with CURLOPT_NOSIGNAL leaves SIGPIPE to the program.
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mqmon: model-quality monitoring compatible with SageMaker Model Monitor files"};
-  app.set_version_flag("--version", "mqmon 0.1.0");
+  app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   std::string s3_endpoint;
   app.add_option("--s3-endpoint", s3_endpoint,
@@ -321,6 +329,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   base->add_option("--post-analytics-processor-script", cfg.post_analytics_processor_script,
                    "Python file defining postprocess_handler(), run once the outputs are written");
+  bool base_no_report = false;
+  base->add_flag("--no-report", base_no_report, "Do not write report.html beside the files");
   base->add_flag("--strict-layout", cfg.suggest.strict_layout,
                  "Write constraints.json without mqmon's extra block");
   base->add_option("--output", cfg.output_dir, "Output directory")->required();
@@ -405,10 +415,38 @@ int main(int argc, char** argv) {
                       "does for CloudWatch (cloudwatch_metrics.jsonl)");
   monitor->add_option("--metric-time", mon_metric_time,
                       "Timestamp of the metric records (default: now)");
+  bool mon_no_report = false;
+  std::string mon_baseline_statistics;
+  monitor->add_flag("--no-report", mon_no_report, "Do not write report.html beside the files");
+  monitor->add_option("--baseline-statistics", mon_baseline_statistics,
+                      "The baseline's statistics.json, shown beside the window in report.html");
   monitor->add_flag("--ignore-undefined-metrics", ignore_undefined,
                     "A constrained metric undefined on the window is not a violation");
   monitor->add_option("--output", mon.output_dir, "Output directory")->required();
   monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
+
+  // report
+  mqmon::cli::ReportPaths report_paths;
+  std::string report_output, report_schedule, report_executions, report_state;
+  bool report_history = false;
+  auto* report_cmd = app.add_subcommand(
+      "report", "Render report.html from a job's files, or a schedule's history of executions");
+  report_cmd->add_option("--statistics", report_paths.statistics,
+                         "statistics.json (mqmon's or the service's)");
+  report_cmd->add_option("--constraints", report_paths.constraints, "constraints.json");
+  report_cmd->add_option("--violations", report_paths.violations,
+                         "constraint_violations.json: an execution");
+  report_cmd->add_option("--execution", report_paths.execution,
+                         "mqmon's execution.json: an execution");
+  report_cmd->add_option("--baseline-statistics", report_paths.baseline_statistics,
+                         "The baseline's statistics.json, beside an execution's window");
+  report_cmd->add_flag("--history", report_history, "A history view: metrics over time");
+  report_cmd->add_option("--schedule", report_schedule, "History: the schedule's executions");
+  report_cmd->add_option("--state", report_state,
+                         "History: the schedule store (default $MQMON_HOME/mqmon.db)");
+  report_cmd->add_option("--executions", report_executions,
+                         "History: a folder of execution outputs (each with its execution.json)");
+  report_cmd->add_option("--output", report_output, "The HTML file to write")->required();
 
   mqmon::cli::ScheduleCommands schedule_commands(app);
 
@@ -485,6 +523,8 @@ int main(int argc, char** argv) {
       if (base->parsed()) {
         base_eval.apply(cfg.evaluation);
         cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
+        if (!base_no_report)
+          cfg.render_report = mqmon::cli::baseline_renderer(cfg.dataset, kVersion);
         const auto r = mqmon::run_baseline(cfg);
         if (r.dropped)
           fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n",
@@ -520,6 +560,29 @@ int main(int argc, char** argv) {
                    (std::filesystem::path(merge_out) / "merged.jsonl").string());
         return kOk;
       }
+      if (report_cmd->parsed()) {
+        std::string html;
+        if (report_history) {
+          if (report_schedule.empty() == report_executions.empty())
+            throw mqmon::ConfigError("--history takes --schedule NAME or --executions DIR");
+          html = mqmon::report::render_history(
+              report_schedule.empty() ? "mqmon monitoring history"
+                                      : fmt::format("{}: monitoring history", report_schedule),
+              report_schedule.empty()
+                  ? mqmon::cli::folder_history(report_executions)
+                  : mqmon::cli::schedule_history(
+                        report_state.empty() ? mqmon::default_state_path() : report_state,
+                        report_schedule),
+              kVersion);
+        } else {
+          if (report_paths.statistics.empty() && report_paths.execution.empty())
+            throw mqmon::ConfigError("give --statistics (or --history)");
+          html = mqmon::cli::job_report(report_paths, kVersion);
+        }
+        mqmon::cli::write_report(report_output, html);
+        fmt::print("mqmon: wrote {}\n", report_output);
+        return kOk;
+      }
       if (monitor->parsed()) {
         mon_eval.apply(mon.evaluation);
         if (!mon_start.empty() || !mon_end.empty()) {
@@ -546,6 +609,10 @@ int main(int argc, char** argv) {
         if (!mon_lookback.empty()) mon.max_lookback = std::abs(mqmon::parse_duration(mon_lookback));
         if (!mon_metric_time.empty()) mon.metric_time = mqmon::parse_timestamp(mon_metric_time);
         mon.check.report_undefined = !ignore_undefined;
+        if (!mon_no_report)
+          mon.render_report = mqmon::cli::monitor_renderer(
+              mon.constraints_path, mon_baseline_statistics,
+              mon.dataset.empty() ? mon.capture_prefix : mon.dataset, kVersion);
         const auto r = mqmon::run_monitor(mon);
         if (r.merge) print_merge_counts(*r.merge);
         switch (r.status) {

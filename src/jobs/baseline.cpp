@@ -20,6 +20,7 @@ BaselineResult run_baseline(const BaselineConfig& config) {
 
   out.add("statistics.json", statistics);
   out.add("constraints.json", constraints);
+  if (config.render_report) out.add("report.html", config.render_report(statistics, constraints));
   out.commit();
   if (!config.post_analytics_processor_script.empty())
     run_postprocess_script(config.post_analytics_processor_script,

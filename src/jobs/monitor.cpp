@@ -31,8 +31,11 @@ const char* status_name(ExecutionStatus s) {
 
 namespace {
 
+/// The execution's record. `applied`: the thresholds the window was checked against (the
+/// constraints file's, or recomputed at the window's size), so that a history shows them.
 std::string execution_json(const MonitorConfig& c, const MonitorResult& r,
-                           const std::string& evaluation_time) {
+                           const std::string& evaluation_time,
+                           const std::vector<Constraint>& applied) {
   JsonWriter w;
   w.begin_object();
   w.key("status").value(status_name(r.status));
@@ -55,6 +58,16 @@ std::string execution_json(const MonitorConfig& c, const MonitorResult& r,
     w.key("item_count").value(r.item_count);
     w.key("violation_count").value(static_cast<uint64_t>(r.violations));
   }
+  if (!applied.empty()) {
+    w.key("thresholds").begin_object();
+    for (const auto& t : applied) {
+      w.key(t.metric).begin_object();
+      w.key("threshold").value(t.threshold);
+      w.key("comparison_operator").value(operator_name(t.op));
+      w.end_object();
+    }
+    w.end_object();
+  }
   w.end_object();
   return w.finish();
 }
@@ -75,11 +88,15 @@ MonitorResult run_monitor(const MonitorConfig& config) {
   MonitorResult r;
   AtomicOutputSet out(config.output_dir);
   std::optional<AtomicOutputSet> cloudwatch;
+  std::vector<Constraint> applied;  // the thresholds the window is checked against
+  std::string statistics, violations_text;
   auto fail = [&](ErrorKind kind, std::string reason) {
     r.status = ExecutionStatus::kFailed;
     r.failure = kind;
     r.failure_reason = std::move(reason);
-    out.add("execution.json", execution_json(config, r, evaluation_time));
+    const std::string execution = execution_json(config, r, evaluation_time, applied);
+    out.add("execution.json", execution);
+    if (config.render_report) out.add("report.html", config.render_report({}, {}, execution));
     out.commit();
     return r;
   };
@@ -122,7 +139,8 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     }
     const Evaluation ev = evaluate_dataset(dataset, spec);
     r.item_count = ev.item_count();
-    const auto thresholds = thresholds_for_window(constraints, r.item_count);
+    applied = thresholds_for_window(constraints, r.item_count);
+    const auto& thresholds = applied;
     const auto violations =
         check_constraints(thresholds, constraints.problem_type, ev, config.check);
     r.violations = violations.size();
@@ -132,8 +150,10 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     const MetricRecordContext context{config.endpoint_name, config.monitoring_schedule_name,
                                       config.metric_time != 0 ? config.metric_time : now_millis()};
     const auto scalars = ev.scalars();
-    out.add("statistics.json", write_statistics(ev, evaluation_time));
-    out.add("constraint_violations.json", write_violations(violations));
+    statistics = write_statistics(ev, evaluation_time);
+    violations_text = write_violations(violations);
+    out.add("statistics.json", statistics);
+    out.add("constraint_violations.json", violations_text);
     if (config.publish_cloudwatch_metrics)
       out.add("cloudwatch_metrics.json", write_emf(scalars, context));
     for (const auto& [name, value] : scalars) {
@@ -143,7 +163,10 @@ MonitorResult run_monitor(const MonitorConfig& config) {
       r.metrics.push_back(std::move(m));
     }
     out.add("metrics.prom", write_prometheus(scalars, context));
-    out.add("execution.json", execution_json(config, r, evaluation_time));
+    const std::string execution = execution_json(config, r, evaluation_time, applied);
+    out.add("execution.json", execution);
+    if (config.render_report)
+      out.add("report.html", config.render_report(statistics, violations_text, execution));
     // The records for the service travel in their own folder, prepared with the outputs and
     // committed right after them.
     if (config.publish_cloudwatch_metrics && !config.cloudwatch_metrics_dir.empty()) {
@@ -161,7 +184,10 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     r.failure = e.kind();
     r.failure_reason = e.what();
     AtomicOutputSet status(config.output_dir);
-    status.add("execution.json", execution_json(config, r, evaluation_time));
+    const std::string execution = execution_json(config, r, evaluation_time, applied);
+    status.add("execution.json", execution);
+    if (config.render_report)
+      status.add("report.html", config.render_report(statistics, violations_text, execution));
     status.commit();
   };
   if (cloudwatch) {

@@ -2,6 +2,7 @@
 /// The baseline job (`suggest-baseline`): dataset -> statistics.json + constraints.json.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct BaselineConfig {
   std::string evaluation_time;  ///< empty: now
   /// Run once the outputs are written (its postprocess_handler()); see run_post_analytics.
   std::string post_analytics_processor_script;
+  /// When set, report.html joins the outputs, rendered from statistics.json and constraints.json
+  /// (the report layer sits above the jobs).
+  std::function<std::string(const std::string& statistics, const std::string& constraints)>
+      render_report;
 };
 
 struct BaselineResult {

@@ -2,6 +2,7 @@
 /// The monitor job: one monitoring execution over a window, checked against constraints.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,12 @@ struct MonitorConfig {
   /// Run once a completed execution's outputs are written; when it fails, the execution is
   /// Failed (execution.json says why) and the analysis outputs stay.
   std::string post_analytics_processor_script;
+  /// When set, report.html joins the outputs: this renders it from statistics.json,
+  /// constraint_violations.json and execution.json (the first two empty for a failed execution;
+  /// execution.json carries the thresholds applied). The report layer sits above the jobs.
+  std::function<std::string(const std::string& statistics, const std::string& violations,
+                            const std::string& execution)>
+      render_report;
 };
 
 /// A scalar metric of the window with the threshold it was checked against (when constrained).

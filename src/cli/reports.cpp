@@ -1,0 +1,148 @@
+#include "reports.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "mqmon/common/error.h"
+#include "mqmon/common/time.h"
+#include "mqmon/io/atomic_output.h"
+#include "mqmon/io/byte_source.h"
+#include "mqmon/schedule/store.h"
+
+namespace mqmon::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_if(const std::string& path) {
+  return path.empty() ? std::string() : read_whole(path);
+}
+
+/// A file of an execution's folder, or "" when it is not there.
+std::string read_optional(const fs::path& folder, const char* name) {
+  std::error_code ec;
+  return fs::is_regular_file(folder / name, ec) ? read_whole((folder / name).string()) : "";
+}
+
+}  // namespace
+
+std::function<std::string(const std::string&, const std::string&)> baseline_renderer(
+    const std::string& dataset, const std::string& version) {
+  return [dataset, version](const std::string& statistics, const std::string& constraints) {
+    report::JobFiles f;
+    f.statistics = statistics;
+    f.constraints = constraints;
+    f.dataset = dataset;
+    f.version = version;
+    return report::render_job(f);
+  };
+}
+
+std::function<std::string(const std::string&, const std::string&, const std::string&)>
+monitor_renderer(const std::string& constraints, const std::string& baseline_statistics,
+                 const std::string& dataset, const std::string& version) {
+  return [=](const std::string& statistics, const std::string& violations,
+             const std::string& execution) {
+    report::JobFiles f;
+    f.statistics = statistics;
+    f.violations = violations;
+    f.execution = execution;
+    // The method block of the constraints, when they can be read (a failed execution may have
+    // failed on exactly that file).
+    try {
+      f.constraints = read_if(constraints);
+    } catch (const Error&) {
+    }
+    f.baseline_statistics = read_if(baseline_statistics);
+    f.dataset = dataset;
+    f.version = version;
+    return report::render_job(f);
+  };
+}
+
+std::string job_report(const ReportPaths& p, const std::string& version) {
+  report::JobFiles f;
+  f.statistics = read_if(p.statistics);
+  f.constraints = read_if(p.constraints);
+  f.violations = read_if(p.violations);
+  f.execution = read_if(p.execution);
+  f.baseline_statistics = read_if(p.baseline_statistics);
+  f.version = version;
+  return report::render_job(f);
+}
+
+std::vector<report::HistoryEntry> schedule_history(const std::string& state,
+                                                   const std::string& schedule) {
+  ScheduleStore store(state);
+  const ScheduleRow row = store.get_schedule(schedule);  // names the known ones when absent
+  ExecutionFilter filter;
+  filter.schedule = row.name;
+  auto executions = store.list_executions(filter);
+  std::sort(executions.begin(), executions.end(),
+            [](const auto& a, const auto& b) { return a.scheduled_time < b.scheduled_time; });
+  std::vector<report::HistoryEntry> out;
+  for (const auto& e : executions) {
+    if (e.status != "Completed" && e.status != "CompletedWithViolations" && e.status != "Failed")
+      continue;  // pending, running or stopped: nothing to show yet
+    report::HistoryEntry h;
+    h.time = format_timestamp(e.scheduled_time);
+    h.status = e.status;
+    h.failure_reason = e.failure_reason;
+    if (!e.output.empty() && e.output.rfind("s3://", 0) != 0) {
+      const fs::path folder = e.output;
+      h.statistics = read_optional(folder, "statistics.json");
+      h.violations = read_optional(folder, "constraint_violations.json");
+      h.execution = read_optional(folder, "execution.json");
+    } else if (!e.output.empty()) {
+      for (auto [name, text] : {std::pair{"statistics.json", &h.statistics},
+                                {"constraint_violations.json", &h.violations},
+                                {"execution.json", &h.execution}}) {
+        try {
+          *text = read_whole(e.output + (e.output.back() == '/' ? "" : "/") + name);
+        } catch (const IoError&) {  // a failed execution has no statistics
+        }
+      }
+    }
+    out.push_back(std::move(h));
+  }
+  if (out.empty())
+    throw NoDataError(fmt::format("schedule '{}' has no finished executions yet", schedule));
+  return out;
+}
+
+std::vector<report::HistoryEntry> folder_history(const std::string& folder) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec))
+    throw IoError(fmt::format("'{}' is not a folder of execution outputs", folder));
+  std::vector<std::pair<std::string, report::HistoryEntry>> found;
+  for (const auto& entry : fs::recursive_directory_iterator(folder, ec)) {
+    if (!entry.is_regular_file() || entry.path().filename() != "execution.json") continue;
+    const fs::path dir = entry.path().parent_path();
+    report::HistoryEntry h = report::history_entry(read_optional(dir, "statistics.json"),
+                                                   read_optional(dir, "constraint_violations.json"),
+                                                   read_whole(entry.path().string()));
+    const std::string time = h.time;
+    found.emplace_back(time + "\n" + dir.string(), std::move(h));
+  }
+  if (found.empty())
+    throw NoDataError(
+        fmt::format("no execution.json below '{}': not a folder of execution outputs", folder));
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<report::HistoryEntry> out;
+  for (auto& [key, h] : found) out.push_back(std::move(h));
+  return out;
+}
+
+void write_report(const std::string& path, const std::string& html) {
+  const fs::path p(path);
+  if (p.filename().empty()) throw ConfigError(fmt::format("--output '{}' names no file", path));
+  AtomicOutputSet out(p.has_parent_path() ? p.parent_path().string() : ".");
+  out.add(p.filename().string(), html);
+  out.commit();
+}
+
+}  // namespace mqmon::cli

@@ -1,0 +1,39 @@
+#pragma once
+// Reports from files: the renderers of the report layer fed with the files a job wrote (local or
+// s3://), a schedule's executions, or a folder of execution outputs. Free of CLI11; used by the
+// command line and the Python module.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mqmon/report/report.h"
+
+namespace mqmon::cli {
+
+/// The renderer the baseline job takes: `dataset` and `version` go in the summary.
+std::function<std::string(const std::string&, const std::string&)> baseline_renderer(
+    const std::string& dataset, const std::string& version);
+
+/// The renderer a monitoring execution takes. `constraints` and `baseline_statistics` are paths
+/// (either may be empty): the constraints file's method block and the baseline's values.
+std::function<std::string(const std::string&, const std::string&, const std::string&)>
+monitor_renderer(const std::string& constraints, const std::string& baseline_statistics,
+                 const std::string& dataset, const std::string& version);
+
+/// Paths (empty when absent) of the files a job report is made from.
+struct ReportPaths {
+  std::string statistics, constraints, violations, execution, baseline_statistics;
+};
+std::string job_report(const ReportPaths& paths, const std::string& version);
+
+/// A schedule's executions, oldest first, from the store at `state`.
+std::vector<report::HistoryEntry> schedule_history(const std::string& state,
+                                                   const std::string& schedule);
+/// Every execution below `folder` (a folder holding execution.json), ordered by window end.
+std::vector<report::HistoryEntry> folder_history(const std::string& folder);
+
+/// Writes `html` to `path` (local or s3://) whole or not at all.
+void write_report(const std::string& path, const std::string& html);
+
+}  // namespace mqmon::cli
