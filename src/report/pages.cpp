@@ -183,12 +183,14 @@ std::string summary(const std::vector<std::pair<std::string, std::string>>& item
 
 std::string rows_text(double n) { return std::isnan(n) ? "" : fmt::format("{:.0f}", n); }
 
-/// The metric table of a baseline: value, deviation, best constant, threshold.
-std::string metric_table(const Statistics& s, const Constraints& c) {
-  std::string out =
+/// The metric table: value, deviation, best constant, threshold (`threshold_head`).
+std::string metric_table(const Statistics& s, const Constraints& c,
+                         const char* threshold_head = "suggested threshold") {
+  std::string out = fmt::format(
       "<table id=\"metrics\"><thead><tr><th scope=\"col\">metric</th><th scope=\"col\">value</th>"
       "<th scope=\"col\">± standard deviation</th><th scope=\"col\">best constant "
-      "classifier</th><th scope=\"col\">suggested threshold</th></tr></thead><tbody>";
+      "classifier</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+      threshold_head);
   for (const auto& [name, m] : s.scalars) {
     if (name.size() > std::string(kBest).size() &&
         name.substr(name.size() - std::string(kBest).size()) == kBest)
@@ -210,7 +212,8 @@ std::string metric_table(const Statistics& s, const Constraints& c) {
   return out + "</tbody></table>";
 }
 
-std::string method_note(const Constraints& c) {
+/// How the thresholds were made; `window_rows` (an execution's) when they were recomputed for it.
+std::string method_note(const Constraints& c, double window_rows = kNaN) {
   const json& m = c.method;
   if (!m.is_object() || !m.contains("threshold_method")) return "";
   const std::string method =
@@ -220,9 +223,13 @@ std::string method_note(const Constraints& c) {
         "<p class=\"note\" id=\"threshold-method\">Thresholds by the window method: a healthy "
         "model "
         "crosses each one on a window of <span data-window-size=\"{0}\">{0}</span> rows with "
-        "probability <span data-alpha=\"{1}\">{1}</span> (the false-alarm rate per metric); mqmon "
-        "recomputes them at each window's size.</p>",
-        rows_text(number(m["window_size"])), exact(number(m["alpha"])));
+        "probability <span data-alpha=\"{1}\">{1}</span> (the false-alarm rate per metric); "
+        "{2}</p>",
+        rows_text(number(m["window_size"])), exact(number(m["alpha"])),
+        std::isnan(window_rows)
+            ? "mqmon recomputes them at each window's size."
+            : fmt::format("the thresholds below were recomputed for this window's {} rows.",
+                          rows_text(window_rows)));
   if (method == "baseline")
     return "<p class=\"note\" id=\"threshold-method\">Thresholds by the baseline method: the "
            "baseline's own values.</p>";
@@ -439,7 +446,7 @@ std::string execution_page(const std::optional<Statistics>& window, const JobFil
   Statistics baseline;
   const bool with_baseline = !f.baseline_statistics.empty();
   if (with_baseline) baseline = read_statistics(f.baseline_statistics);
-  body += "<h2>Constraints</h2>" + method_note(c) +
+  body += "<h2>Constraints</h2>" + method_note(c, s.item_count) +
           "<table id=\"checks\"><thead><tr><th scope=\"col\">metric</th><th "
           "scope=\"col\">window</th>";
   if (with_baseline) body += "<th scope=\"col\">baseline</th>";
@@ -473,7 +480,7 @@ std::string execution_page(const std::optional<Statistics>& window, const JobFil
       body += fmt::format("<li data-violation=\"{}\">{}</li>", escape(metric), escape(description));
     body += "</ul>";
   }
-  body += "<h2>Metrics of the window</h2>" + metric_table(s, c);
+  body += "<h2>Metrics of the window</h2>" + metric_table(s, c, "threshold");
   if (s.problem == "binary_classification") body += "<h2>Curves</h2>" + curves(s, "window");
   if (s.problem != "regression") body += "<h2>Confusion matrix</h2>" + confusion(s);
   body += footer(f.version, "statistics.json, constraint_violations.json and execution.json");
@@ -537,15 +544,23 @@ std::string render_history(const std::string& title, const std::vector<HistoryEn
       if (std::find(metrics.begin(), metrics.end(), name) == metrics.end()) metrics.push_back(name);
     points.push_back(std::move(p));
   }
+  // The x axis: hours and minutes when every execution is of one day, else month-day and hour.
+  bool one_day = !entries.empty();
+  for (const auto& e : entries)
+    one_day = one_day && e.time.size() >= 16 &&
+              e.time.substr(0, 10) == entries.front().time.substr(0, 10);
   std::vector<std::string> times;
   for (const auto& e : entries)
-    times.push_back(e.time.size() >= 16 ? e.time.substr(5, 11) : e.time);
+    times.push_back(e.time.size() < 16 ? e.time
+                    : one_day          ? e.time.substr(11, 5)
+                                       : e.time.substr(5, 5) + " " + e.time.substr(11, 2) + "h");
   body += "<h2>Metrics over time</h2><div class=\"charts\">";
   for (const auto& name : metrics) {
     LineChart c;
     c.id = "history-" + name;
     c.title = name + " over time";
-    c.x_label = "execution (UTC)";
+    c.x_label = one_day ? fmt::format("execution, {} (UTC)", entries.front().time.substr(0, 10))
+                        : "execution (UTC)";
     c.y_label = name;
     c.x_categories = times;
     c.x_min = -0.5;

@@ -150,13 +150,13 @@ std::string line_chart(const LineChart& c) {
     }
   } else {
     const size_t n = c.x_categories.size();
-    const size_t every = std::max<size_t>(1, (n + 7) / 8);
+    const size_t every = std::max<size_t>(1, (n + 5) / 6);  // at most six labels
     for (size_t i = 0; i < n; ++i) {
       const double x = px_x(c, static_cast<double>(i));
       svg +=
           fmt::format("<line class=\"grid\" x1=\"{0:.2f}\" y1=\"{1}\" x2=\"{0:.2f}\" y2=\"{2}\"/>",
                       x, kTop, bottom);
-      if (i % every == 0 || i + 1 == n)
+      if (i % every == 0)
         svg += fmt::format("<text x=\"{:.2f}\" y=\"{}\" text-anchor=\"middle\">{}</text>", x,
                            bottom + 16, escape(c.x_categories[i]));
     }
@@ -206,9 +206,9 @@ std::string line_chart(const LineChart& c) {
               x, y - 7, escape(title));
         else
           svg += fmt::format(
-              "<circle class=\"point\" cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"3.5\"><title>{}</title>"
+              "<circle class=\"{}\" cx=\"{:.2f}\" cy=\"{:.2f}\" r=\"3.5\"><title>{}</title>"
               "</circle>",
-              x, y, escape(title));
+              s.css == "failed" ? "failed" : "point", x, y, escape(title));
       }
   }
   svg += "</svg>";
@@ -216,7 +216,15 @@ std::string line_chart(const LineChart& c) {
   for (const auto& s : c.series)
     legend += fmt::format(
         "<span><span class=\"swatch\" style=\"background: var(--{})\"></span>{}{}</span>",
-        s.css == "metric" ? "curve" : s.css, escape(s.name), s.dashed ? " (dashed)" : "");
+        s.css == "metric"   ? "curve"
+        : s.css == "failed" ? "muted"
+                            : s.css,
+        escape(s.name), s.dashed ? " (dashed)" : "");
+  for (const auto& s : c.series)
+    if (std::find(s.flagged.begin(), s.flagged.end(), true) != s.flagged.end()) {
+      legend += "<span><span class=\"fail\">▲</span> violation</span>";
+      break;
+    }
   legend += "</div>";
   std::string table = "<details><summary>The numbers</summary><table><thead><tr>";
   for (const auto& h : c.table_head) table += "<th>" + escape(h) + "</th>";
@@ -235,7 +243,8 @@ std::string confusion_heatmap(const std::vector<std::string>& labels,
                               const std::vector<std::vector<double>>& counts,
                               const std::string& caption) {
   std::string out = fmt::format(
-      "<figure class=\"table-figure\"><table class=\"heat\" id=\"confusion-matrix\"><caption>{}</caption><thead><tr>"
+      "<figure class=\"table-figure\"><table class=\"heat\" "
+      "id=\"confusion-matrix\"><caption>{}</caption><thead><tr>"
       "<th scope=\"col\">actual ↓ predicted →</th>",
       escape(caption));
   for (const auto& l : labels) out += "<th scope=\"col\">" + escape(l) + "</th>";
