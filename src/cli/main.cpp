@@ -14,6 +14,7 @@
 #include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
+#include "mqmon/common/version.h"
 #include "mqmon/io/atomic_output.h"
 #include "mqmon/io/s3_client.h"
 #include "mqmon/jobs/baseline.h"
@@ -92,7 +93,7 @@ constexpr const char* kReportUsage =
 constexpr const char* kAppUsage =
     "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor | report | schedule |\n"
     "           executions | history | scheduler | container) [options]";
-constexpr const char* kVersion = "mqmon 0.1.0";
+using mqmon::kVersion;
 
 /// A mistake on the command line: reported with the usage line of `command` and exit code 2.
 struct UsageError {

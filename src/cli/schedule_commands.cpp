@@ -1,6 +1,8 @@
 // CLI11's second translation unit: the schedule commands.
 #include "schedule_commands.h"
 
+#include "reports.h"
+
 #include <fmt/format.h>
 
 #include <atomic>
@@ -11,6 +13,7 @@
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
 #include "mqmon/common/time.h"
+#include "mqmon/common/version.h"
 #include "mqmon/schedule/describe.h"
 #include "mqmon/schedule/expression.h"
 #include "mqmon/schedule/runner.h"
@@ -439,6 +442,9 @@ std::optional<int> ScheduleCommands::run() {
     o.log = [](const std::string& line) {
       fmt::print("{}\n", line);
       std::fflush(stdout);
+    };
+    o.prepare = [](MonitorConfig& c) {
+      c.render_report = monitor_renderer(c.constraints_path, "", c.capture_prefix, kVersion);
     };
     if (s.once || !s.now_text.empty()) {
       const RoundReport r = run_due_executions(store, s.now(), o);

@@ -162,8 +162,8 @@ RoundReport run_due_executions(ScheduleStore& store, int64_t now, const RunnerOp
       const bool once =
           parse_schedule_expression(s.expression).kind == ScheduleExpression::Kind::kNow;
       max_runtime_ms = s.definition.max_runtime_in_seconds * 1000;
-      const MonitorConfig config =
-          s.definition.monitor_config(s.name, e->scheduled_time, now, once);
+      MonitorConfig config = s.definition.monitor_config(s.name, e->scheduled_time, now, once);
+      if (options.prepare) options.prepare(config);
       std::tie(result, code) = run_in_child(store, *e, config, max_runtime_ms, options.lease_ms);
     } catch (const Error& ex) {
       result = failed(ex.kind(), ex.what());

@@ -3,6 +3,7 @@
 schedulers racing on one database, a scheduler killed mid-execution, max runtime, bad input, and
 the SDK's flow in Python."""
 import json
+import re
 import os
 import signal
 import socket
@@ -165,6 +166,19 @@ def test_clock_driven_hourly_schedule(world, tmp_path):
     text = mq("executions", "list", "--schedule", "hourly", "--status", "CompletedWithViolations",
               "--state", state).stdout
     assert len(text.splitlines()) == 2 and "auc=" in text
+
+    # Each completed execution's report.html, and the schedule's history view.
+    for r in runs:
+        if r["MonitoringExecutionStatus"] != "Failed":
+            page = open(os.path.join(r["output"], "report.html")).read()
+            assert f'class="banner {r["MonitoringExecutionStatus"]}"' in page
+    mq("report", "--history", "--schedule", "hourly", "--state", state, "--output", tmp_path / "history.html")
+    page = (tmp_path / "history.html").read_text()
+    assert re.findall(r'<tr data-status="(\w+)">', page) == [r["MonitoringExecutionStatus"] for r in runs]
+    assert 'id="history-auc"' in page and page.count('data-violation="true"') >= 1
+    wrong = mq("report", "--history", "--schedule", "hourli", "--state", state, "--output", tmp_path / "x.html",
+               check=False)
+    assert wrong.returncode == 2 and "hourly" in wrong.stderr and not (tmp_path / "x.html").exists()
 
 
 def test_two_schedulers_run_every_execution_exactly_once(world, tmp_path):

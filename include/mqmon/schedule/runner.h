@@ -21,6 +21,9 @@ struct RunnerOptions {
   int64_t lease_ms = 60 * 1000;
   /// One line per event (an execution's end, an orphan resolved); empty: quiet.
   std::function<void(const std::string&)> log;
+  /// Adjusts each execution's configuration before it runs (the command line adds its report
+  /// renderer, a layer above the scheduler).
+  std::function<void(MonitorConfig&)> prepare;
 };
 
 struct RoundReport {
