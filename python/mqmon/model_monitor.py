@@ -1,5 +1,6 @@
 """``sagemaker.model_monitor``'s model-quality classes, running locally on mqmon's engine."""
 import datetime
+import html
 import json
 import os
 import time
@@ -12,9 +13,9 @@ _EVALUATION_OPTIONS = ("positive_label", "negative_label", "label_type", "class_
                        "curve_points", "max_bad_rows", "evaluation_time", "s3_endpoint",
                        "unbounded_scores", "record_preprocessor_script", "script_workers")
 _BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "window_size", "replicates",
-                                           "strict_layout")
+                                           "strict_layout", "report")
 _MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics",
-                                          "post_analytics_processor_script")
+                                          "post_analytics_processor_script", "report", "baseline_statistics")
 _SCHEDULE_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "unbounded_scores",
                      "max_bad_rows", "max_lookback", "ignore_undefined_metrics")
 
@@ -110,7 +111,30 @@ class ConstraintViolations(_JsonFile):
     """constraint_violations.json."""
 
 
-class BaseliningJob:
+class _Report:
+    """report.html beside a job's outputs: ``report()`` gives its path; in Jupyter the job shows it
+    inline (``_repr_html_``)."""
+
+    @checked()
+    def report(self):
+        """The path (or s3:// URI) of the job's report.html. Raises mqmon.IoError when the job wrote
+        none (``report=False``)."""
+        path = _join(self.output_path, "report.html")
+        if not _mqmon.exists(path, self.s3_endpoint):
+            raise errors.IoError(f"{path} does not exist: the job ran with report=False")
+        return path
+
+    def _repr_html_(self):
+        """The report in an isolated frame, so that its style and the notebook's do not mix."""
+        path = _join(self.output_path, "report.html")
+        if not _mqmon.exists(path, self.s3_endpoint):
+            return None
+        page = _mqmon.read_object(path, self.s3_endpoint).decode("utf-8")
+        return ('<iframe style="width: 100%; height: 720px; border: 0" sandbox srcdoc="'
+                + html.escape(page, quote=True) + '"></iframe>')
+
+
+class BaseliningJob(_Report):
     """A finished baseline job (jobs run synchronously: ``wait`` returns at once)."""
 
     def __init__(self, job_name, outputs, output_path, s3_endpoint=None):
@@ -137,7 +161,7 @@ class BaseliningJob:
         return Constraints.from_file_path(_join(self.output_path, file_name), self.s3_endpoint)
 
 
-class MonitoringExecution:
+class MonitoringExecution(_Report):
     """One monitoring execution and its outputs: run by ``run_monitoring``, or by a schedule (then
     ``describe()`` reads its record from the schedule store, with the service's keys)."""
 
@@ -279,7 +303,8 @@ class ModelQualityMonitor:
         Besides the SDK's arguments, mqmon's options are accepted by keyword: ``positive_label``,
         ``negative_label``, ``label_type``, ``class_labels``, ``seed``, ``curve_points``,
         ``threshold_method``, ``alpha``, ``window_size``, ``replicates``, ``strict_layout``,
-        ``max_bad_rows``, ``evaluation_time``. Any other keyword is a TypeError.
+        ``max_bad_rows``, ``evaluation_time``, ``report`` (default True: report.html beside the
+        files; ``job.report()``). Any other keyword is a TypeError.
         """
         job_name = self._job_name(job_name, "baseline")
         output = _location(output_s3_uri) or os.path.join("model-monitor", "baselining", job_name, "results")
@@ -322,7 +347,9 @@ class ModelQualityMonitor:
         end times, no scheduled time) a ``dataset`` is its own window. Besides the SDK's arguments, mqmon's options are
         accepted by keyword: ``positive_label``, ``negative_label``, ``label_type``,
         ``class_labels``, ``seed``, ``curve_points``, ``max_bad_rows``, ``evaluation_time``,
-        ``max_lookback``, ``ignore_undefined_metrics``. Returns the MonitoringExecution."""
+        ``max_lookback``, ``ignore_undefined_metrics``, ``report`` (default True: report.html;
+        ``execution.report()``), ``baseline_statistics`` (a path: the baseline beside the window in
+        the report). Returns the MonitoringExecution."""
         if isinstance(constraints, Constraints):
             constraints = constraints.file_s3_uri
         if start_time is not None or end_time is not None:
@@ -338,6 +365,8 @@ class ModelQualityMonitor:
                                                           monitor_schedule_name or "local", name)
         options = {"s3_endpoint": self.s3_endpoint}
         options.update(mqmon_options)
+        if "baseline_statistics" in options:
+            options["baseline_statistics"] = _location(options["baseline_statistics"])
         options.update(
             problem_type=problem_type, constraints=_location(constraints), capture=_location(capture_uri),
             ground_truth=_location(ground_truth_input), dataset=_location(dataset), output=output, start=start,
@@ -493,6 +522,13 @@ class ModelQualityMonitor:
         up to ``now`` (default: the clock), each in a child process. Returns the executions run."""
         rows = json.loads(_mqmon.run_due_executions(self.state, _millis(now), catch_up))
         return [MonitoringExecution._scheduled(d, self.state, self.s3_endpoint) for d in rows]
+
+    @checked()
+    def history_report(self, output="report.html"):
+        """Writes the schedule's history view (each constrained metric over its executions, with
+        thresholds, violations and failures) to ``output`` (a path or s3:// URI); returns it."""
+        _mqmon.report_history(self.state, self._schedule(), _location(output))
+        return output
 
     def _schedule(self):
         if self.monitoring_schedule_name is None:

@@ -13,6 +13,7 @@
 #include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
 #include "mqmon/common/time.h"
+#include "mqmon/common/version.h"
 #include "mqmon/io/atomic_output.h"
 #include "mqmon/io/byte_source.h"
 #include "mqmon/io/s3_client.h"
@@ -21,6 +22,7 @@
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/output/statistics_writer.h"
 #include "mqmon/readers/row_builder.h"
+#include "mqmon/report/files.h"
 #include "mqmon/schedule/describe.h"
 #include "mqmon/schedule/runner.h"
 #include "mqmon/schedule/store.h"
@@ -214,7 +216,7 @@ PYBIND11_MODULE(_mqmon, m) {
       [](const std::string& dataset, const std::string& output, const py::dict& options) {
         check_keys(options, "suggest_baseline",
                    {"threshold_method", "alpha", "window_size", "replicates", "strict_layout",
-                    "evaluation_time", "post_analytics_processor_script"});
+                    "evaluation_time", "post_analytics_processor_script", "report"});
         use_s3_endpoint(options);
         mqmon::BaselineConfig c;
         c.dataset = dataset;
@@ -229,6 +231,9 @@ PYBIND11_MODULE(_mqmon, m) {
         option(options, "strict_layout", c.suggest.strict_layout);
         option(options, "evaluation_time", c.evaluation_time);
         option(options, "post_analytics_processor_script", c.post_analytics_processor_script);
+        bool report = true;
+        option(options, "report", report);
+        if (report) c.render_report = mqmon::report::baseline_renderer(dataset, mqmon::kVersion);
         const auto r = released([&] { return mqmon::run_baseline(c); });
         py::dict out;
         out["item_count"] = r.item_count;
@@ -242,11 +247,11 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "monitor",
       [](const py::dict& options) {
-        check_keys(
-            options, "monitor",
-            {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
-             "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
-             "evaluation_time", "ignore_undefined_metrics", "post_analytics_processor_script"});
+        check_keys(options, "monitor",
+                   {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
+                    "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
+                    "evaluation_time", "ignore_undefined_metrics",
+                    "post_analytics_processor_script", "report", "baseline_statistics"});
         use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
@@ -266,6 +271,14 @@ PYBIND11_MODULE(_mqmon, m) {
         option(options, "post_analytics_processor_script", c.post_analytics_processor_script);
         c.check.report_undefined = !ignore_undefined;
         option(options, "evaluation_time", c.evaluation_time);
+        bool report = true;
+        option(options, "report", report);
+        std::string baseline_statistics;
+        option(options, "baseline_statistics", baseline_statistics);
+        if (report)
+          c.render_report = mqmon::report::monitor_renderer(
+              c.constraints_path, baseline_statistics,
+              c.dataset.empty() ? c.capture_prefix : c.dataset, mqmon::kVersion);
         const auto r = released([&] { return mqmon::run_monitor(c); });
         py::dict out;
         out["status"] = mqmon::status_name(r.status);
@@ -279,6 +292,22 @@ PYBIND11_MODULE(_mqmon, m) {
 
   // Schedules: the store and the runner, for the ModelQualityMonitor schedule methods. Results
   // travel as the JSON the CLI prints with --json.
+  m.def(
+      "report_history",
+      [](const py::object& state, const std::string& schedule, const std::string& output) {
+        released([&] {
+          mqmon::report::write_report(output, mqmon::report::render_history(
+                                                  fmt::format("{}: monitoring history", schedule),
+                                                  mqmon::report::schedule_history(
+                                                      state.is_none() ? mqmon::default_state_path()
+                                                                      : state.cast<std::string>(),
+                                                      schedule),
+                                                  mqmon::kVersion));
+          return 0;
+        });
+      },
+      py::arg("state"), py::arg("schedule"), py::arg("output"),
+      "Writes a schedule's history view (report.html of its executions over time)");
   m.def("default_state_path", &mqmon::default_state_path);
   m.def(
       "schedule_save",
@@ -337,6 +366,10 @@ PYBIND11_MODULE(_mqmon, m) {
       [](const py::object& state, int64_t now, const std::string& catch_up) {
         mqmon::RunnerOptions o;
         o.catch_up = mqmon::parse_catch_up(catch_up);
+        o.prepare = [](mqmon::MonitorConfig& c) {
+          c.render_report = mqmon::report::monitor_renderer(c.constraints_path, "",
+                                                            c.capture_prefix, mqmon::kVersion);
+        };
         auto store = store_at(state);
         return released([&] {
           return mqmon::executions_json(mqmon::run_due_executions(*store, now, o).finished);

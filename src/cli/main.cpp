@@ -21,8 +21,8 @@
 #include "mqmon/jobs/merge.h"
 #include "mqmon/jobs/monitor.h"
 #include "mqmon/readers/row_builder.h"
+#include "mqmon/report/files.h"
 #include "mqmon/schedule/store.h"
-#include "reports.h"
 #include "schedule_commands.h"
 
 namespace {
@@ -427,7 +427,7 @@ int main(int argc, char** argv) {
   monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
 
   // report
-  mqmon::cli::ReportPaths report_paths;
+  mqmon::report::ReportPaths report_paths;
   std::string report_output, report_schedule, report_executions, report_state;
   bool report_history = false;
   auto* report_cmd = app.add_subcommand(
@@ -525,7 +525,7 @@ int main(int argc, char** argv) {
         base_eval.apply(cfg.evaluation);
         cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
         if (!base_no_report)
-          cfg.render_report = mqmon::cli::baseline_renderer(cfg.dataset, kVersion);
+          cfg.render_report = mqmon::report::baseline_renderer(cfg.dataset, kVersion);
         const auto r = mqmon::run_baseline(cfg);
         if (r.dropped)
           fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n",
@@ -570,17 +570,17 @@ int main(int argc, char** argv) {
               report_schedule.empty() ? "mqmon monitoring history"
                                       : fmt::format("{}: monitoring history", report_schedule),
               report_schedule.empty()
-                  ? mqmon::cli::folder_history(report_executions)
-                  : mqmon::cli::schedule_history(
+                  ? mqmon::report::folder_history(report_executions)
+                  : mqmon::report::schedule_history(
                         report_state.empty() ? mqmon::default_state_path() : report_state,
                         report_schedule),
               kVersion);
         } else {
           if (report_paths.statistics.empty() && report_paths.execution.empty())
             throw mqmon::ConfigError("give --statistics (or --history)");
-          html = mqmon::cli::job_report(report_paths, kVersion);
+          html = mqmon::report::job_report(report_paths, kVersion);
         }
-        mqmon::cli::write_report(report_output, html);
+        mqmon::report::write_report(report_output, html);
         fmt::print("mqmon: wrote {}\n", report_output);
         return kOk;
       }
@@ -611,7 +611,7 @@ int main(int argc, char** argv) {
         if (!mon_metric_time.empty()) mon.metric_time = mqmon::parse_timestamp(mon_metric_time);
         mon.check.report_undefined = !ignore_undefined;
         if (!mon_no_report)
-          mon.render_report = mqmon::cli::monitor_renderer(
+          mon.render_report = mqmon::report::monitor_renderer(
               mon.constraints_path, mon_baseline_statistics,
               mon.dataset.empty() ? mon.capture_prefix : mon.dataset, kVersion);
         const auto r = mqmon::run_monitor(mon);

@@ -1,8 +1,6 @@
 // CLI11's second translation unit: the schedule commands.
 #include "schedule_commands.h"
 
-#include "reports.h"
-
 #include <fmt/format.h>
 
 #include <atomic>
@@ -14,6 +12,7 @@
 #include "mqmon/common/numbers.h"
 #include "mqmon/common/time.h"
 #include "mqmon/common/version.h"
+#include "mqmon/report/files.h"
 #include "mqmon/schedule/describe.h"
 #include "mqmon/schedule/expression.h"
 #include "mqmon/schedule/runner.h"
@@ -444,7 +443,8 @@ std::optional<int> ScheduleCommands::run() {
       std::fflush(stdout);
     };
     o.prepare = [](MonitorConfig& c) {
-      c.render_report = monitor_renderer(c.constraints_path, "", c.capture_prefix, kVersion);
+      c.render_report =
+          report::monitor_renderer(c.constraints_path, "", c.capture_prefix, kVersion);
     };
     if (s.once || !s.now_text.empty()) {
       const RoundReport r = run_due_executions(store, s.now(), o);

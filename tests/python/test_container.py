@@ -95,8 +95,8 @@ def test_a_baseline_job_gives_the_command_lines_files(opt_ml, tmp_path, threshol
                "--output", cli_out, "--evaluation-time", EVALUATION_TIME])
     for name in ("statistics.json", "constraints.json"):
         assert (opt_ml / "processing" / "output" / name).read_bytes() == (cli_out / name).read_bytes(), name
-    assert sorted(p.name for p in (opt_ml / "processing" / "output").iterdir()) == ["constraints.json",
-                                                                                   "statistics.json"]
+    assert sorted(p.name for p in (opt_ml / "processing" / "output").iterdir()) == [
+        "constraints.json", "report.html", "statistics.json"]
     assert not (opt_ml / "output" / "message").exists()
 
 

@@ -256,7 +256,7 @@ def test_failed_executions(world):
     assert proc.returncode == 6
     ex = json.loads((world["tmp"] / "f1" / "execution.json").read_text())
     assert ex["status"] == "Failed" and ex["failure_reason"].startswith("no captured inferences in the window")
-    assert sorted(p.name for p in (world["tmp"] / "f1").iterdir()) == ["execution.json"]
+    assert sorted(p.name for p in (world["tmp"] / "f1").iterdir()) == ["execution.json", "report.html"]
 
     proc = run_mqmon(["monitor", "--capture", world["cap"], "--ground-truth", world["gt"], "--start", iso(T0),
                       "--end", iso(T1), "--execution-time", iso(T0), "--problem-type", "BinaryClassification",

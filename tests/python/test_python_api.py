@@ -271,7 +271,8 @@ def test_s3_locations_through_the_sdk_shape(s3_servers, tmp_path, monkeypatch):
                                    probability_attribute="probability", ground_truth_attribute="label",
                                    output_s3_uri=store.uri("baseline/results"), evaluation_time=TIME)
     assert job.describe()["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == store.uri("baseline/results")
-    assert store.keys("baseline/") == ["baseline/results/constraints.json", "baseline/results/statistics.json"]
+    assert store.keys("baseline/") == ["baseline/results/constraints.json", "baseline/results/report.html",
+                                       "baseline/results/statistics.json"]
     statistics = job.baseline_statistics()
     assert statistics.file_s3_uri == store.uri("baseline/results/statistics.json")
     assert statistics.body_dict == json.loads(store.get("baseline/results/statistics.json"))
@@ -298,3 +299,29 @@ def test_s3_locations_through_the_sdk_shape(s3_servers, tmp_path, monkeypatch):
     assert "accuracy" in [v["metric_name"] for v in violations]
     assert violations == json.loads(store.get("monitoring/1/constraint_violations.json"))["violations"]
     assert execution.statistics().body_dict["dataset"]["item_count"] == 200
+
+
+def test_jobs_report_where_their_files_are(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("label,probability\n" + "".join(f"{i % 2},{(i % 7) / 7}\n" for i in range(300)))
+    monitor = mqmon.ModelQualityMonitor()
+    job = monitor.suggest_baseline(baseline_dataset=str(data), dataset_format=mqmon.DatasetFormat.csv(header=True),
+                                   problem_type="BinaryClassification", probability_attribute="probability",
+                                   ground_truth_attribute="label", output_s3_uri=str(tmp_path / "with"))
+    assert job.report() == str(tmp_path / "with" / "report.html")
+    assert job._repr_html_().startswith('<iframe style="width: 100%; height: 720px; border: 0" sandbox srcdoc="')
+    quiet = monitor.suggest_baseline(baseline_dataset=str(data), dataset_format=mqmon.DatasetFormat.csv(header=True),
+                                     problem_type="BinaryClassification", probability_attribute="probability",
+                                     ground_truth_attribute="label", output_s3_uri=str(tmp_path / "without"),
+                                     report=False)
+    assert not (tmp_path / "without" / "report.html").exists() and quiet._repr_html_() is None
+    with pytest.raises(mqmon.IoError, match="ran with report=False"):
+        quiet.report()
+    execution = monitor.run_monitoring(constraints=str(tmp_path / "with" / "constraints.json"),
+                                       problem_type="BinaryClassification", dataset=str(data),
+                                       dataset_format=mqmon.DatasetFormat.csv(header=True),
+                                       probability_attribute="probability", ground_truth_attribute="label",
+                                       output_s3_uri=str(tmp_path / "exec"),
+                                       baseline_statistics=str(tmp_path / "with" / "statistics.json"))
+    page = open(execution.report()).read()
+    assert "Model quality monitoring execution" in page and "data-baseline=" in page

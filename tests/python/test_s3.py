@@ -128,7 +128,7 @@ def test_baseline_from_a_prefix_of_thousands_of_objects_to_s3(store, tmp_path):
     assert len(lists) == 3 and all("continuation-token=" in path for path in lists[1:])  # 1000 keys a page
 
     run_mqmon(["suggest-baseline", "--baseline-dataset", local, *BINARY, "--output", tmp_path / "local"])
-    assert store.keys("results/") == ["results/constraints.json", "results/statistics.json"]
+    assert store.keys("results/") == ["results/constraints.json", "results/report.html", "results/statistics.json"]
     for name in ("statistics.json", "constraints.json"):
         assert store.get(f"results/{name}") == (tmp_path / "local" / name).read_bytes(), name
     metrics = json.loads(store.get("results/statistics.json"))["binary_classification_metrics"]
@@ -220,7 +220,7 @@ def test_monitoring_execution_over_s3_hour_folders(store, world, tmp_path):  # n
     assert local.returncode == remote.returncode == 5, remote.stderr
     assert store.keys("executions/") == [f"executions/1/{n}" for n in sorted(
         ["statistics.json", "constraint_violations.json", "execution.json", "cloudwatch_metrics.json",
-         "metrics.prom"])]
+         "metrics.prom", "report.html"])]
     for name in ("statistics.json", "constraint_violations.json"):
         assert store.get(f"executions/1/{name}") == (tmp_path / "local" / name).read_bytes(), name
     execution = json.loads(store.get("executions/1/execution.json"))
@@ -422,7 +422,7 @@ def test_a_failed_job_leaves_no_output(store):
     assert f"{store.uri('bad/b.csv')}:3: column 1 (attribute 'probability') not a finite number: 'abc'" in run.stderr
     assert store.keys("out/") == []
 
-    # A failed execution writes its execution.json only.
+    # A failed execution writes its execution.json (and the report of its failure) only.
     store.put("constraints.json", json.dumps({"version": 0.0, "binary_classification_constraints": {
         "accuracy": {"threshold": 0.5, "comparison_operator": "LessThanThreshold"}}}))
     run = mq(store.endpoint, "monitor", "--dataset", store.uri("bad/"), "--problem-type", "BinaryClassification",
@@ -430,7 +430,7 @@ def test_a_failed_job_leaves_no_output(store):
              "--constraints", store.uri("constraints.json"), "--start", iso(T0), "--end", iso(T1),
              "--output", store.uri("execution/"), check=False)
     assert run.returncode == 3
-    assert store.keys("execution/") == ["execution/execution.json"]
+    assert store.keys("execution/") == ["execution/execution.json", "execution/report.html"]
     execution = json.loads(store.get("execution/execution.json"))
     assert execution["status"] == "Failed" and "bad/b.csv:3" in execution["failure_reason"]
 
@@ -504,7 +504,7 @@ def test_signatures_are_checked(signing, tmp_path):
 
     ok = baseline(aws_env(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret))
     assert ok.returncode == 0, ok.stderr
-    assert store.keys("out/") == ["out/constraints.json", "out/statistics.json"]
+    assert store.keys("out/") == ["out/constraints.json", "out/report.html", "out/statistics.json"]
 
     wrong = "wRoNgSeCrEt" + secret[11:]
     wrong_env = aws_env(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=wrong)
@@ -546,7 +546,7 @@ def test_credentials_region_and_endpoint_from_a_profile(signing, tmp_path):
     r = run_mqmon(["suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY,
                    "--output", store.uri("out")], env=env)
     assert "300 rows evaluated" in r.stdout
-    assert store.keys("out/") == ["out/constraints.json", "out/statistics.json"]
+    assert store.keys("out/") == ["out/constraints.json", "out/report.html", "out/statistics.json"]
     # AWS_ENDPOINT_URL with keys in the environment does the same.
     r = run_mqmon(["suggest-baseline", "--baseline-dataset", store.uri("data/validation.csv"), *BINARY, "--output",
                    tmp_path / "local"], env=aws_env(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID=key,
@@ -563,7 +563,7 @@ def test_session_token_and_region_are_signed(store, tmp_path):
                                                    **CREDS))
     finally:
         proxy.close()
-    assert len(proxy.headers) == 4  # HEAD, GET, PUT, PUT
+    assert len(proxy.headers) == 5  # HEAD, GET, and a PUT for each of the three outputs
     for h in proxy.headers:
         assert h["x-amz-security-token"] == "FwoGZXIvYXdzE//token+/="
         auth = re.fullmatch(r"AWS4-HMAC-SHA256 Credential=testing/(\d{8})/eu-central-1/s3/aws4_request, "
@@ -657,7 +657,8 @@ def test_container_credentials_are_fetched_and_renewed(signing, tmp_path):
                  env=aws_env(AWS_CONTAINER_CREDENTIALS_FULL_URI=endpoint.uri, AWS_CONTAINER_AUTHORIZATION_TOKEN="no"))
     finally:
         endpoint.close()
-    assert store.keys("container/") == ["container/constraints.json", "container/statistics.json"]
+    assert store.keys("container/") == ["container/constraints.json", "container/report.html",
+                                        "container/statistics.json"]
     assert bad.returncode == 4
     assert f"cannot get credentials from container credentials at {endpoint.uri}: HTTP 401" in bad.stderr
 

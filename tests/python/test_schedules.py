@@ -369,13 +369,21 @@ assert updated["ScheduleConfig"]["ScheduleExpression"] == "cron(0 2/6 ? * * *)",
 assert updated["MonitoringJobDefinition"]["ModelQualityJobInput"]["EndpointInput"]["StartTimeOffset"] == "-PT4H"
 assert updated["MonitoringJobDefinition"]["StoppingCondition"]["MaxRuntimeInSeconds"] == 1800
 again.stop_monitoring_schedule()
-print(json.dumps(dict(ran=len(ran), schedule=schedule["MonitoringScheduleStatus"], describe=d,
+reports = dict(baseline=job.report(), execution=last.report(), inline=last._repr_html_()[:40],
+               history=again.history_report(output={str(tmp_path / 'history.html')!r}))
+print(json.dumps(dict(ran=len(ran), schedule=schedule["MonitoringScheduleStatus"], describe=d, reports=reports,
                       violations=v.body_dict["violations"], status=again.describe_schedule()["MonitoringScheduleStatus"],
                       count=len(again.list_executions()))))
 """
     out = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["schedule"] == "Scheduled" and result["ran"] == 1 and result["count"] == 1
+    reports = result["reports"]
+    assert reports["baseline"] == str(tmp_path / "baseline" / "report.html")
+    assert "Model quality baseline" in open(reports["baseline"]).read()
+    assert reports["execution"].endswith("/report.html") and os.path.exists(reports["execution"])
+    assert reports["inline"].startswith('<iframe style="width: 100%')
+    assert '<tr data-status="' in open(reports["history"]).read()
     d = result["describe"]
     assert d["ScheduledTime"] == iso(at(16)) and d["MonitoringExecutionStatus"] == "CompletedWithViolations"
     assert d["ProcessingJobStatus"] == "Completed" and d["ProcessingJobName"].startswith("mqmon-execution-")

@@ -276,7 +276,7 @@ def monitor_args(tmp_path, constraints, *extra):
 def failed_execution(tmp_path, run):
     """The run's execution.json says Failed with the message the CLI printed, and nothing else is left."""
     import json
-    assert sorted(p.name for p in (tmp_path / "exec").iterdir()) == ["execution.json"], run.stderr
+    assert sorted(p.name for p in (tmp_path / "exec").iterdir()) == ["execution.json", "report.html"], run.stderr
     execution = json.loads((tmp_path / "exec" / "execution.json").read_text())
     assert execution["status"] == "Failed" and execution["failure_reason"] in run.stderr, (execution, run.stderr)
     return run

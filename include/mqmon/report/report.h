@@ -25,6 +25,9 @@ struct JobFiles {
 /// Throws ConfigError when a text is not the file it should be.
 std::string render_job(const JobFiles& files);
 
+/// Throws ConfigError when `text` is not a model-quality statistics.json.
+void check_statistics(const std::string& text);
+
 /// One execution of a history, oldest first.
 struct HistoryEntry {
   std::string time;    ///< the scheduled time or window end (ISO-8601 UTC): the x axis

@@ -1,7 +1,7 @@
 #pragma once
-// Reports from files: the renderers of the report layer fed with the files a job wrote (local or
-// s3://), a schedule's executions, or a folder of execution outputs. Free of CLI11; used by the
-// command line and the Python module.
+/// Reports from files: the renderers fed with the files a job wrote (local or s3://), a schedule's
+/// executions, or a folder of execution outputs; the renderers the jobs take. Used by the command
+/// line and the Python module.
 
 #include <functional>
 #include <string>
@@ -9,14 +9,15 @@
 
 #include "mqmon/report/report.h"
 
-namespace mqmon::cli {
+namespace mqmon::report {
 
 /// The renderer the baseline job takes: `dataset` and `version` go in the summary.
 std::function<std::string(const std::string&, const std::string&)> baseline_renderer(
     const std::string& dataset, const std::string& version);
 
 /// The renderer a monitoring execution takes. `constraints` and `baseline_statistics` are paths
-/// (either may be empty): the constraints file's method block and the baseline's values.
+/// (either may be empty): the constraints file's method block and the baseline's values. The
+/// baseline is read (and checked) here, before the execution: IoError or ConfigError.
 std::function<std::string(const std::string&, const std::string&, const std::string&)>
 monitor_renderer(const std::string& constraints, const std::string& baseline_statistics,
                  const std::string& dataset, const std::string& version);
@@ -36,4 +37,4 @@ std::vector<report::HistoryEntry> folder_history(const std::string& folder);
 /// Writes `html` to `path` (local or s3://) whole or not at all.
 void write_report(const std::string& path, const std::string& html);
 
-}  // namespace mqmon::cli
+}  // namespace mqmon::report

@@ -1,4 +1,4 @@
-#include "reports.h"
+#include "mqmon/report/files.h"
 
 #include <fmt/format.h>
 
@@ -11,7 +11,7 @@
 #include "mqmon/io/byte_source.h"
 #include "mqmon/schedule/store.h"
 
-namespace mqmon::cli {
+namespace mqmon::report {
 
 namespace fs = std::filesystem;
 
@@ -44,6 +44,15 @@ std::function<std::string(const std::string&, const std::string&)> baseline_rend
 std::function<std::string(const std::string&, const std::string&, const std::string&)>
 monitor_renderer(const std::string& constraints, const std::string& baseline_statistics,
                  const std::string& dataset, const std::string& version) {
+  // The baseline is read now: a missing or wrong file is named before the execution runs.
+  const std::string baseline = read_if(baseline_statistics);
+  if (!baseline.empty()) {
+    try {
+      check_statistics(baseline);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("--baseline-statistics {}: {}", baseline_statistics, e.what()));
+    }
+  }
   return [=](const std::string& statistics, const std::string& violations,
              const std::string& execution) {
     report::JobFiles f;
@@ -56,10 +65,17 @@ monitor_renderer(const std::string& constraints, const std::string& baseline_sta
       f.constraints = read_if(constraints);
     } catch (const Error&) {
     }
-    f.baseline_statistics = read_if(baseline_statistics);
+    f.baseline_statistics = baseline;
     f.dataset = dataset;
     f.version = version;
-    return report::render_job(f);
+    try {
+      return report::render_job(f);
+    } catch (const ConfigError&) {
+      if (f.constraints.empty()) throw;
+      // A constraints file the execution could not use (it failed on it): the page without it.
+      f.constraints.clear();
+      return report::render_job(f);
+    }
   };
 }
 
@@ -145,4 +161,4 @@ void write_report(const std::string& path, const std::string& html) {
   out.commit();
 }
 
-}  // namespace mqmon::cli
+}  // namespace mqmon::report
