@@ -18,11 +18,15 @@ constexpr double kLeft = 62, kRight = 18, kTop = 18, kBottom = 52;
 constexpr const char* kStyle = R"CSS(
 :root { --bg: #ffffff; --fg: #1b1b1b; --muted: #4d4d4d; --grid: #d9d9d9; --panel: #f4f5f7;
   --curve: #1f5fbf; --reference: #6b6b6b; --threshold: #8a4b00; --pass: #1b6e2d; --fail: #b3261e;
-  --heat: 31, 95, 191; --banner-ok: #e3f1e6; --banner-warn: #fbe9e7; --banner-fail: #fdecea; }
+  --h0: #eef3fb; --h1: #cddcf3; --h2: #9fbde8; --h3: #3f73c4; --h4: #1d4f9e;
+  --h0-text: #1b1b1b; --h1-text: #1b1b1b; --h2-text: #1b1b1b; --h3-text: #ffffff; --h4-text: #ffffff;
+  --banner-ok: #e3f1e6; --banner-warn: #fbe9e7; --banner-fail: #fdecea; }
 @media (prefers-color-scheme: dark) {
   :root { --bg: #141414; --fg: #ececec; --muted: #b8b8b8; --grid: #3a3a3a; --panel: #1f2126;
     --curve: #7fb0ff; --reference: #a8a8a8; --threshold: #ffb45c; --pass: #7fd890; --fail: #ff8a80;
-    --heat: 127, 176, 255; --banner-ok: #1d3323; --banner-warn: #3d2220; --banner-fail: #3d1f1f; } }
+    --h0: #1c2433; --h1: #22375a; --h2: #2f5590; --h3: #4d7fd0; --h4: #8fb4f0;
+    --h0-text: #ececec; --h1-text: #ececec; --h2-text: #ececec; --h3-text: #111111; --h4-text: #111111;
+    --banner-ok: #1d3323; --banner-warn: #3d2220; --banner-fail: #3d1f1f; } }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1180px; padding: 24px; background: var(--bg); color: var(--fg);
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
@@ -59,7 +63,10 @@ svg .failed { fill: var(--muted); }
 .bar .fill.pass { background: var(--pass); } .bar .fill.fail { background: var(--fail); }
 .bar .mark { position: absolute; top: -3px; bottom: -3px; width: 2px; background: var(--fg); }
 table.heat td { text-align: center; min-width: 62px; }
-table.heat td small { display: block; color: inherit; opacity: 0.85; }
+table.heat td small { display: block; color: inherit; }
+.h0 { background: var(--h0); color: var(--h0-text); } .h1 { background: var(--h1); color: var(--h1-text); }
+.h2 { background: var(--h2); color: var(--h2-text); } .h3 { background: var(--h3); color: var(--h3-text); }
+.h4 { background: var(--h4); color: var(--h4-text); }
 footer { margin-top: 36px; color: var(--muted); font-size: 0.9em; }
 @media print { body { max-width: none; padding: 0; } details { display: none; }
   figure { break-inside: avoid; } .charts { gap: 12px; } }
@@ -256,13 +263,13 @@ std::string confusion_heatmap(const std::vector<std::string>& labels,
     for (size_t c = 0; c < labels.size(); ++c) {
       const double v = counts[r][c];
       const double rate = row_total > 0 ? v / row_total : 0;
-      // The heat is the row rate; text stays readable: dark on light cells, light on dark ones.
+      // The heat is the row rate in five steps, each a solid colour with a text colour that
+      // keeps 4.5:1 against it in either scheme.
       out += fmt::format(
-          "<td data-actual=\"{}\" data-predicted=\"{}\" data-count=\"{}\" style=\"background: "
-          "rgba(var(--heat), {:.3f}); color: {}\">{}<small>{}</small></td>",
-          escape(labels[r]), escape(labels[c]), exact(v), 0.08 + 0.8 * rate,
-          rate > 0.55 ? "#ffffff" : "var(--fg)", shown(v),
-          row_total > 0 ? fmt::format("{:.1f} %", 100 * rate) : "–");
+          "<td class=\"h{}\" data-actual=\"{}\" data-predicted=\"{}\" data-count=\"{}\">{}"
+          "<small>{}</small></td>",
+          std::min(4, static_cast<int>(rate * 5)), escape(labels[r]), escape(labels[c]), exact(v),
+          shown(v), row_total > 0 ? fmt::format("{:.1f} %", 100 * rate) : "–");
     }
     out += "</tr>";
   }

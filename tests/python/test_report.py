@@ -426,3 +426,70 @@ def test_report_command_errors(tmp_path):
     assert not (tmp_path / "r.html").exists()
     proc = run_mqmon(["report", "--history", "--executions", tmp_path, "--output", tmp_path / "r.html"], check=False)
     assert proc.returncode == 6 and "no execution.json below" in proc.stderr
+
+
+def rgba(text):
+    parts = [float(x) for x in re.findall(r"[\d.]+", text)]
+    return parts + [1.0] * (4 - len(parts))
+
+
+def blend(top, bottom):
+    a = top[3]
+    return [top[i] * a + bottom[i] * (1 - a) for i in range(3)] + [1.0]
+
+
+def luminance(c):
+    def channel(v):
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(v) for v in c[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b):
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_meets_wcag_aa_contrast(browser, tmp_path, scheme):
+    """Every text element against the background it is drawn on (the page, a panel, a banner, a heatmap
+    cell with its translucent colour), in the light and the dark scheme: at least 4.5:1."""
+    base = tmp_path / "base"
+    baseline(binary_data(tmp_path, 3000, seed=3), base, "BinaryClassification", "--threshold-method", "baseline")
+    window = binary_data(tmp_path, 500, seed=21)
+    out = tmp_path / "exec"
+    run_mqmon(["monitor", "--dataset", window, "--problem-type", "BinaryClassification", "--inference-attribute",
+               "prediction", "--probability-attribute", "probability", "--ground-truth-attribute", "label",
+               "--constraints", base / "constraints.json", "--output", out], check=False)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    try:
+        for page, name in ((base / "report.html", "baseline"), (out / "report.html", "execution")):
+            load(browser, page, f"{name}-{scheme}")
+            pairs = browser.execute_script("""
+                const out = [];
+                const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                while (walker.nextNode()) {
+                  const node = walker.currentNode;
+                  if (!node.textContent.trim()) continue;
+                  const el = node.parentElement;
+                  if (el.closest('svg') || el.closest('details:not([open])') && el.closest('table')) continue;
+                  const layers = [];
+                  for (let e = el; e; e = e.parentElement) layers.push(getComputedStyle(e).backgroundColor);
+                  layers.push(getComputedStyle(document.documentElement).backgroundColor);
+                  out.push([node.textContent.trim().slice(0, 30), getComputedStyle(el).color, layers]);
+                }
+                return out;""")
+            assert pairs
+            page_background = rgba(browser.execute_script("return getComputedStyle(document.body).backgroundColor"))
+            for text, color, layers in pairs:
+                background = page_background
+                for layer in reversed(layers):
+                    c = rgba(layer)
+                    if c[3] > 0:
+                        background = blend(c, background)
+                ratio = contrast(rgba(color), background)
+                assert ratio >= 4.5, (scheme, name, text, color, background, ratio)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
