@@ -58,6 +58,7 @@ def test_readme_blocks_run_as_written():
     # What the blocks promise is there.
     assert (ROOT / "results" / "constraints.json").exists()
     assert (ROOT / "results" / "container" / "statistics.json").exists()
+    assert (ROOT / "results" / "report.html").exists()
     assert (ROOT / "executions" / "window" / "execution.json").exists()
     assert (ROOT / "executions" / "2024-05-01T10" / "statistics.json").exists()
     assert (ROOT / "stage" / "bin" / "mqmon").exists()
