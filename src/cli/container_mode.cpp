@@ -280,6 +280,7 @@ ContainerMode::ContainerMode(Environment env, const CommandOptions& options)
     const std::string* endpoint = find(env_, "sagemaker_endpoint_name");
     give("--endpoint-name", "sagemaker_endpoint_name", endpoint ? *endpoint : "");
     give_if_set("--monitoring-schedule-name", "sagemaker_monitoring_schedule_name");
+    give_if_set("--baseline-statistics", "baseline_statistics");  // beside the window in the report
     if (const std::string* t = find(env_, "metric_time")) {
       std::string text = *t;
       text.erase(std::remove(text.begin(), text.end(), ' '), text.end());

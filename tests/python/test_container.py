@@ -145,6 +145,7 @@ def scheduled_env(root, world, constraints, **extra):
         "sagemaker_monitoring_schedule_name": "hourly",
         "sagemaker_endpoint_datacapture_prefix": "s3://bucket/capture",
         "baseline_constraints": constraints,
+        "baseline_statistics": constraints.parent / "statistics.json",
         "analysis_type": "MODEL_QUALITY",
         "problem_type": "BinaryClassification",
         "probability_attribute": "0",
@@ -187,6 +188,7 @@ def test_a_scheduled_execution_merges_checks_and_leaves_cloudwatch_records(world
         assert (out / name).read_bytes() == (cli / name).read_bytes(), name
     violations = json.loads((out / "constraint_violations.json").read_text())["violations"]
     assert violations and json.loads((out / "execution.json").read_text())["status"] == "CompletedWithViolations"
+    assert "data-baseline=" in (out / "report.html").read_text()  # baseline_statistics beside the window
 
     records = [json.loads(line) for line in
                (root / "output" / "metrics" / "cloudwatch" / "cloudwatch_metrics.jsonl").read_text().splitlines()]

@@ -154,6 +154,8 @@ def test_binary_baseline_page(browser, tmp_path):
         assert svg.get_attribute("role") == "img"
         assert svg.find_element("css selector", "title").get_attribute("textContent")
         assert svg.find_element("css selector", "desc").get_attribute("textContent")
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": False})["data"]
+    assert len(pdf) > 10_000  # it prints (the print style drops the data tables)
     rows = browser.execute_script("return document.querySelectorAll('figure details tbody tr').length")
     assert rows == len(roc["false_positive_rates"]) + len(pr["recalls"])
     # The confusion matrix's counts.
