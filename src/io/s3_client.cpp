@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "mqmon/common/error.h"
+#include "mqmon/common/markup.h"
 #include "mqmon/common/time.h"
 #include "mqmon/io/sigv4.h"
 
@@ -147,29 +148,6 @@ std::string parse_xml_child(std::string_view xml, const char* root, const char* 
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size())) return "";
   return doc.child(root).child_value(child);
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -737,7 +715,7 @@ void S3Client::put_multipart(const std::string& bucket, const std::string& key,
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < parts; ++i)
       xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1,
-                         xml_escape(etags[i]));
+                         escape_markup(etags[i]));
     xml += "</CompleteMultipartUpload>";
     Body complete_body;
     complete_body.memory = xml;

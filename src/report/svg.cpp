@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mqmon/common/markup.h"
 #include "mqmon/common/numbers.h"
 
 namespace mqmon::report {
@@ -94,32 +95,7 @@ std::vector<double> ticks(double lo, double hi) {
 
 }  // namespace
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return escape_markup(text); }
 
 std::string shown(double v) {
   if (std::isnan(v)) return "undefined";
