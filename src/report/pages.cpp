@@ -21,6 +21,8 @@ namespace {
 using json = nlohmann::ordered_json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kBest = "_best_constant_classifier";
+/// Executions a history page shows (the latest).
+constexpr size_t kHistoryShown = 200;
 /// Classes shown by name in a multiclass confusion matrix; the rest are "other".
 constexpr size_t kClassesShown = 20;
 
@@ -236,6 +238,33 @@ std::string method_note(const Constraints& c, double window_rows = kNaN) {
   return "";
 }
 
+/// Points a report draws of one curve at most: a statistics file written with --curve-points 0
+/// may hold millions, and a report stays under 1 MB.
+constexpr size_t kCurvePointsDrawn = 1000;
+
+/// The curve as drawn: every point when it has few, else every k-th and the last (the thinned
+/// curves of statistics.json draw each group at its last threshold too).
+void thin(std::vector<double>& x, std::vector<double>& y) {
+  if (x.size() <= kCurvePointsDrawn + 2) return;
+  const size_t step = (x.size() + kCurvePointsDrawn - 1) / kCurvePointsDrawn;
+  std::vector<double> tx{x.front()}, ty{y.front()};
+  for (size_t i = step; i < x.size(); i += step) {
+    tx.push_back(x[i]);
+    ty.push_back(y[i]);
+  }
+  if (tx.back() != x.back() || ty.back() != y.back()) {
+    tx.push_back(x.back());
+    ty.push_back(y.back());
+  }
+  x = std::move(tx);
+  y = std::move(ty);
+}
+
+/// " (drawn through N of them)" when thinned.
+std::string drawn_note(size_t all, size_t drawn) {
+  return all == drawn ? "" : fmt::format(" (drawn through {} of them)", drawn);
+}
+
 /// ROC and precision-recall charts of a binary statistics file.
 std::string curves(const Statistics& s, const std::string& id) {
   const json& m = s.metrics;
@@ -254,10 +283,12 @@ std::string curves(const Statistics& s, const std::string& id) {
                  numbers(r.value("true_positive_rates", json::array()))};
     if (curve.x.size() != curve.y.size())
       throw ConfigError("the statistics file's ROC curve has rates of unequal lengths");
+    const size_t all = curve.x.size();
+    thin(curve.x, curve.y);
     c.description = fmt::format(
-        "The model's ROC curve through {} points, AUC {}; the dashed diagonal is the best "
+        "The model's ROC curve through {} points{}, AUC {}; the dashed diagonal is the best "
         "constant classifier (AUC 0.5).",
-        curve.x.size(), auc ? shown(auc->value) : "undefined");
+        all, drawn_note(all, curve.x.size()), auc ? shown(auc->value) : "undefined");
     c.table_head = {"false positive rate", "true positive rate"};
     for (size_t i = 0; i < curve.x.size(); ++i)
       c.table_rows.push_back({exact(curve.x[i]), exact(curve.y[i])});
@@ -282,10 +313,12 @@ std::string curves(const Statistics& s, const std::string& id) {
     double ap = 0;
     for (size_t i = 1; i < recall.size(); ++i) ap += (recall[i] - recall[i - 1]) * precision[i];
     const Metric* base = s.find(std::string("precision") + kBest);
+    const size_t all = recall.size();
+    thin(recall, precision);
     c.description = fmt::format(
-        "The model's precision-recall curve through {} points, average precision {}; the dashed "
+        "The model's precision-recall curve through {} points{}, average precision {}; the dashed "
         "line is the best constant classifier's precision (the positive rate, {}).",
-        recall.size(), shown(ap), base ? shown(base->value) : "unknown");
+        all, drawn_note(all, recall.size()), shown(ap), base ? shown(base->value) : "unknown");
     c.table_head = {"recall", "precision"};
     for (size_t i = 0; i < recall.size(); ++i)
       c.table_rows.push_back({exact(recall[i]), exact(precision[i])});
@@ -513,20 +546,28 @@ HistoryEntry history_entry(std::string statistics, std::string violations, std::
   return h;
 }
 
-std::string render_history(const std::string& title, const std::vector<HistoryEntry>& entries,
+std::string render_history(const std::string& title, const std::vector<HistoryEntry>& all,
                            const std::string& version) {
+  // The latest executions only: a page stays under 1 MB however long the schedule has run.
+  const std::vector<HistoryEntry> entries(
+      all.size() > kHistoryShown ? all.end() - static_cast<std::ptrdiff_t>(kHistoryShown)
+                                 : all.begin(),
+      all.end());
   std::string body = "<header><h1>" + escape(title) + "</h1>";
   size_t failed = 0, violated = 0;
   for (const auto& e : entries) {
     failed += e.status == "Failed";
     violated += e.status == "CompletedWithViolations";
   }
-  body += summary({{"executions", std::to_string(entries.size())},
-                   {"with violations", std::to_string(violated)},
-                   {"failed", std::to_string(failed)},
-                   {"from", entries.empty() ? "" : entries.front().time},
-                   {"to", entries.empty() ? "" : entries.back().time},
-                   {"mqmon", version}});
+  body +=
+      summary({{"executions", all.size() > entries.size()
+                                  ? fmt::format("the latest {} of {}", entries.size(), all.size())
+                                  : std::to_string(entries.size())},
+               {"with violations", std::to_string(violated)},
+               {"failed", std::to_string(failed)},
+               {"from", entries.empty() ? "" : entries.front().time},
+               {"to", entries.empty() ? "" : entries.back().time},
+               {"mqmon", version}});
   body += "</header>";
   // Each execution's statistics, thresholds and violations.
   struct Point {

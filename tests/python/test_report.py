@@ -419,6 +419,52 @@ def test_a_large_baselines_report_is_small_and_quick(browser, tmp_path):
     assert seconds < 2, seconds
 
 
+def test_curves_kept_whole_are_drawn_through_1000_of_their_points(browser, tmp_path):
+    """--curve-points 0 keeps every distinct score in statistics.json; the report draws (and tabulates)
+    about 1000 of them, each a point of the curve, the ends kept, and stays under 1 MB."""
+    stats = baseline(binary_data(tmp_path, 200_000, distinct=True), tmp_path / "out", "BinaryClassification",
+                     "--curve-points", "0")
+    roc = stats["binary_classification_metrics"]["receiver_operating_characteristic_curve"]
+    assert len(roc["false_positive_rates"]) > 100_000
+    report = tmp_path / "out" / "report.html"
+    assert report.stat().st_size < 1_000_000
+    load(browser, report, "curve-points-0")
+    got = curve_points(browser, "baseline-roc")
+    assert 1000 <= len(got) <= 1002
+    points = list(zip(roc["false_positive_rates"], roc["true_positive_rates"]))
+    assert abs(got[0][0] - points[0][0]) < 1e-4 and abs(got[-1][1] - points[-1][1]) < 1e-4
+    step = -(-len(points) // 1000)
+    for i, (x, y) in enumerate(got[1:-1], start=1):
+        fx, ty = points[i * step]
+        assert abs(x - fx) < 1e-4 and abs(y - ty) < 1e-4
+    assert f"through {len(points)} points (drawn through {len(got)} of them)" in \
+        browser.find_element("id", "baseline-roc").get_attribute("textContent")
+
+
+def test_a_long_history_shows_its_latest_200_executions(tmp_path):
+    base = tmp_path / "base"
+    baseline(binary_data(tmp_path, 3000, seed=3), base, "BinaryClassification", "--threshold-method", "baseline")
+    one = tmp_path / "one"
+    run_mqmon(["monitor", "--dataset", binary_data(tmp_path, 400, seed=5), "--problem-type", "BinaryClassification",
+               "--inference-attribute", "prediction", "--probability-attribute", "probability",
+               "--ground-truth-attribute", "label", "--constraints", base / "constraints.json", "--output", one,
+               "--start", "2024-05-01T00:00:00Z", "--end", "2024-05-01T01:00:00Z"], check=False)
+    execution = json.loads((one / "execution.json").read_text())
+    folder = tmp_path / "executions"
+    for i in range(250):  # ten days of hourly executions, copies of one
+        out = folder / f"{i:03d}"
+        shutil.copytree(one, out)
+        execution["end_time"] = f"2024-05-{1 + i // 24:02d}T{i % 24:02d}:00:00Z"
+        (out / "execution.json").write_text(json.dumps(execution))
+    report = tmp_path / "history.html"
+    run_mqmon(["report", "--history", "--executions", folder, "--output", report])
+    page = report.read_text()
+    assert report.stat().st_size < 1_000_000
+    assert "the latest 200 of 250" in page
+    rows = re.findall(r'<tr data-status="\w+"><td>([^<]+)</td>', page)
+    assert len(rows) == 200 and rows[0] == "2024-05-03T02:00:00Z" and rows[-1] == "2024-05-11T09:00:00Z"
+
+
 def test_report_command_errors(tmp_path):
     proc = run_mqmon(["report", "--output", tmp_path / "r.html"], check=False)
     assert proc.returncode == 2 and "give --statistics (or --history)" in proc.stderr
