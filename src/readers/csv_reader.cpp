@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <unordered_map>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
@@ -169,6 +170,14 @@ CsvReader::Columns CsvReader::resolve_indices() const {
 
 CsvReader::Columns CsvReader::resolve_header(uint32_t file, const std::vector<std::string>& names,
                                              uint64_t header_line) const {
+  // A name given twice makes "the column named X" ambiguous: an attribute could silently read the
+  // wrong one (pandas and DuckDB rename such columns; mqmon asks for the fix).
+  std::unordered_map<std::string_view, size_t> first;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (const auto [it, fresh] = first.emplace(names[i], i); !fresh)
+      throw ConfigError(fmt::format(
+          "{}:{}: the header names column '{}' twice, as columns {} and {}; rename one of them",
+          files()[file].path, header_line, names[i], it->second + 1, i + 1));
   auto find = [&](const std::string& attr, const char* role) {
     for (size_t i = 0; i < names.size(); ++i)
       if (names[i] == attr) return static_cast<int>(i);

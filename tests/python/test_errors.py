@@ -51,6 +51,14 @@ def test_unknown_attribute_lists_the_header(tmp_path):
            "the columns are: 'probability', 'prediction', 'label'" in err
 
 
+def test_a_header_that_names_a_column_twice_is_refused(tmp_path):
+    """Which 'label' would be the ground truth? Silently reading one of them could give wrong numbers."""
+    path = write(tmp_path, "probability,label,prediction,label\n0.5,1,1,0\n")
+    err = fails(tmp_path, path, USAGE)
+    assert f"{path}:1: the header names column 'label' twice, as columns 2 and 4; rename one of them" in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_third_binary_label_is_named_with_its_line(tmp_path):
     path = write(tmp_path, HEADER + GOOD * 3 + "0.4,0,2\n" + GOOD)
     err = fails(tmp_path, path, BAD_DATA)
