@@ -168,16 +168,21 @@ CsvReader::Columns CsvReader::resolve_indices() const {
   return c;
 }
 
-CsvReader::Columns CsvReader::resolve_header(uint32_t file, const std::vector<std::string>& names,
-                                             uint64_t header_line) const {
-  // A name given twice makes "the column named X" ambiguous: an attribute could silently read the
-  // wrong one (pandas and DuckDB rename such columns; mqmon asks for the fix).
+void check_unique_names(const std::vector<std::string>& names, const std::string& path,
+                        uint64_t line) {
+  // A name given twice makes "the column named X" ambiguous (pandas and DuckDB rename such
+  // columns; mqmon asks for the fix).
   std::unordered_map<std::string_view, size_t> first;
   for (size_t i = 0; i < names.size(); ++i)
     if (const auto [it, fresh] = first.emplace(names[i], i); !fresh)
       throw ConfigError(fmt::format(
           "{}:{}: the header names column '{}' twice, as columns {} and {}; rename one of them",
-          files()[file].path, header_line, names[i], it->second + 1, i + 1));
+          path, line, names[i], it->second + 1, i + 1));
+}
+
+CsvReader::Columns CsvReader::resolve_header(uint32_t file, const std::vector<std::string>& names,
+                                             uint64_t header_line) const {
+  check_unique_names(names, files()[file].path, header_line);
   auto find = [&](const std::string& attr, const char* role) {
     for (size_t i = 0; i < names.size(); ++i)
       if (names[i] == attr) return static_cast<int>(i);

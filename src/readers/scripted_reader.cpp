@@ -23,6 +23,9 @@ struct Row {
 constexpr std::string_view kMergedTruth = "__mqmon_ground_truth";
 constexpr std::string_view kEventId = "__mqmon_event_id";
 
+/// A column index for an attribute the header names twice.
+constexpr long kAmbiguous = -2;
+
 const std::string_view* find_key(const Row& row, std::string_view key) {
   for (const auto* f = row.begin; f != row.end; ++f)
     if (f->first == key) return &f->second;
@@ -145,7 +148,10 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
     const auto [q, ec] = std::from_chars(attribute.data(), attribute.data() + attribute.size(), i);
     if (ec == std::errc() && q == attribute.data() + attribute.size()) return i;
     const auto it = std::find(names.begin(), names.end(), attribute);
-    return it == names.end() ? -1 : static_cast<long>(it - names.begin());
+    if (it == names.end()) return -1;
+    // A name the header gives twice: a positional dict's column by it is ambiguous.
+    if (std::find(it + 1, names.end(), attribute) != names.end()) return kAmbiguous;
+    return static_cast<long>(it - names.begin());
   };
   // Each attribute's column index, for positional dicts.
   long index[3];
@@ -160,6 +166,8 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
     const std::string& a = *wanted[slot];
     if (!a.empty())
       if (const auto* v = find_key(row, a)) return v;
+    if (index[slot] == kAmbiguous && !at.empty())
+      check_unique_names(names, splitter_.files()[block.file].path, 1);  // throws
     if (const auto* v = positional(row, at, index[slot])) return v;
     if (const auto* v = find_key(row, prefixed[slot])) return v;
     if (slot != kGroundTruthSlot) return nullptr;

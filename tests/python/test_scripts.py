@@ -402,3 +402,23 @@ def test_a_failing_capture_handler_names_the_event(tmp_path):
                      "--record-preprocessor-script", failing], check=False)
     assert run.returncode == 3, run.stderr
     assert "(event 'event-7', inference 'inf-7')" in run.stderr and "KeyError: 'no score'" in run.stderr
+
+
+def test_a_header_name_given_twice_is_refused_only_where_a_positional_dict_needs_it(tmp_path):
+    data = tmp_path / "dup.csv"
+    data.write_text("label,probability,label\n1,0.9,0\n0,0.2,0\n")
+    positional = script(tmp_path, "import csv\ndef preprocess_handler(line):\n    r = next(csv.reader([line]))\n"
+                        "    if r[0] == 'label':\n        return []\n"
+                        "    return {str(i).zfill(20): v for i, v in enumerate(r)}\n", "p.py")
+    run = run_mqmon(["suggest-baseline", "--baseline-dataset", data, "--problem-type", "BinaryClassification",
+                     "--ground-truth-attribute", "label", "--probability-attribute", "probability",
+                     "--output", tmp_path / "o", "--record-preprocessor-script", positional], check=False)
+    assert run.returncode == 2, run.stderr
+    assert f"{data}:1: the header names column 'label' twice, as columns 1 and 3; rename one of them" in run.stderr
+    assert not (tmp_path / "o").exists()
+    named = script(tmp_path, "def preprocess_handler(line):\n    if line.startswith('label'):\n        return []\n"
+                   "    a, p, b = line.split(',')\n    return {'label': a, 'probability': p}\n", "n.py")
+    run = run_mqmon(["suggest-baseline", "--baseline-dataset", data, "--problem-type", "BinaryClassification",
+                     "--ground-truth-attribute", "label", "--probability-attribute", "probability",
+                     "--output", tmp_path / "o", "--record-preprocessor-script", named], check=False)
+    assert run.returncode == 0, run.stderr

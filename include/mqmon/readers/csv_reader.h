@@ -60,4 +60,9 @@ size_t last_record_end(const char* p, size_t n);
 bool split_csv_record(const char*& p, const char* end, std::vector<std::string>& fields,
                       uint64_t& newlines);
 
+/// Throws ConfigError when a header names a column twice (naming it, both 1-based positions, the
+/// file and line): an attribute naming it could read the wrong one.
+void check_unique_names(const std::vector<std::string>& names, const std::string& path,
+                        uint64_t line);
+
 }  // namespace mqmon
