@@ -100,6 +100,14 @@ def test_a_baseline_job_gives_the_command_lines_files(opt_ml, tmp_path, threshol
     assert not (opt_ml / "output" / "message").exists()
 
 
+def test_mqmon_no_report_leaves_the_report_out(opt_ml):
+    churn_dataset(opt_ml / "processing" / "input" / "baseline_dataset_input")
+    run = container(sdk_baseline_env(opt_ml, MQMON_NO_REPORT="true"))
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (opt_ml / "processing" / "output").iterdir()) == ["constraints.json",
+                                                                                   "statistics.json"]
+
+
 def test_mqmon_options_travel_as_variables(opt_ml):
     y, p, pred = churn_dataset(opt_ml / "processing" / "input" / "baseline_dataset_input")
     run = container(sdk_baseline_env(opt_ml, MQMON_WINDOW_SIZE="500", MQMON_ALPHA="0.05", MQMON_SEED="9"))

@@ -824,3 +824,19 @@ def test_the_container_mode_reads_and_writes_s3(store, world, tmp_path):  # noqa
     assert local.returncode == 5, local.stderr
     for name in ("statistics.json", "constraint_violations.json"):
         assert store.get(f"monitoring/hourly/{name}") == (tmp_path / "local" / name).read_bytes(), name
+
+
+def test_reports_from_and_to_s3(store, tmp_path):
+    y, p = binary_rows(400, 12)
+    store.put("data/a.csv", csv_text(y, p))
+    mq(store.endpoint, "suggest-baseline", "--baseline-dataset", store.uri("data/a.csv"), *BINARY,
+       "--output", store.uri("base/"))
+    mq(store.endpoint, "report", "--statistics", store.uri("base/statistics.json"), "--constraints",
+       store.uri("base/constraints.json"), "--output", store.uri("reports/baseline.html"))
+    page = store.get("reports/baseline.html").decode()
+    values = re.findall(r'data-metric="([^"]+)" data-field="([^"]+)" data-value="([^"]+)"', page)
+    assert ("auc", "value", repr(json.loads(store.get("base/statistics.json"))["binary_classification_metrics"]
+                                 ["auc"]["value"])) in values
+    # The same numbers as the report the job wrote (which also names its dataset).
+    assert values == re.findall(r'data-metric="([^"]+)" data-field="([^"]+)" data-value="([^"]+)"',
+                                store.get("base/report.html").decode())
