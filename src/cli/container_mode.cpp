@@ -212,10 +212,16 @@ ContainerMode::ContainerMode(Environment env, const CommandOptions& options)
       find(env_, "baseline_constraints") || find(env_, "start_time") || find(env_, "end_time");
   const std::string command = monitoring ? "monitor" : "suggest-baseline";
   args_ = {"mqmon", command};
+  // One word per option, --name=value: a value that starts with a dash (-PT1H, -1) stays a value.
+  // An empty value takes a word of its own (CLI11 reads "--name=" as a name without its value).
   auto give = [this](const std::string& option, const std::string& variable,
                      const std::string& value) {
-    args_.push_back(option);
-    args_.push_back(value);
+    if (value.empty()) {
+      args_.push_back(option);
+      args_.push_back(value);
+    } else {
+      args_.push_back(option + "=" + value);
+    }
     sources_.emplace_back(option, variable);
   };
   auto give_if_set = [&](const std::string& option, const std::string& variable) {

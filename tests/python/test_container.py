@@ -100,6 +100,18 @@ def test_a_baseline_job_gives_the_command_lines_files(opt_ml, tmp_path, threshol
     assert not (opt_ml / "output" / "message").exists()
 
 
+def test_values_that_start_with_a_dash_stay_values(world, tmp_path):
+    """MQMON_MAX_LOOKBACK=-P7D (a lookback written with the offsets' sign) and an empty endpoint name:
+    each reaches its option as a value."""
+    root = tmp_path / "opt" / "ml"
+    constraints = baseline_constraints(world["tmp"])
+    env = scheduled_env(root, world, constraints, ground_truth_source=world["gt"], MQMON_MAX_LOOKBACK="-P7D")
+    run = container(env)
+    assert run.returncode == 0, run.stderr
+    assert "--max-lookback=-P7D" in run.stderr
+    assert (root / "processing" / "resultdata" / "statistics.json").exists()
+
+
 def test_mqmon_no_report_leaves_the_report_out(opt_ml):
     churn_dataset(opt_ml / "processing" / "input" / "baseline_dataset_input")
     run = container(sdk_baseline_env(opt_ml, MQMON_NO_REPORT="true"))
