@@ -115,19 +115,24 @@ class _Report:
     """report.html beside a job's outputs: ``report()`` gives its path; in Jupyter the job shows it
     inline (``_repr_html_``)."""
 
+    def _report_path(self):
+        path = _join(self.output_path, "report.html")
+        return path if _mqmon.exists(path, self.s3_endpoint) else None
+
     @checked()
     def report(self):
         """The path (or s3:// URI) of the job's report.html. Raises mqmon.IoError when the job wrote
         none (``report=False``)."""
-        path = _join(self.output_path, "report.html")
-        if not _mqmon.exists(path, self.s3_endpoint):
-            raise errors.IoError(f"{path} does not exist: the job ran with report=False")
+        path = self._report_path()
+        if path is None:
+            raise errors.IoError(f"{_join(self.output_path, 'report.html')} does not exist: the job ran "
+                                 "with report=False")
         return path
 
     def _repr_html_(self):
         """The report in an isolated frame, so that its style and the notebook's do not mix."""
-        path = _join(self.output_path, "report.html")
-        if not _mqmon.exists(path, self.s3_endpoint):
+        path = self._report_path()
+        if path is None:
             return None
         page = _mqmon.read_object(path, self.s3_endpoint).decode("utf-8")
         return ('<iframe style="width: 100%; height: 720px; border: 0" sandbox srcdoc="'

@@ -88,8 +88,7 @@ void require_directory(const std::string& variable, const std::string& path,
 
 /// A timestamp as the service writes it; the spaces of the documentation's example
 /// ("2019-12-01T15: 20: 00Z") are dropped.
-std::string timestamp(const Environment& env, const std::string& name) {
-  std::string text = required(env, name, "a monitoring execution needs its window");
+std::string timestamp(const std::string& name, std::string text) {
   text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
   try {
     parse_timestamp(text);
@@ -271,33 +270,28 @@ ContainerMode::ContainerMode(Environment env, const CommandOptions& options)
   give_if_set("--post-analytics-processor-script", "post_analytics_processor_script");
   give("--output", "output_path", required(env_, "output_path", "where the outputs go"));
 
-  std::string publish = "Disabled";
-  if (const std::string* p = find(env_, "publish_cloudwatch_metrics")) publish = *p;
-  if (lower(publish) != "enabled" && lower(publish) != "disabled")
+  const std::string* publish = find(env_, "publish_cloudwatch_metrics");
+  const bool enabled = publish && lower(*publish) == "enabled";
+  if (publish && !enabled && lower(*publish) != "disabled")
     throw ConfigError(
-        fmt::format("publish_cloudwatch_metrics '{}' must be Enabled or Disabled", publish));
+        fmt::format("publish_cloudwatch_metrics '{}' must be Enabled or Disabled", *publish));
   if (monitoring) {
     give("--constraints", "baseline_constraints",
          required(env_, "baseline_constraints",
                   "a monitoring execution checks its window against the baseline's constraints"));
-    give("--start", "start_time", timestamp(env_, "start_time"));
-    give("--end", "end_time", timestamp(env_, "end_time"));
+    for (const auto& [option, variable] :
+         {std::pair{"--start", "start_time"}, {"--end", "end_time"}})
+      give(
+          option, variable,
+          timestamp(variable, required(env_, variable, "a monitoring execution needs its window")));
     // Without an endpoint the job monitors a batch transform: metrics of the schedule alone.
     const std::string* endpoint = find(env_, "sagemaker_endpoint_name");
     give("--endpoint-name", "sagemaker_endpoint_name", endpoint ? *endpoint : "");
     give_if_set("--monitoring-schedule-name", "sagemaker_monitoring_schedule_name");
     give_if_set("--baseline-statistics", "baseline_statistics");  // beside the window in the report
-    if (const std::string* t = find(env_, "metric_time")) {
-      std::string text = *t;
-      text.erase(std::remove(text.begin(), text.end(), ' '), text.end());
-      try {
-        parse_timestamp(text);
-      } catch (const Error& e) {
-        throw ConfigError(fmt::format("metric_time: {}", e.what()));
-      }
-      give("--metric-time", "metric_time", text);
-    }
-    if (lower(publish) == "enabled")
+    if (const std::string* t = find(env_, "metric_time"))
+      give("--metric-time", "metric_time", timestamp("metric_time", *t));
+    if (enabled)
       give("--cloudwatch-metrics-dir", "publish_cloudwatch_metrics",
            (fs::path(opt_ml(env_)) / "output" / "metrics" / "cloudwatch").string());
   }

@@ -140,9 +140,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
     const Evaluation ev = evaluate_dataset(dataset, spec);
     r.item_count = ev.item_count();
     applied = thresholds_for_window(constraints, r.item_count);
-    const auto& thresholds = applied;
-    const auto violations =
-        check_constraints(thresholds, constraints.problem_type, ev, config.check);
+    const auto violations = check_constraints(applied, constraints.problem_type, ev, config.check);
     r.violations = violations.size();
     r.status = violations.empty() ? ExecutionStatus::kCompleted
                                   : ExecutionStatus::kCompletedWithViolations;
@@ -158,7 +156,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
       out.add("cloudwatch_metrics.json", write_emf(scalars, context));
     for (const auto& [name, value] : scalars) {
       MetricOutcome m{name, value, std::nullopt};
-      for (const auto& c : thresholds)
+      for (const auto& c : applied)
         if (c.metric == name) m.constraint = c;
       r.metrics.push_back(std::move(m));
     }

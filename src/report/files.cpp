@@ -22,9 +22,12 @@ std::string read_if(const std::string& path) {
 }
 
 /// A file of an execution's folder, or "" when it is not there.
-std::string read_optional(const fs::path& folder, const char* name) {
-  std::error_code ec;
-  return fs::is_regular_file(folder / name, ec) ? read_whole((folder / name).string()) : "";
+/// A file of an execution's folder (local or s3://), or "" when it is not there (a failed
+/// execution has no statistics).
+std::string read_optional(const std::string& folder, const char* name) {
+  const std::string path =
+      folder.empty() || folder.back() == '/' ? folder + name : folder + "/" + name;
+  return file_exists(path) ? read_whole(path) : "";
 }
 
 }  // namespace
@@ -107,20 +110,10 @@ std::vector<report::HistoryEntry> schedule_history(const std::string& state,
     h.time = format_timestamp(e.scheduled_time);
     h.status = e.status;
     h.failure_reason = e.failure_reason;
-    if (!e.output.empty() && e.output.rfind("s3://", 0) != 0) {
-      const fs::path folder = e.output;
-      h.statistics = read_optional(folder, "statistics.json");
-      h.violations = read_optional(folder, "constraint_violations.json");
-      h.execution = read_optional(folder, "execution.json");
-    } else if (!e.output.empty()) {
-      for (auto [name, text] : {std::pair{"statistics.json", &h.statistics},
-                                {"constraint_violations.json", &h.violations},
-                                {"execution.json", &h.execution}}) {
-        try {
-          *text = read_whole(e.output + (e.output.back() == '/' ? "" : "/") + name);
-        } catch (const IoError&) {  // a failed execution has no statistics
-        }
-      }
+    if (!e.output.empty()) {
+      h.statistics = read_optional(e.output, "statistics.json");
+      h.violations = read_optional(e.output, "constraint_violations.json");
+      h.execution = read_optional(e.output, "execution.json");
     }
     out.push_back(std::move(h));
   }
@@ -136,12 +129,12 @@ std::vector<report::HistoryEntry> folder_history(const std::string& folder) {
   std::vector<std::pair<std::string, report::HistoryEntry>> found;
   for (const auto& entry : fs::recursive_directory_iterator(folder, ec)) {
     if (!entry.is_regular_file() || entry.path().filename() != "execution.json") continue;
-    const fs::path dir = entry.path().parent_path();
+    const std::string dir = entry.path().parent_path().string();
     report::HistoryEntry h = report::history_entry(read_optional(dir, "statistics.json"),
                                                    read_optional(dir, "constraint_violations.json"),
                                                    read_whole(entry.path().string()));
-    const std::string time = h.time;
-    found.emplace_back(time + "\n" + dir.string(), std::move(h));
+    std::string key = h.time + "\n" + dir;  // by time, then folder
+    found.emplace_back(std::move(key), std::move(h));
   }
   if (found.empty())
     throw NoDataError(

@@ -265,65 +265,65 @@ std::string drawn_note(size_t all, size_t drawn) {
   return all == drawn ? "" : fmt::format(" (drawn through {} of them)", drawn);
 }
 
+/// A curve of a statistics file: its two arrays, which must be of equal length.
+std::pair<std::vector<double>, std::vector<double>> read_curve(const json& curve, const char* x_key,
+                                                               const char* y_key) {
+  auto x = numbers(curve.value(x_key, json::array()));
+  auto y = numbers(curve.value(y_key, json::array()));
+  if (x.size() != y.size())
+    throw ConfigError(
+        fmt::format("the statistics file's {} and {} are of unequal lengths", x_key, y_key));
+  return {std::move(x), std::move(y)};
+}
+
+/// A curve's chart on [0, 1]², drawn and tabulated through at most kCurvePointsDrawn of its
+/// points (x and y are thinned in place); `series` names the model's line, "{}" its point count.
+LineChart curve_chart(std::vector<double>& x, std::vector<double>& y, std::string id,
+                      std::string title, std::string x_label, std::string y_label,
+                      const std::string& series, const std::string& description) {
+  const size_t all = x.size();
+  thin(x, y);
+  LineChart c;
+  c.id = std::move(id);
+  c.title = std::move(title);
+  c.x_label = x_label;
+  c.y_label = y_label;
+  c.description = fmt::format(fmt::runtime(description), all, drawn_note(all, x.size()));
+  c.table_head = {std::move(x_label), std::move(y_label)};
+  for (size_t i = 0; i < x.size(); ++i) c.table_rows.push_back({exact(x[i]), exact(y[i])});
+  c.series.push_back({series, "curve", x, y});
+  return c;
+}
+
 /// ROC and precision-recall charts of a binary statistics file.
 std::string curves(const Statistics& s, const std::string& id) {
   const json& m = s.metrics;
   std::string out = "<div class=\"charts\">";
-  const Metric* auc = s.find("auc");
   if (m.contains("receiver_operating_characteristic_curve")) {
-    const json& r = m["receiver_operating_characteristic_curve"];
-    LineChart c;
-    c.id = id + "-roc";
-    c.title = "ROC curve";
-    c.x_label = "false positive rate";
-    c.y_label = "true positive rate";
-    c.square = true;
-    Series curve{fmt::format("model (AUC {})", auc ? shown(auc->value) : "undefined"), "curve",
-                 numbers(r.value("false_positive_rates", json::array())),
-                 numbers(r.value("true_positive_rates", json::array()))};
-    if (curve.x.size() != curve.y.size())
-      throw ConfigError("the statistics file's ROC curve has rates of unequal lengths");
-    const size_t all = curve.x.size();
-    thin(curve.x, curve.y);
-    c.description = fmt::format(
-        "The model's ROC curve through {} points{}, AUC {}; the dashed diagonal is the best "
-        "constant classifier (AUC 0.5).",
-        all, drawn_note(all, curve.x.size()), auc ? shown(auc->value) : "undefined");
-    c.table_head = {"false positive rate", "true positive rate"};
-    for (size_t i = 0; i < curve.x.size(); ++i)
-      c.table_rows.push_back({exact(curve.x[i]), exact(curve.y[i])});
-    c.series.push_back(std::move(curve));
+    auto [x, y] = read_curve(m["receiver_operating_characteristic_curve"], "false_positive_rates",
+                             "true_positive_rates");
+    const Metric* auc = s.find("auc");
+    const std::string shown_auc = auc ? shown(auc->value) : "undefined";
+    LineChart c =
+        curve_chart(x, y, id + "-roc", "ROC curve", "false positive rate", "true positive rate",
+                    fmt::format("model (AUC {})", shown_auc),
+                    "The model's ROC curve through {} points{}, AUC " + shown_auc +
+                        "; the dashed diagonal is the best constant classifier (AUC 0.5).");
     c.series.push_back({"best constant classifier", "reference", {0, 1}, {0, 1}, true});
     out += line_chart(c);
   }
   if (m.contains("precision_recall_curve")) {
-    const json& p = m["precision_recall_curve"];
-    LineChart c;
-    c.id = id + "-pr";
-    c.title = "Precision–recall curve";
-    c.x_label = "recall";
-    c.y_label = "precision";
-    c.square = true;
-    std::vector<double> recall = numbers(p.value("recalls", json::array()));
-    std::vector<double> precision = numbers(p.value("precisions", json::array()));
-    if (recall.size() != precision.size())
-      throw ConfigError(
-          "the statistics file's precision-recall curve has arrays of unequal lengths");
-    // Average precision: the step area under the drawn curve, sum of (R_n - R_n-1) * P_n.
+    auto [recall, precision] = read_curve(m["precision_recall_curve"], "recalls", "precisions");
+    // Average precision: the step area under the whole curve, sum of (R_n - R_n-1) * P_n.
     double ap = 0;
     for (size_t i = 1; i < recall.size(); ++i) ap += (recall[i] - recall[i - 1]) * precision[i];
     const Metric* base = s.find(std::string("precision") + kBest);
-    const size_t all = recall.size();
-    thin(recall, precision);
-    c.description = fmt::format(
-        "The model's precision-recall curve through {} points{}, average precision {}; the dashed "
-        "line is the best constant classifier's precision (the positive rate, {}).",
-        all, drawn_note(all, recall.size()), shown(ap), base ? shown(base->value) : "unknown");
-    c.table_head = {"recall", "precision"};
-    for (size_t i = 0; i < recall.size(); ++i)
-      c.table_rows.push_back({exact(recall[i]), exact(precision[i])});
-    c.series.push_back({fmt::format("model (average precision {})", shown(ap)), "curve",
-                        std::move(recall), std::move(precision)});
+    LineChart c = curve_chart(
+        recall, precision, id + "-pr", "Precision–recall curve", "recall", "precision",
+        fmt::format("model (average precision {})", shown(ap)),
+        "The model's precision-recall curve through {} points{}, average precision " + shown(ap) +
+            "; the dashed line is the best constant classifier's precision (the positive rate, " +
+            (base ? shown(base->value) : "unknown") + ").");
     if (base)
       c.series.push_back(
           {"best constant classifier", "reference", {0, 1}, {base->value, base->value}, true});

@@ -42,7 +42,6 @@ struct LineChart {
   std::vector<Series> series;
   /// Tick labels of the x axis at x = 0, 1, 2, ... (a history); empty: numeric ticks.
   std::vector<std::string> x_categories;
-  bool square = false;  ///< equal axes (curves)
   /// The table under the chart: column headers and rows (already shown as text).
   std::vector<std::string> table_head;
   std::vector<std::vector<std::string>> table_rows;

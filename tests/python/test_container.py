@@ -112,6 +112,16 @@ def test_values_that_start_with_a_dash_stay_values(world, tmp_path):
     assert (root / "processing" / "resultdata" / "statistics.json").exists()
 
 
+def test_captured_data_without_its_ground_truth_folder_is_named(world, tmp_path):
+    root = tmp_path / "opt" / "ml"  # no processing/groundtruth below it
+    run = container(scheduled_env(root, world, baseline_constraints(world["tmp"])))
+    assert run.returncode == 2
+    words = (f"ground_truth_source '{root / 'processing' / 'groundtruth'}' does not exist (the default; set "
+             "ground_truth_source to the ground truth's folder)")
+    assert words in run.stderr and words in (root / "output" / "message").read_text()
+    assert not (root / "processing" / "resultdata").exists()
+
+
 def test_mqmon_no_report_leaves_the_report_out(opt_ml):
     churn_dataset(opt_ml / "processing" / "input" / "baseline_dataset_input")
     run = container(sdk_baseline_env(opt_ml, MQMON_NO_REPORT="true"))
@@ -252,6 +262,13 @@ def test_a_batch_dataset_that_carries_its_labels_is_a_window(opt_ml, tmp_path):
                (opt_ml / "output" / "metrics" / "cloudwatch" / "cloudwatch_metrics.jsonl").read_text().splitlines()]
     assert records and all(r["Dimensions"] == [{"Name": "MonitoringSchedule", "Value": "batch-schedule"}]
                            for r in records)
+    # The execution's own metric records take the batch shape too: no Endpoint dimension or label.
+    emf = json.loads((opt_ml / "processing" / "output" / "cloudwatch_metrics.json").read_text())
+    directive = emf["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "aws/sagemaker/ModelMonitoring/model-metrics"
+    assert directive["Dimensions"] == [["MonitoringSchedule"]] and "Endpoint" not in emf
+    prom = (opt_ml / "processing" / "output" / "metrics.prom").read_text()
+    assert 'mqmon_auc{MonitoringSchedule="batch-schedule"} ' in prom and "Endpoint=" not in prom
 
 
 @pytest.mark.parametrize("change, words", [

@@ -235,6 +235,25 @@ def test_execution_page_marks_violations(browser, tmp_path):
         assert same(value, base["binary_classification_metrics"][name]["value"])
 
 
+@pytest.mark.parametrize("content, code, words", [
+    (None, 4, "cannot read '{path}': No such file or directory"),
+    ('{"version": 0.0}', 2, "--baseline-statistics {path}: the statistics file has no binary_classification_metrics"),
+])
+def test_a_bad_baseline_statistics_file_is_named_before_the_execution(tmp_path, content, code, words):
+    base = tmp_path / "base"
+    baseline(binary_data(tmp_path, 300), base)
+    path = tmp_path / "b.json"
+    if content is not None:
+        path.write_text(content)
+    proc = run_mqmon(["monitor", "--dataset", binary_data(tmp_path, 300, seed=4), "--problem-type",
+                      "BinaryClassification", "--inference-attribute", "prediction", "--probability-attribute",
+                      "probability", "--ground-truth-attribute", "label", "--constraints", base / "constraints.json",
+                      "--baseline-statistics", path, "--output", tmp_path / "exec"], check=False)
+    assert proc.returncode == code, proc.stderr
+    assert words.format(path=path) in proc.stderr
+    assert not (tmp_path / "exec").exists()
+
+
 def test_a_failed_execution_page_shows_its_reason(browser, tmp_path):
     out = tmp_path / "exec"
     constraints = tmp_path / "c.json"
