@@ -296,13 +296,13 @@ PYBIND11_MODULE(_mqmon, m) {
       "report_history",
       [](const py::object& state, const std::string& schedule, const std::string& output) {
         released([&] {
-          mqmon::report::write_report(output, mqmon::report::render_history(
-                                                  fmt::format("{}: monitoring history", schedule),
-                                                  mqmon::report::schedule_history(
-                                                      state.is_none() ? mqmon::default_state_path()
-                                                                      : state.cast<std::string>(),
-                                                      schedule),
-                                                  mqmon::kVersion));
+          mqmon::write_whole_file(output, mqmon::report::render_history(
+                                              fmt::format("{}: monitoring history", schedule),
+                                              mqmon::report::schedule_history(
+                                                  state.is_none() ? mqmon::default_state_path()
+                                                                  : state.cast<std::string>(),
+                                                  schedule),
+                                              mqmon::kVersion));
           return 0;
         });
       },

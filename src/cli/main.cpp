@@ -20,6 +20,7 @@
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/merge.h"
 #include "mqmon/jobs/monitor.h"
+#include "mqmon/jobs/partial.h"
 #include "mqmon/readers/row_builder.h"
 #include "mqmon/report/files.h"
 #include "mqmon/schedule/store.h"
@@ -75,6 +76,20 @@ Examples:
       --constraints constraints.json --output out/
 )";
 
+constexpr const char* kPartialExamples = R"(
+Examples:
+  # a Slurm array job (--array=0-63): shard i of 64 on each task, then one combine
+  mqmon partial --shard ${SLURM_ARRAY_TASK_ID}/64 --baseline-dataset s3://bucket/train/ \
+      --problem-type BinaryClassification --ground-truth-attribute label \
+      --probability-attribute score --output s3://bucket/parts/${SLURM_ARRAY_TASK_ID}.mqp
+  mqmon combine s3://bucket/parts/*.mqp --output results/   # (list the parts: aws s3 ls ...)
+
+  # byte ranges of one file (records belong to the range holding their first byte)
+  mqmon partial --byte-range 0:1000000000 --baseline-dataset big.csv ... --output a.mqp
+  mqmon partial --byte-range 1000000000: --baseline-dataset big.csv ... --output b.mqp
+  mqmon combine a.mqp b.mqp --output results/
+)";
+
 /// The usage line of each subcommand, printed under every usage error.
 constexpr const char* kBaselineUsage =
     "usage: mqmon suggest-baseline --baseline-dataset PATH --problem-type TYPE\n"
@@ -90,9 +105,14 @@ constexpr const char* kReportUsage =
     "usage: mqmon report --statistics FILE [--constraints FILE] [--violations FILE]\n"
     "           [--execution FILE] [--baseline-statistics FILE] --output FILE\n"
     "       mqmon report --history (--schedule NAME [--state DB] | --executions DIR) --output FILE";
+constexpr const char* kPartialUsage =
+    "usage: mqmon partial (--shard I/N | --byte-range A:B) --baseline-dataset PATH\n"
+    "           --problem-type TYPE --ground-truth-attribute A ... --output FILE.mqp";
+constexpr const char* kCombineUsage =
+    "usage: mqmon combine PART.mqp... --output DIR [--constraints FILE]";
 constexpr const char* kAppUsage =
-    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor | report | schedule |\n"
-    "           executions | history | scheduler | container) [options]";
+    "usage: mqmon [--s3-endpoint URL] (suggest-baseline | merge | monitor | report | partial |\n"
+    "           combine | schedule | executions | history | scheduler | container) [options]";
 using mqmon::kVersion;
 
 /// A mistake on the command line: reported with the usage line of `command` and exit code 2.
@@ -191,6 +211,8 @@ const char* usage_of(const CLI::App* command) {
   return path == "suggest-baseline" ? kBaselineUsage
          : path == "merge"          ? kMergeUsage
          : path == "report"         ? kReportUsage
+         : path == "partial"        ? kPartialUsage
+         : path == "combine"        ? kCombineUsage
                                     : kMonitorUsage;
 }
 
@@ -276,6 +298,34 @@ struct EvaluationOptions {
   }
 };
 
+/// The options of a baseline's constraints (suggest-baseline, and partial, which records them).
+void add_suggest_options(CLI::App* cmd, mqmon::SuggestOptions& suggest,
+                         std::string& threshold_method) {
+  cmd->add_option("--threshold-method", threshold_method,
+                  "window (chance crossing at the window size) or baseline (the baseline value)")
+      ->capture_default_str();
+  cmd->add_option("--alpha", suggest.alpha, "Window method: false-alarm probability per metric")
+      ->capture_default_str();
+  cmd->add_option("--window-size", suggest.window_size,
+                  "Window method: rows per monitoring window (default: the baseline's rows)");
+  cmd->add_option("--replicates", suggest.replicates,
+                  "Window method: multinomial draws per threshold")
+      ->capture_default_str();
+  cmd->add_flag("--strict-layout", suggest.strict_layout,
+                "Write constraints.json without mqmon's extra block");
+}
+
+void print_skipped(uint64_t dropped, uint64_t skipped, const std::vector<std::string>& examples) {
+  if (dropped)
+    fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n", dropped,
+               dropped == 1 ? "" : "s");
+  if (skipped) {
+    fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", skipped,
+               skipped == 1 ? "" : "s");
+    for (const auto& m : examples) fmt::print(stderr, "  {}\n", m);
+  }
+}
+
 void print_merge_counts(const mqmon::MergeCounts& c) {
   fmt::print(
       "mqmon: {} inferences in the window ({} outside it by time), {} labels read: {} matched "
@@ -317,23 +367,11 @@ int main(int argc, char** argv) {
           "gzip/zstd read transparently")
       ->required();
   base_eval.add_to(base, cfg.evaluation);
-  base->add_option("--threshold-method", threshold_method,
-                   "window (chance crossing at the window size) or baseline (the baseline value)")
-      ->capture_default_str();
-  base->add_option("--alpha", cfg.suggest.alpha,
-                   "Window method: false-alarm probability per metric")
-      ->capture_default_str();
-  base->add_option("--window-size", cfg.suggest.window_size,
-                   "Window method: rows per monitoring window (default: the baseline's rows)");
-  base->add_option("--replicates", cfg.suggest.replicates,
-                   "Window method: multinomial draws per threshold")
-      ->capture_default_str();
+  add_suggest_options(base, cfg.suggest, threshold_method);
   base->add_option("--post-analytics-processor-script", cfg.post_analytics_processor_script,
                    "Python file defining postprocess_handler(), run once the outputs are written");
   bool base_no_report = false;
   base->add_flag("--no-report", base_no_report, "Do not write report.html beside the files");
-  base->add_flag("--strict-layout", cfg.suggest.strict_layout,
-                 "Write constraints.json without mqmon's extra block");
   base->add_option("--output", cfg.output_dir, "Output directory")->required();
   base->add_option("--evaluation-time", cfg.evaluation_time,
                    "Fixed evaluation_time (reproducible outputs)")
@@ -426,6 +464,47 @@ int main(int argc, char** argv) {
   monitor->add_option("--output", mon.output_dir, "Output directory")->required();
   monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
 
+  // partial: one shard's mergeable state, for any engine
+  std::string part_dataset, part_shard, part_range, part_output, part_threshold_method = "window";
+  mqmon::EvaluationSpec part_spec;
+  mqmon::SuggestOptions part_suggest;
+  EvaluationOptions part_eval;
+  auto* partial = app.add_subcommand(
+      "partial",
+      "Compute one shard's partial result (a .mqp file) of a baseline, to merge with 'combine'");
+  partial->footer(kPartialExamples);
+  partial
+      ->add_option("--baseline-dataset,--dataset", part_dataset,
+                   "The whole dataset (file, directory, s3:// object or prefix)")
+      ->required();
+  partial->add_option("--shard", part_shard,
+                      "I/N: the I-th (from 0) of N shards of equal bytes of the dataset");
+  partial->add_option("--byte-range", part_range,
+                      "A:B: the records starting in bytes A to B of a one-file dataset");
+  part_eval.add_to(partial, part_spec);
+  add_suggest_options(partial, part_suggest, part_threshold_method);
+  partial->add_option("--output", part_output, "The .mqp file to write (local or s3://)")
+      ->required();
+
+  // combine: merged partials -> what suggest-baseline (or monitor --dataset) writes
+  std::vector<std::string> combine_parts;
+  std::string combine_output, combine_constraints, combine_time, combine_baseline_statistics;
+  bool combine_no_report = false, combine_ignore_undefined = false;
+  auto* combine = app.add_subcommand(
+      "combine",
+      "Merge partial results and write statistics.json and constraints.json (or, with "
+      "--constraints, a monitoring execution's outputs)");
+  combine->add_option("parts", combine_parts, "The .mqp files (local or s3://)")->required();
+  combine->add_option("--output", combine_output, "Output directory")->required();
+  combine->add_option("--constraints", combine_constraints,
+                      "Check the merged window against these constraints, as monitor --dataset");
+  combine->add_option("--baseline-statistics", combine_baseline_statistics,
+                      "With --constraints: the baseline's statistics.json for report.html");
+  combine->add_flag("--ignore-undefined-metrics", combine_ignore_undefined,
+                    "With --constraints: an undefined metric is not a violation");
+  combine->add_flag("--no-report", combine_no_report, "Do not write report.html");
+  combine->add_option("--evaluation-time", combine_time, "Fixed evaluation_time")->group("");
+
   // report
   mqmon::report::ReportPaths report_paths;
   std::string report_output, report_schedule, report_executions, report_state;
@@ -483,6 +562,24 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "mqmon: error: {}\n{}", message, container ? "" : usage);
     return code;
   };
+  // A monitoring execution's outcome: its line on stdout and exit code.
+  auto finish_monitor = [&](const mqmon::MonitorResult& r, const std::string& output_dir) -> int {
+    switch (r.status) {
+      case mqmon::ExecutionStatus::kCompleted:
+        fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count,
+                   output_dir);
+        return kOk;
+      case mqmon::ExecutionStatus::kCompletedWithViolations:
+        fmt::print("mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n",
+                   r.item_count, r.violations, r.violations == 1 ? "" : "s",
+                   (std::filesystem::path(output_dir) / "constraint_violations.json").string());
+        return kViolations;
+      case mqmon::ExecutionStatus::kFailed:
+        break;
+    }
+    return report(mqmon::error_kind_info(r.failure).exit_code,
+                  fmt::format("Failed: {}", r.failure_reason));
+  };
   const int code = [&]() -> int {
     const CLI::App* command = nullptr;
     try {
@@ -527,17 +624,67 @@ int main(int argc, char** argv) {
         if (!base_no_report)
           cfg.render_report = mqmon::report::baseline_renderer(cfg.dataset, kVersion);
         const auto r = mqmon::run_baseline(cfg);
-        if (r.dropped)
-          fmt::print(stderr, "mqmon: the record_preprocessor_script dropped {} record{}\n",
-                     r.dropped, r.dropped == 1 ? "" : "s");
-        if (r.skipped) {
-          fmt::print(stderr, "mqmon: skipped {} bad record{}; the first:\n", r.skipped,
-                     r.skipped == 1 ? "" : "s");
-          for (const auto& m : r.skipped_examples) fmt::print(stderr, "  {}\n", m);
-        }
+        print_skipped(r.dropped, r.skipped, r.skipped_examples);
         fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
                    r.constraints_path);
         return kOk;
+      }
+      if (partial->parsed()) {
+        if (part_shard.empty() == part_range.empty())
+          throw mqmon::ConfigError("give --shard I/N or --byte-range A:B");
+        part_eval.apply(part_spec);
+        part_suggest.method = mqmon::parse_threshold_method(part_threshold_method);
+        const auto shard = part_shard.empty() ? mqmon::ShardSpec::parse_byte_range(part_range)
+                                              : mqmon::ShardSpec::parse_shard(part_shard);
+        const auto p = mqmon::compute_partial(part_dataset, shard, part_spec, part_suggest);
+        const std::string bytes = mqmon::encode_partial(p);
+        mqmon::write_whole_file(part_output, bytes);
+        print_skipped(p.scanned.dropped, p.scanned.skipped, p.scanned.skipped_examples);
+        fmt::print("mqmon: {} records of {} piece{}; wrote {} ({} bytes)\n", p.scanned.records,
+                   p.pieces.size(), p.pieces.size() == 1 ? "" : "s", part_output, bytes.size());
+        return kOk;
+      }
+      if (combine->parsed()) {
+        // Merged as read: memory holds one merged state and the partial being added.
+        mqmon::PartialResult merged;
+        for (size_t i = 0; i < combine_parts.size(); ++i) {
+          auto p = mqmon::decode_partial(mqmon::read_whole(combine_parts[i]), combine_parts[i]);
+          if (i == 0)
+            merged = std::move(p);
+          else
+            mqmon::merge_partial(merged, std::move(p), combine_parts[i]);
+        }
+        const std::string name = fmt::format("{} partial results", combine_parts.size());
+        if (combine_constraints.empty()) {
+          mqmon::BaselineConfig c;
+          c.dataset = name;
+          c.evaluation = merged.evaluation;
+          c.suggest = merged.suggest;
+          c.output_dir = combine_output;
+          c.evaluation_time = combine_time;
+          c.evaluate = [&] { return mqmon::finalize_partial(merged); };
+          if (!combine_no_report)
+            c.render_report = mqmon::report::baseline_renderer(name, kVersion);
+          const auto r = mqmon::run_baseline(c);
+          print_skipped(r.dropped, r.skipped, r.skipped_examples);
+          fmt::print("mqmon: {} rows evaluated; wrote {} and {}\n", r.item_count, r.statistics_path,
+                     r.constraints_path);
+          return kOk;
+        }
+        mqmon::MonitorConfig m;
+        m.dataset = name;
+        m.evaluation = merged.evaluation;
+        m.constraints_path = combine_constraints;
+        m.output_dir = combine_output;
+        m.evaluation_time = combine_time;
+        m.execution_time = mqmon::now_millis();
+        m.check.report_undefined = !combine_ignore_undefined;
+        m.evaluate = [&] { return mqmon::finalize_partial(merged); };
+        if (!combine_no_report)
+          m.render_report = mqmon::report::monitor_renderer(
+              combine_constraints, combine_baseline_statistics, name, kVersion);
+        const auto r = mqmon::run_monitor(m);
+        return finish_monitor(r, combine_output);
       }
       if (merge->parsed()) {
         merge_cfg.start = mqmon::parse_timestamp(merge_start);
@@ -580,7 +727,7 @@ int main(int argc, char** argv) {
             throw mqmon::ConfigError("give --statistics (or --history)");
           html = mqmon::report::job_report(report_paths, kVersion);
         }
-        mqmon::report::write_report(report_output, html);
+        mqmon::write_whole_file(report_output, html);
         fmt::print("mqmon: wrote {}\n", report_output);
         return kOk;
       }
@@ -616,21 +763,7 @@ int main(int argc, char** argv) {
               mon.dataset.empty() ? mon.capture_prefix : mon.dataset, kVersion);
         const auto r = mqmon::run_monitor(mon);
         if (r.merge) print_merge_counts(*r.merge);
-        switch (r.status) {
-          case mqmon::ExecutionStatus::kCompleted:
-            fmt::print("mqmon: Completed: {} rows, no violations; outputs in {}\n", r.item_count,
-                       mon.output_dir);
-            return kOk;
-          case mqmon::ExecutionStatus::kCompletedWithViolations:
-            fmt::print(
-                "mqmon: CompletedWithViolations: {} rows, {} violation{}; see {}\n", r.item_count,
-                r.violations, r.violations == 1 ? "" : "s",
-                (std::filesystem::path(mon.output_dir) / "constraint_violations.json").string());
-            return kViolations;
-          case mqmon::ExecutionStatus::kFailed:
-            return report(mqmon::error_kind_info(r.failure).exit_code,
-                          fmt::format("Failed: {}", r.failure_reason));
-        }
+        return finish_monitor(r, mon.output_dir);
       }
       return kOk;
     } catch (const mqmon::Error& e) {

@@ -50,7 +50,8 @@ ParseError::ParseError(Location where, std::string reason, std::string text)
 
 std::string ParseError::describe(const Location& where, const std::string& reason,
                                  const std::string& text) {
-  std::string out = fmt::format("{}:{}:", where.file, where.line);
+  std::string out = where.line || !where.byte ? fmt::format("{}:{}:", where.file, where.line)
+                                              : fmt::format("{}: byte {}:", where.file, where.byte);
   if (where.column > 0) out += fmt::format(" column {}", where.column);
   if (!where.attribute.empty()) out += fmt::format(" (attribute '{}')", where.attribute);
   out += fmt::format(" {}", reason);

@@ -112,4 +112,12 @@ void AtomicOutputSet::commit() {
   pending_.clear();
 }
 
+void write_whole_file(const std::string& path, const std::string& content) {
+  const std::filesystem::path p(path);
+  if (p.filename().empty()) throw ConfigError(fmt::format("'{}' names no file", path));
+  AtomicOutputSet out(p.has_parent_path() ? p.parent_path().string() : ".");
+  out.add(p.filename().string(), content);
+  out.commit();
+}
+
 }  // namespace mqmon

@@ -41,14 +41,18 @@ std::vector<InputFile> list_s3_dataset(const std::string& uri) {
   const S3Location loc = parse_s3_uri(uri);
   const auto client = shared_s3_client();
   if (!loc.key.empty() && loc.key.back() != '/') {
-    if (const auto object = client->head(loc.bucket, loc.key))
-      return {{loc.uri(), object->size, object->etag}};
+    if (const auto object = client->head(loc.bucket, loc.key)) {
+      InputFile f{loc.uri(), object->size, object->etag};
+      f.name = loc.key.substr(loc.key.rfind('/') + 1);
+      return {f};
+    }
   }
   const std::string prefix = loc.key.empty() || loc.key.back() == '/' ? loc.key : loc.key + "/";
   std::vector<InputFile> files;
   for (auto& o : client->list(loc.bucket, prefix)) {
     if (hidden_or_marker(std::string_view(o.key).substr(prefix.size()))) continue;
     files.push_back({S3Location{loc.bucket, o.key}.uri(), o.size, o.etag});
+    files.back().name = o.key.substr(prefix.size());
   }
   std::sort(files.begin(), files.end(),
             [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
@@ -75,7 +79,10 @@ std::vector<InputFile> list_dataset_files(const std::string& path) {
         if (it->is_directory()) it.disable_recursion_pending();
         continue;
       }
-      if (it->is_regular_file()) files.push_back({it->path().string(), it->file_size()});
+      if (it->is_regular_file()) {
+        files.push_back({it->path().string(), it->file_size()});
+        files.back().name = it->path().lexically_relative(path).generic_string();
+      }
     }
     if (ec)
       throw IoError(fmt::format("cannot list dataset directory '{}': {}", path, ec.message()));
@@ -84,6 +91,7 @@ std::vector<InputFile> list_dataset_files(const std::string& path) {
     if (files.empty()) throw IoError(fmt::format("dataset directory '{}' holds no file", path));
   } else {
     files.push_back({path, static_cast<uint64_t>(fs::file_size(path, ec))});
+    files.back().name = fs::path(path).filename().string();
   }
   return files;
 }
@@ -123,22 +131,32 @@ class RawSource {
 
 class FileHandle final : public RawSource {
  public:
-  explicit FileHandle(const std::string& path) : path_(path) {
+  /// The bytes [begin, end) of the file.
+  explicit FileHandle(const std::string& path, uint64_t begin = 0, uint64_t end = UINT64_MAX)
+      : path_(path), left_(end - begin) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw IoError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
 #ifdef POSIX_FADV_SEQUENTIAL
     ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
+    if (begin > 0 && ::lseek(fd_, static_cast<off_t>(begin), SEEK_SET) < 0) {
+      const int e = errno;
+      ::close(fd_);
+      throw IoError(fmt::format("cannot seek in '{}': {}", path, std::strerror(e)));
+    }
   }
   ~FileHandle() override { ::close(fd_); }
   FileHandle(const FileHandle&) = delete;
   FileHandle& operator=(const FileHandle&) = delete;
 
   size_t read(char* buf, size_t n) override {
+    n = static_cast<size_t>(std::min<uint64_t>(n, left_));
+    if (n == 0) return 0;
     for (;;) {
       const ssize_t got = ::read(fd_, buf, n);
       if (got >= 0) {
         consumed_ += static_cast<uint64_t>(got);
+        left_ -= static_cast<uint64_t>(got);
         return static_cast<size_t>(got);
       }
       if (errno != EINTR)
@@ -151,7 +169,7 @@ class FileHandle final : public RawSource {
  private:
   std::string path_;
   int fd_ = -1;
-  uint64_t consumed_ = 0;
+  uint64_t consumed_ = 0, left_;
 };
 
 /// An S3 object read in order by ranged GETs, kS3Parallel parts in flight ahead of the reader:
@@ -162,13 +180,15 @@ constexpr size_t kS3Parallel = 4;
 class S3ObjectSource final : public RawSource {
  public:
   /// `first`, when valid, is a fetch of the object's first part already under way.
+  /// The object's bytes [file.begin, min(file.end, size)).
   S3ObjectSource(const InputFile& file, std::future<std::string> first)
       : path_(file.path),
         where_(parse_s3_uri(file.path)),
         client_(shared_s3_client()),
-        size_(file.size),
+        size_(std::min(file.size, file.end)),
+        next_offset_(file.begin),
         etag_(file.etag) {
-    if (first.valid()) {
+    if (first.valid() && !file.ranged()) {
       queue_.push_back(std::move(first));
       next_offset_ = std::min(kS3Part, size_);
     }
@@ -210,7 +230,7 @@ class S3ObjectSource final : public RawSource {
   std::string path_;
   S3Location where_;
   std::shared_ptr<const S3Client> client_;
-  uint64_t size_, next_offset_ = 0, consumed_ = 0;
+  uint64_t size_, next_offset_, consumed_ = 0;
   std::string etag_;
   std::deque<std::future<std::string>> queue_;
   std::string part_;
@@ -348,7 +368,8 @@ static std::unique_ptr<ByteStream> open_stream(const InputFile& file,
   if (is_s3_uri(file.path))
     f = std::make_unique<S3ObjectSource>(file, std::move(first));
   else
-    f = std::make_unique<FileHandle>(file.path);
+    f = std::make_unique<FileHandle>(file.path, file.begin, file.end);
+  if (file.ranged()) return std::make_unique<PlainStream>(std::move(f), std::string());  // plain
   std::string head(4, '\0');
   size_t got = 0;
   while (got < head.size()) {
@@ -363,6 +384,60 @@ static std::unique_ptr<ByteStream> open_stream(const InputFile& file,
   if (got >= 4 && u(0) == 0x28 && u(1) == 0xb5 && u(2) == 0x2f && u(3) == 0xfd)
     return std::make_unique<ZstdStream>(std::move(f), std::move(head));
   return std::make_unique<PlainStream>(std::move(f), std::move(head));
+}
+
+namespace {
+
+/// The raw bytes [offset, offset + length) of a file (fewer at its end).
+std::string read_range(const InputFile& file, uint64_t offset, uint64_t length) {
+  if (offset >= file.size) return {};
+  length = std::min(length, file.size - offset);
+  if (is_s3_uri(file.path)) {
+    const S3Location where = parse_s3_uri(file.path);
+    return shared_s3_client()->get_range(where.bucket, where.key, offset, length, file.etag);
+  }
+  FileHandle f(file.path, offset, offset + length);
+  std::string out(length, '\0');
+  size_t got = 0;
+  while (got < length) {
+    const size_t k = f.read(out.data() + got, length - got);
+    if (k == 0) break;
+    got += k;
+  }
+  out.resize(got);
+  return out;
+}
+
+}  // namespace
+
+uint64_t align_to_record(const InputFile& file, uint64_t at) {
+  if (at == 0 || at >= file.size) return std::min(at, file.size);
+  constexpr uint64_t kStep = 64 << 10;
+  for (uint64_t from = at - 1; from < file.size; from += kStep) {
+    const std::string chunk = read_range(file, from, kStep);
+    if (chunk.empty()) break;
+    if (const auto nl = chunk.find('\n'); nl != std::string::npos) return from + nl + 1;
+  }
+  return file.size;
+}
+
+bool is_compressed(const InputFile& file) {
+  const std::string head = read_range(file, 0, 4);
+  const auto u = [&](size_t i) { return static_cast<unsigned char>(head[i]); };
+  return (head.size() >= 2 && u(0) == 0x1f && u(1) == 0x8b) ||
+         (head.size() >= 4 && u(0) == 0x28 && u(1) == 0xb5 && u(2) == 0x2f && u(3) == 0xfd);
+}
+
+uint64_t count_line_breaks(const InputFile& file, uint64_t end) {
+  InputFile whole = file;
+  whole.begin = 0;
+  whole.end = std::min(end, file.size);
+  auto stream = open_stream(whole, {});
+  std::vector<char> buf(1 << 20);
+  uint64_t lines = 0;
+  while (const size_t k = stream->read(buf.data(), buf.size()))
+    lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + k, '\n'));
+  return lines;
 }
 
 struct SequentialOpener::Ahead {

@@ -12,7 +12,8 @@ BaselineResult run_baseline(const BaselineConfig& config) {
   SuggestOptions suggest = config.suggest;
   suggest.seed = config.evaluation.seed;   // one seed governs every random choice of the job
   AtomicOutputSet out(config.output_dir);  // an unusable output fails before the work
-  const Evaluation ev = evaluate_dataset(config.dataset, config.evaluation);
+  const Evaluation ev =
+      config.evaluate ? config.evaluate() : evaluate_dataset(config.dataset, config.evaluation);
   const std::string statistics = write_statistics(
       ev, config.evaluation_time.empty() ? utc_now_iso8601() : config.evaluation_time);
   const std::string constraints =

@@ -164,7 +164,24 @@ Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec,
 /// Bytes of records per script batch.
 constexpr size_t kScriptBlockSize = 1u << 20;
 
-Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec) {
+std::unique_ptr<Accumulator> new_state(const EvaluationSpec& spec) {
+  return accumulator_factory(spec, reader_attributes(spec))();
+}
+
+std::unique_ptr<Accumulator> read_state(const EvaluationSpec& spec, const std::string& blob) {
+  switch (spec.problem_type) {
+    case ProblemType::kBinaryClassification:
+      return std::make_unique<BinaryAccumulator>(BinaryAccumulator::deserialize(blob));
+    case ProblemType::kMulticlassClassification:
+      return std::make_unique<MulticlassAccumulator>(MulticlassAccumulator::deserialize(blob));
+    case ProblemType::kRegression:
+      return std::make_unique<RegressionAccumulator>(RegressionAccumulator::deserialize(blob));
+  }
+  throw ConfigError("unknown problem type");
+}
+
+std::unique_ptr<Accumulator> scan_files(const std::function<std::vector<InputFile>()>& list,
+                                        const EvaluationSpec& spec, ScanResult& scanned) {
   const AttributeSpec attributes = reader_attributes(spec);
   const AccumulatorFactory make =
       accumulator_factory(spec, attributes);  // validates before reading
@@ -172,8 +189,8 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
   std::unique_ptr<RecordReader> reader;
   ScanOptions scan_options = spec.scan;
   if (spec.record_preprocessor_script.empty()) {
-    reader = open_dataset(dataset, spec.format, attributes, spec.block_size,
-                          spec.scan.max_bad_rows.allows_any());
+    reader = open_files(list(), spec.format, attributes, spec.block_size,
+                        spec.scan.max_bad_rows.allows_any());
   } else {
     if (spec.format.kind == FormatKind::kParquet)
       throw ConfigError("a record_preprocessor_script reads CSV, JSON Lines or captured records");
@@ -185,24 +202,23 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
                                         spec.script_workers);
     // Smaller batches than plain parsing: the workers finish together, not one waiting on the
     // other's last batch.
-    reader = std::make_unique<ScriptedReader>(list_dataset_files(dataset), spec.format, attributes,
-                                              std::min<size_t>(spec.block_size, kScriptBlockSize),
-                                              spec.scan.max_bad_rows.allows_any(), *pool,
-                                              spec.capture_labels.empty()
-                                                  ? std::unordered_map<std::string, std::string>()
-                                                  : read_label_file(spec.capture_labels));
+    reader = std::make_unique<ScriptedReader>(
+        list(), spec.format, attributes, std::min<size_t>(spec.block_size, kScriptBlockSize),
+        spec.scan.max_bad_rows.allows_any(), *pool,
+        spec.capture_labels.empty() ? std::unordered_map<std::string, std::string>()
+                                    : read_label_file(spec.capture_labels));
     // A parsing thread per worker, and at least two: a lone worker has its next batch waiting
     // while it runs one, and turning one batch's results into rows overlaps the workers' Python.
     // (More threads than that compete with the workers for the cores: measured slower.)
     scan_options.threads = std::max(2u, static_cast<unsigned>(pool->workers()));
   }
-  ScanResult scanned;
-  const auto state = scan(*reader, make, scan_options, scanned);
+  return scan(*reader, make, scan_options, scanned);
+}
+
+Evaluation finalize_evaluation(const Accumulator& state, const EvaluationSpec& spec,
+                               ScanResult scanned, const std::string& dataset,
+                               const std::string& where) {
   if (scanned.records == scanned.skipped) {
-    const auto& files = reader->files();
-    const std::string where = files.size() == 1
-                                  ? fmt::format("'{}' holds", files[0].path)
-                                  : fmt::format("the {} files of '{}' hold", files.size(), dataset);
     if (scanned.records == 0 && scanned.dropped > 0)
       throw NoDataError(fmt::format(
           "the dataset has no rows to evaluate: the record_preprocessor_script dropped all {} "
@@ -218,11 +234,31 @@ Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& sp
                     "(--max-bad-rows); the first: {}",
                     where, scanned.records, scanned.skipped_examples.at(0)));
   }
-  return finalize_state(*state, spec, LabelSources{&reader->files(), attributes},
-                        std::move(scanned));
+  return finalize_state(state, spec, LabelSources{reader_attributes(spec)}, std::move(scanned));
+}
+
+Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec) {
+  std::string where;
+  ScanResult scanned;
+  const auto state = scan_files(
+      [&] {
+        auto files = list_dataset_files(dataset);
+        where = files.size() == 1 ? fmt::format("'{}' holds", files[0].path)
+                                  : fmt::format("the {} files of '{}' hold", files.size(), dataset);
+        return files;
+      },
+      spec, scanned);
+  return finalize_evaluation(*state, spec, std::move(scanned), dataset, where);
 }
 
 Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& spec) {
+  const auto state = columns_state(columns, spec);
+  return finalize_state(*state, spec, LabelSources{reader_attributes(spec)},
+                        ScanResult{columns.rows, 0, 0, {}});
+}
+
+std::unique_ptr<Accumulator> columns_state(const MemoryColumns& columns,
+                                           const EvaluationSpec& spec) {
   const AttributeSpec attributes = reader_attributes(spec);
   const AccumulatorFactory make = accumulator_factory(spec, attributes);
   const size_t n = columns.rows;
@@ -259,7 +295,7 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
         if (first[k] < 0) continue;
         const auto row = static_cast<uint64_t>(first[k]);
         if (spec.attributes.label_type == LabelType::kNumber && !parse_double(vocab[k]))
-          throw ParseError({"<arrays>", row + 1, 0, attribute},
+          throw ParseError({"<arrays>", columns.first_row + row + 1, 0, attribute},
                            "label is not a number (label_type number)", vocab[k]);
         id_of[k] = batch.labels.intern(vocab[k], row, row, role,
                                        spec.attributes.label_type != LabelType::kString);
@@ -281,11 +317,11 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
       need(columns.probability, attributes.probability);
       for (size_t i = 0; i < n; ++i)
         if (const double p = columns.probability[i]; !std::isfinite(p))
-          throw ParseError({"<arrays>", i + 1, 0, attributes.probability}, "not a finite number",
-                           format_plain_double(p));
+          throw ParseError({"<arrays>", columns.first_row + i + 1, 0, attributes.probability},
+                           "not a finite number", format_plain_double(p));
         else if (!attributes.unbounded_scores && (p < 0.0 || p > 1.0))
-          throw ParseError({"<arrays>", i + 1, 0, attributes.probability}, kOutOfRangeReason,
-                           format_plain_double(p));
+          throw ParseError({"<arrays>", columns.first_row + i + 1, 0, attributes.probability},
+                           kOutOfRangeReason, format_plain_double(p));
       batch.external_score = columns.probability;
     }
   }
@@ -294,13 +330,13 @@ Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& 
       for (const auto& [col, name] : {std::pair{columns.truth, &attributes.ground_truth},
                                       std::pair{columns.prediction, &attributes.inference}})
         if (!std::isfinite(col[i]))
-          throw ParseError({"<arrays>", i + 1, 0, *name}, "not a finite number",
+          throw ParseError({"<arrays>", columns.first_row + i + 1, 0, *name}, "not a finite number",
                            format_plain_double(col[i]));
   }
   auto state = make();
-  state->update(batch, BatchOrigin{0, 0, 1});
-  const std::vector<InputFile> files = {{"<arrays>", 0}};
-  return finalize_state(*state, spec, LabelSources{&files, attributes}, ScanResult{n, 0, {}});
+  static const std::string kArrays = "<arrays>";
+  state->update(batch, BatchOrigin{&kArrays, 0, columns.first_row, 1 + columns.first_row});
+  return state;
 }
 
 std::string write_statistics(const Evaluation& ev, const std::string& evaluation_time) {

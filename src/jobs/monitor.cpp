@@ -137,7 +137,7 @@ MonitorResult run_monitor(const MonitorConfig& config) {
                 format_timestamp(config.execution_time)));
       spec.format.kind = FormatKind::kCaptureJson;
     }
-    const Evaluation ev = evaluate_dataset(dataset, spec);
+    const Evaluation ev = config.evaluate ? config.evaluate() : evaluate_dataset(dataset, spec);
     r.item_count = ev.item_count();
     applied = thresholds_for_window(constraints, r.item_count);
     const auto violations = check_constraints(applied, constraints.problem_type, ev, config.check);

@@ -40,6 +40,12 @@ BadRowLimit BadRowLimit::parse(const std::string& text) {
 std::unique_ptr<RecordReader> open_dataset(const std::string& path, const DatasetFormat& format,
                                            const AttributeSpec& attributes, size_t block_size,
                                            bool skip_bad_rows) {
+  return open_files(list_dataset_files(path), format, attributes, block_size, skip_bad_rows);
+}
+
+std::unique_ptr<RecordReader> open_files(std::vector<InputFile> files, const DatasetFormat& format,
+                                         const AttributeSpec& attributes, size_t block_size,
+                                         bool skip_bad_rows) {
   if (attributes.ground_truth.empty() && format.kind != FormatKind::kCaptureJson)
     throw ConfigError("a ground truth attribute is required");
   switch (format.kind) {
@@ -48,7 +54,7 @@ std::unique_ptr<RecordReader> open_dataset(const std::string& path, const Datase
       o.header = format.header;
       o.block_size = block_size;
       o.skip_bad_rows = skip_bad_rows;
-      return std::make_unique<CsvReader>(list_dataset_files(path), o, attributes);
+      return std::make_unique<CsvReader>(std::move(files), o, attributes);
     }
     case FormatKind::kJsonLines:
     case FormatKind::kCaptureJson: {
@@ -56,7 +62,7 @@ std::unique_ptr<RecordReader> open_dataset(const std::string& path, const Datase
       o.block_size = block_size;
       o.skip_bad_rows = skip_bad_rows;
       o.capture = format.kind == FormatKind::kCaptureJson;
-      return std::make_unique<JsonReader>(list_dataset_files(path), o, attributes);
+      return std::make_unique<JsonReader>(std::move(files), o, attributes);
     }
     case FormatKind::kParquet:
       break;
@@ -115,20 +121,20 @@ class BlockQueue {
   bool closed_ = false;
 };
 
-/// Hands each block, in block order, the dataset-wide ordinal of its first record and the line
-/// number of its first line: block i waits until block i-1 has published its counts.
+/// Hands each block, in block order, the line number of its first line (counted from the start
+/// of its file's bytes): block i waits until block i-1 has published its counts.
 class Sequencer {
  public:
-  BatchOrigin publish(const Block& block, uint64_t records, uint64_t lines) {
+  uint64_t publish(const Block& block, uint64_t records, uint64_t lines) {
     std::unique_lock l(m_);
     cv_.wait(l, [&] { return next_ == block.index; });
     if (block.first_in_file) line_ = block.first_line;
-    BatchOrigin origin{block.file, records_, line_};
+    const uint64_t first_line = line_;
     records_ += records;
     line_ += lines;
     ++next_;
     cv_.notify_all();
-    return origin;
+    return first_line;
   }
   uint64_t records() {
     std::lock_guard l(m_);
@@ -178,11 +184,15 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
   const auto& files = reader.files();
   const bool count_limit = options.max_bad_rows.fraction < 0;
 
-  auto locate = [&](const Block& block, const BatchOrigin& origin, const RowProblem& p) {
+  std::vector<uint64_t> file_keys;
+  for (const auto& f : files) file_keys.push_back(file_key(f.name));
+  auto locate = [&](const Block& block, uint64_t first_line, const RowProblem& p) {
     LocatedProblem lp;
     lp.block = block.index;
     lp.record = p.record;
-    lp.where = Location{files[block.file].path, origin.first_line + p.line, p.column, p.attribute};
+    lp.where =
+        Location{files[block.file].path, reader.lines_before(block.file) + first_line + p.line,
+                 p.column, p.attribute};
     lp.reason = p.reason;
     lp.text = p.text;
     lp.message = ParseError::describe(lp.where, lp.reason, lp.text);
@@ -214,7 +224,10 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
             failure = std::current_exception();
           }
         }
-        const BatchOrigin origin = sequencer.publish(block, batch.records, batch.lines);
+        const uint64_t first_line = sequencer.publish(block, batch.records, batch.lines);
+        // Lines of a shard from the middle of a file are counted only to name a bad record.
+        const BatchOrigin origin{&files[block.file].path, file_keys[block.file], block.offset,
+                                 files[block.file].begin > 0 ? 0 : first_line};
         if (!wanted) {
           queue.recycle(std::move(block));
           continue;
@@ -225,7 +238,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
             const uint64_t total = skipped += batch.skipped.size();
             std::lock_guard l(problems_mutex);
             for (size_t i = 0; i < batch.skipped.size() && i < 5; ++i)
-              skipped_examples.push_back(locate(block, origin, batch.skipped[i]));
+              skipped_examples.push_back(locate(block, first_line, batch.skipped[i]));
             if (count_limit && total > options.max_bad_rows.count) {
               uint64_t cur = stop_after.load();
               while (block.index < cur && !stop_after.compare_exchange_weak(cur, block.index)) {
@@ -233,7 +246,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
             }
           }
           if (batch.error) {
-            fail_at(locate(block, origin, *batch.error));
+            fail_at(locate(block, first_line, *batch.error));
           } else {
             accs[t]->update(batch, origin);
             rows += batch.rows();

@@ -17,7 +17,7 @@ namespace mqmon {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr char kMagic[] = "mqmon.binary.v1";
+constexpr char kMagic[] = "mqmon.binary.v2";
 
 }  // namespace
 
@@ -110,7 +110,7 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
     const bool predicted_pos = options_.has_inference ? positive[batch.predicted[i]] != 0
                                                       : scores[i] >= options_.threshold;
     const double score = options_.has_probability ? scores[i] : (predicted_pos ? 1.0 : 0.0);
-    const unsigned mask = subsample_mask(options_.seed, origin.first_record + batch.record_of(i));
+    const unsigned mask = subsample_mask(options_.seed, origin.row_key(batch, i));
     const int cell = (actual_pos ? 2 : 0) | (predicted_pos ? 1 : 0);
     auto bump = [cell](ConfusionCounts& c, uint64_t by) {
       switch (cell) {
@@ -174,8 +174,8 @@ std::string BinaryAccumulator::serialize() const {
   blob::put<uint64_t>(out, labels_.size());
   for (const auto& [label, occ] : labels_) {
     blob::put_string(out, label);
-    blob::put(out, occ.record);
-    blob::put(out, occ.file);
+    blob::put_string(out, occ.file);
+    blob::put(out, occ.offset);
     blob::put(out, occ.line);
     blob::put(out, occ.role);
     blob::put_string(out, occ.raw);
@@ -201,8 +201,8 @@ BinaryAccumulator BinaryAccumulator::deserialize(const std::string& in) {
   for (uint64_t i = 0; i < labels; ++i) {
     std::string label = blob::get_string(in, pos);
     LabelOccurrence occ;
-    occ.record = blob::get<uint64_t>(in, pos);
-    occ.file = blob::get<uint32_t>(in, pos);
+    occ.file = blob::get_string(in, pos);
+    occ.offset = blob::get<uint64_t>(in, pos);
     occ.line = blob::get<uint64_t>(in, pos);
     occ.role = blob::get<LabelRole>(in, pos);
     occ.raw = blob::get_string(in, pos);
@@ -235,13 +235,17 @@ std::string likely_positive(const std::vector<std::string>& labels) {
   return labels.front();
 }
 
+std::string where_in_file(const LabelOccurrence& occ) {
+  return occ.line ? fmt::format("on line {}", occ.line) : fmt::format("at byte {}", occ.offset);
+}
+
 [[noreturn]] void third_label_error(const std::string& label, const LabelOccurrence& occ,
                                     const std::string& detail, const LabelSources& sources,
                                     const char* what = "is a third class") {
   Location where;
-  where.file =
-      sources.files && occ.file < sources.files->size() ? (*sources.files)[occ.file].path : "?";
+  where.file = occ.file;
   where.line = occ.line;
+  where.byte = occ.offset;
   where.attribute = occ.role == LabelRole::kGroundTruth ? sources.attributes.ground_truth
                                                         : sources.attributes.inference;
   throw ParseError(where, fmt::format("label '{}' {}: {}", label, what, detail), occ.raw);
@@ -263,7 +267,7 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
   for (const auto& [label, occ] : labels_)
     if (label != options_.positive_label) others.emplace_back(label, &occ);
   std::sort(others.begin(), others.end(),
-            [](const auto& a, const auto& b) { return a.second->record < b.second->record; });
+            [](const auto& a, const auto& b) { return a.second->before(*b.second); });
   for (const auto& [label, occ] : others) {
     if (negative.empty()) {
       negative = label;
@@ -282,7 +286,7 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     } else if (label != negative) {
       const auto first = labels_.find(negative);
       const std::string where = first != labels_.end()
-                                    ? fmt::format(" (first seen on line {})", first->second.line)
+                                    ? fmt::format(" (first seen {})", where_in_file(first->second))
                                     : std::string(" (set by --negative-label)");
       third_label_error(
           label, *occ,

@@ -96,7 +96,7 @@ void MulticlassAccumulator::update(const Batch& batch, const BatchOrigin& origin
   if (k <= 32) {
     std::vector<Counts> dense(k * k, Counts{});
     for (size_t i = 0; i < n; ++i) {
-      const unsigned mask = subsample_mask(seed_, origin.first_record + batch.record_of(i));
+      const unsigned mask = subsample_mask(seed_, origin.row_key(batch, i));
       Counts& c = dense[batch.actual[i] * k + batch.predicted[i]];
       c[0] += 1;
       for (int r = 0; r < kReplicates; ++r) c[r + 1] += (mask >> r) & 1u;
@@ -106,7 +106,7 @@ void MulticlassAccumulator::update(const Batch& batch, const BatchOrigin& origin
         if (dense[a * k + p][0]) add_cell(global[a], global[p], dense[a * k + p]);
   } else {
     for (size_t i = 0; i < n; ++i) {
-      const unsigned mask = subsample_mask(seed_, origin.first_record + batch.record_of(i));
+      const unsigned mask = subsample_mask(seed_, origin.row_key(batch, i));
       Counts one{};
       one[0] = 1;
       for (int r = 0; r < kReplicates; ++r) one[r + 1] = (mask >> r) & 1u;

@@ -74,7 +74,7 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
     const double y = truth[i];
     const double e = prediction[i] - y;
     const double ae = std::fabs(e), e2 = e * e;
-    const unsigned mask = subsample_mask(seed_, origin.first_record + batch.record_of(i));
+    const unsigned mask = subsample_mask(seed_, origin.row_key(batch, i));
     auto add = [&](RegressionSums& s) {
       ++s.n;
       s.abs_error.add(ae);

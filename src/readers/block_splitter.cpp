@@ -1,7 +1,11 @@
 #include "mqmon/readers/block_splitter.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
+
+#include "mqmon/common/error.h"
 
 namespace mqmon {
 
@@ -16,7 +20,7 @@ BlockSplitter::BlockSplitter(std::vector<InputFile> files, size_t block_size, Re
       block_size_(std::max<size_t>(block_size, 1)),
       record_end_(record_end),
       on_file_start_(std::move(on_file_start)) {
-  for (const auto& f : opener_.files()) total_bytes_ += f.size;
+  for (const auto& f : opener_.files()) total_bytes_ += std::min(f.end, f.size) - f.begin;
 }
 
 void BlockSplitter::fill(size_t want) {
@@ -38,17 +42,41 @@ bool BlockSplitter::open_next_file() {
   close_stream();
   if (next_file_ >= opener_.files().size()) return false;
   current_file_ = static_cast<uint32_t>(next_file_++);
-  stream_ = opener_.open(current_file_);
-  eof_ = false;
-  carry_size_ = 0;
+  const InputFile& file = opener_.files()[current_file_];
   first_line_ = 1;
   pending_first_ = true;
+  offset_ = 0;
+  if (file.begin > 0) {
+    // A shard from the middle of a file: the header comes from the file's start, the records
+    // from the shard's bytes.
+    if (on_file_start_) {
+      InputFile head = file;
+      head.begin = 0;
+      head.end = file.begin;
+      stream_ = SequentialOpener({head}).open(0);
+      read_file_start(true);
+    }
+    stream_ = opener_.open(current_file_);
+    eof_ = false;
+    carry_size_ = 0;
+    offset_ = file.begin;
+    return true;
+  }
+  stream_ = opener_.open(current_file_);
+  read_file_start(false);
+  return true;
+}
+
+void BlockSplitter::read_file_start(bool header_only) {
+  eof_ = false;
+  carry_size_ = 0;
   fill(std::max<size_t>(block_size_, 4096));
   if (carry_size_ >= 3 && std::memcmp(carry_.data(), "\xEF\xBB\xBF", 3) == 0) {
     std::memmove(carry_.data(), carry_.data() + 3, carry_size_ - 3);
     carry_size_ -= 3;
+    offset_ += 3;
   }
-  if (!on_file_start_) return true;
+  if (!on_file_start_) return;
   for (;;) {
     uint64_t lines = 0;
     const auto used =
@@ -57,11 +85,23 @@ bool BlockSplitter::open_next_file() {
       fill(carry_size_ * 2);  // the header is longer than what we have
       continue;
     }
+    if (header_only) return;
     first_line_ += lines;
+    offset_ += *used;
     std::memmove(carry_.data(), carry_.data() + *used, carry_size_ - *used);
     carry_size_ -= *used;
-    return true;
+    return;
   }
+}
+
+uint64_t BlockSplitter::lines_before(uint32_t file) const {
+  const InputFile& f = opener_.files().at(file);
+  if (f.begin == 0) return 0;
+  std::lock_guard l(lines_mutex_);
+  auto it = lines_before_.find(file);
+  if (it == lines_before_.end())
+    it = lines_before_.emplace(file, count_line_breaks(f, f.begin)).first;
+  return it->second;
 }
 
 bool BlockSplitter::next(Block& block) {
@@ -72,6 +112,13 @@ bool BlockSplitter::next(Block& block) {
       close_stream();
       continue;
     }
+    const InputFile& file = opener_.files()[current_file_];
+    if (eof_ && file.end < file.size && record_end_(carry_.data(), carry_size_) != carry_size_)
+      throw DataError(fmt::format(
+          "'{}': the shard of bytes {}:{} ends inside a record (a quoted field holds a line "
+          "break near byte {}); a CSV file whose quoted fields hold line breaks can be sharded "
+          "by whole files only",
+          file.path, file.begin, file.end, file.end));
     size_t end = eof_ ? carry_size_ : record_end_(carry_.data(), carry_size_);
     while (end == 0) {  // a record longer than the block: grow until it fits
       fill(carry_size_ * 2 + 1);
@@ -81,6 +128,8 @@ bool BlockSplitter::next(Block& block) {
     block.file = current_file_;
     block.first_in_file = pending_first_;
     block.first_line = first_line_;
+    block.offset = offset_;
+    offset_ += end;
     pending_first_ = false;
     if (block.data.size() < end + kBlockPadding)
       block.data.resize(std::max(end, block_size_) + kBlockPadding);

@@ -266,6 +266,7 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
     }
     const uint64_t record = batch.records++;
     const uint64_t record_line = line;
+    const auto position = static_cast<uint64_t>(p - block.data.data());
     bool present[3] = {false, false, false};
     int col = 0;
     std::optional<RowProblem> problem;
@@ -357,7 +358,7 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
     if (!problem) {
       const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),
                                   RawValue::of_text(value[2])};
-      if (auto bad = append_row(attributes_, batch, record, record_line, values))
+      if (auto bad = append_row(attributes_, batch, position, record_line, values))
         problem = RowProblem{
             record,      record_line, static_cast<uint32_t>(want[bad->slot] + 1), *names[bad->slot],
             bad->reason, bad->text};

@@ -277,7 +277,9 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
       }
     }
     if (!problem) {
-      if (auto bad = append_row(attributes_, batch, record, line, values)) {
+      if (auto bad =
+              append_row(attributes_, batch, static_cast<uint64_t>(text.data() - block.data.data()),
+                         line, values)) {
         std::string shown = bad->text;
         problem =
             RowProblem{record, line, 0, attribute_of(attributes_, bad->slot), bad->reason, shown};

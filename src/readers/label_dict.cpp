@@ -4,7 +4,7 @@
 
 namespace mqmon {
 
-uint32_t LabelDict::intern(std::string_view raw, uint64_t record, uint64_t line, LabelRole role,
+uint32_t LabelDict::intern(std::string_view raw, uint64_t position, uint64_t line, LabelRole role,
                            bool canonicalize) {
   // The caches map raw text to ids; a dictionary is used with one canonicalization setting.
   for (const auto& [text, id] : recent_)
@@ -15,7 +15,7 @@ uint32_t LabelDict::intern(std::string_view raw, uint64_t record, uint64_t line,
   } else {
     std::string canon = canonicalize ? canonical_label(raw) : std::string(raw);
     auto [cit, inserted] = canonical_to_id_.emplace(canon, static_cast<uint32_t>(entries_.size()));
-    if (inserted) entries_.push_back({std::move(canon), record, line, role, std::string(raw)});
+    if (inserted) entries_.push_back({std::move(canon), position, line, role, std::string(raw)});
     id = cit->second;
     raw_to_id_.emplace(std::string(raw), id);
   }

@@ -119,7 +119,7 @@ const char* const kOutOfRangeReason =
     "unbounded_scores=True, takes it as a "
     "score)";
 
-std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
+std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t position,
                                        uint64_t line, const RawValue (&values)[3]) {
   const bool has_inference = !spec.inference.empty();
   const bool has_probability = !spec.probability.empty();
@@ -200,15 +200,15 @@ std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, 
     batch.truth.push_back(truth);
     if (has_inference) batch.prediction.push_back(prediction);
   } else {
-    batch.actual.push_back(batch.labels.intern(actual.text, record, line, LabelRole::kGroundTruth,
+    batch.actual.push_back(batch.labels.intern(actual.text, position, line, LabelRole::kGroundTruth,
                                                actual.canonicalize));
     if (has_inference || predicted_from_probability)
-      batch.predicted.push_back(batch.labels.intern(predicted.text, record, line,
+      batch.predicted.push_back(batch.labels.intern(predicted.text, position, line,
                                                     LabelRole::kInference, predicted.canonicalize));
   }
   if (has_probability && spec.probability_use == ProbabilityUse::kScore)
     batch.score.push_back(score);
-  batch.record.push_back(static_cast<uint32_t>(record));
+  batch.record.push_back(static_cast<uint32_t>(position));
   return std::nullopt;
 }
 

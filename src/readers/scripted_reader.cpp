@@ -231,10 +231,15 @@ void ScriptedReader::parse_block(const Block& block, Batch& batch) const {
         ++batch.dropped;
         continue;
       }
-      if (!problem)
-        if (auto bad = append_row(attributes_, batch, record, src.line, values))
+      if (!problem) {
+        if (auto bad = append_row(attributes_, batch,
+                                  static_cast<uint64_t>(src.text.data() - block.data.data()),
+                                  src.line, values))
           problem = RowProblem{record,      src.line, 0, attribute_of(attributes_, bad->slot),
                                bad->reason, bad->text};
+        else
+          batch.sub.push_back(k);  // the k-th row of the record's results
+      }
       if (problem) {
         if (!skip_bad_rows_) {
           batch.error = std::move(problem);

@@ -146,12 +146,4 @@ std::vector<report::HistoryEntry> folder_history(const std::string& folder) {
   return out;
 }
 
-void write_report(const std::string& path, const std::string& html) {
-  const fs::path p(path);
-  if (p.filename().empty()) throw ConfigError(fmt::format("--output '{}' names no file", path));
-  AtomicOutputSet out(p.has_parent_path() ? p.parent_path().string() : ".");
-  out.add(p.filename().string(), html);
-  out.commit();
-}
-
 }  // namespace mqmon::report

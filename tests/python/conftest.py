@@ -60,10 +60,50 @@ def mix64(z):
 DEFAULT_SEED = 0x6D716D6F6E
 
 
-def subsample_masks(n, seed=DEFAULT_SEED):
-    """Boolean (5, n) membership of each row ordinal in each replicate, recomputed independently."""
+def without_std(statistics):
+    """statistics.json (text or parsed) without its standard deviations: what the same rows give
+    whatever their layout (the deviations' subsamples are keyed by file name and byte offset)."""
+    def strip(v):
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k != "standard_deviation"}
+        return [strip(x) for x in v] if isinstance(v, list) else v
+    return strip(json.loads(statistics) if isinstance(statistics, str) else statistics)
+
+
+def file_key(name):
+    """The subsample key of a file name: FNV-1a over its UTF-8 bytes (a .gz or .zst suffix left
+    out), then mix64 (accumulator.cpp)."""
+    for suffix in (".gz", ".zst"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    h = 0xCBF29CE484222325
+    for b in name.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     with np.errstate(over="ignore"):
-        rows = np.arange(n, dtype=np.uint64)
+        return int(mix64(np.uint64(h)))
+
+
+def record_keys(path, header=True):
+    """The subsample key of each record of a simple CSV file (no line break inside a field): its
+    file's key XOR the record's byte offset in the file. Blank lines are not records."""
+    data = Path(path).read_bytes()
+    starts, pos = [], 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        if data[pos:end].strip(b" \t\r"):
+            starts.append(pos)
+        pos = end + 1
+    if header:
+        starts = starts[1:]
+    return np.uint64(file_key(Path(path).name)) ^ np.asarray(starts, dtype=np.uint64)
+
+
+def subsample_masks(keys, seed=DEFAULT_SEED):
+    """Boolean (5, n) membership of each row in each replicate, recomputed independently. `keys`:
+    the rows' keys (record_keys of a file), or a count n for in-memory rows (keys 0..n-1)."""
+    with np.errstate(over="ignore"):
+        rows = np.arange(keys, dtype=np.uint64) if isinstance(keys, int) else np.asarray(keys, np.uint64)
         base = mix64(np.uint64(seed) ^ np.uint64(0x9E3779B97F4A7C15)) ^ (rows * np.uint64(5))
         keep_below = np.uint64(14757395258967641292)
         return np.stack([mix64(mix64(base + np.uint64(k))) < keep_below for k in range(5)])

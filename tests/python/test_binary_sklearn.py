@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import (accuracy_score, confusion_matrix, fbeta_score, precision_recall_curve,
                              precision_score, recall_score, roc_auc_score, roc_curve)
 
-from conftest import baseline, close, subsample_masks
+from conftest import baseline, close, record_keys, subsample_masks
 
 NAN = "NaN"
 
@@ -42,7 +42,8 @@ def sklearn_scalars(yt, yp, score):
 
 
 def check(stats, y_true, y_pred, score, positive, check_std=False):
-    """Compares statistics.json with scikit-learn; y_* are canonical label strings."""
+    """Compares statistics.json with scikit-learn; y_* are canonical label strings. check_std: the
+    CSV file the rows came from (their subsample keys), or True for in-memory rows."""
     m = stats["binary_classification_metrics"]
     n = len(y_true)
     assert stats["dataset"]["item_count"] == n
@@ -76,7 +77,7 @@ def check(stats, y_true, y_pred, score, positive, check_std=False):
     if n < 200:
         assert all(m[k]["standard_deviation"] == NAN for k in want)
     elif check_std:
-        masks = subsample_masks(n)
+        masks = subsample_masks(n if check_std is True else record_keys(check_std))
         reps = [sklearn_scalars(yt[k], yp[k], np.asarray(score)[k]) for k in masks]
         for name in want:
             vals = [r[name] for r in reps]
@@ -115,7 +116,7 @@ def test_random_datasets_match_sklearn(tmp_path, n):
     path = write_csv(tmp_path / "d.csv", df)
     run = baseline(path, tmp_path / "o", "--curve-points", "0")
     check(run.statistics(), df.label.astype(str).tolist(), df.prediction.astype(str).tolist(),
-          df.probability.to_numpy(), "1", check_std=n in (200, 1000))
+          df.probability.to_numpy(), "1", check_std=n in (200, 1000) and path)
 
 
 def test_full_precision_scores_and_scientific_notation(tmp_path):
@@ -128,7 +129,7 @@ def test_full_precision_scores_and_scientific_notation(tmp_path):
     assert "E-" in path.read_text().splitlines()[1]
     run = baseline(path, tmp_path / "o", "--curve-points", "0")
     check(run.statistics(), df.label.astype(str).tolist(), df.prediction.astype(str).tolist(), score, "1",
-          check_std=True)
+          check_std=tmp_path / "d.csv")
 
 
 def test_more_distinct_scores_than_the_hash_table_holds(tmp_path):
@@ -141,7 +142,7 @@ def test_more_distinct_scores_than_the_hash_table_holds(tmp_path):
     assert (tmp_path / "o" / "statistics.json").read_text() == (tmp_path / "o2" / "statistics.json").read_text()
     back = pd.read_csv(path, float_precision="round_trip")
     check(one.statistics(), back.label.astype(str).tolist(), back.prediction.astype(str).tolist(),
-          back.probability.to_numpy(), "1", check_std=True)
+          back.probability.to_numpy(), "1", check_std=tmp_path / "d.csv")
 
 
 @pytest.mark.parametrize("kind", ["perfect", "inverted", "all_positive", "all_negative", "constant_score"])
@@ -162,7 +163,7 @@ def test_edge_classifiers(tmp_path, kind):
     df = pd.DataFrame({"label": y, "prediction": pred, "probability": score})
     run = baseline(write_csv(tmp_path / "d.csv", df), tmp_path / "o", "--curve-points", "0")
     stats = run.statistics()
-    check(stats, y.astype(str).tolist(), pred.astype(str).tolist(), score, "1", check_std=True)
+    check(stats, y.astype(str).tolist(), pred.astype(str).tolist(), score, "1", check_std=tmp_path / "d.csv")
     auc = stats["binary_classification_metrics"]["auc"]
     expected = {"perfect": 1.0, "inverted": 0.0, "constant_score": 0.5}.get(kind, NAN)
     assert auc["value"] == expected
@@ -178,7 +179,7 @@ def test_string_labels_with_positive_label(tmp_path):
                    "--curve-points", "0")
     stats = run.statistics()
     assert list(stats["binary_classification_metrics"]["confusion_matrix"]) == ["no", "yes"]
-    check(stats, df.label.tolist(), df.prediction.tolist(), df.probability.to_numpy(), "yes", check_std=True)
+    check(stats, df.label.tolist(), df.prediction.tolist(), df.probability.to_numpy(), "yes", check_std=tmp_path / "d.csv")
 
 
 def test_numeric_spellings_are_one_class(tmp_path):
@@ -198,7 +199,7 @@ def test_prediction_from_probability_threshold(tmp_path):
                    prediction=None)
     pred = (df.probability >= 0.3).astype(int).astype(str).tolist()  # >= : a tie at 0.3 is positive
     assert (df.probability == 0.3).any()
-    check(run.statistics(), df.label.astype(str).tolist(), pred, df.probability.to_numpy(), "1", check_std=True)
+    check(run.statistics(), df.label.astype(str).tolist(), pred, df.probability.to_numpy(), "1", check_std=tmp_path / "d.csv")
 
 
 def test_without_probability_the_prediction_is_the_score(tmp_path):
@@ -206,7 +207,7 @@ def test_without_probability_the_prediction_is_the_score(tmp_path):
     path = write_csv(tmp_path / "d.csv", df[["label", "prediction"]])
     run = baseline(path, tmp_path / "o", probability=None)
     check(run.statistics(), df.label.astype(str).tolist(), df.prediction.astype(str).tolist(),
-          df.prediction.to_numpy(), "1", check_std=True)
+          df.prediction.to_numpy(), "1", check_std=tmp_path / "d.csv")
     roc = run.statistics()["binary_classification_metrics"]["receiver_operating_characteristic_curve"]
     assert len(roc["false_positive_rates"]) == 4  # (0,0), two thresholds, (1,1)
 

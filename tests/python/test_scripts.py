@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from conftest import MQMON, close, run_mqmon
+from conftest import MQMON, close, run_mqmon, without_std
 
 SEED_SCRIPT = '''import csv
 
@@ -71,8 +71,9 @@ def test_the_seeds_script_fixes_scientific_notation(data, tmp_path):
     assert close(m["accuracy"]["value"], accuracy_score(data["y"], data["pred"]))
     assert close(m["f1"]["value"], f1_score(data["y"], data["pred"]))
     assert close(m["auc"]["value"], roc_auc_score(data["y"], p))
-    # Six significant digits in the file change no rank: the plain run's statistics exactly.
-    assert scripted == plain
+    # Six significant digits in the file change no rank: the plain run's values exactly (the
+    # deviations' subsamples follow the records' byte offsets, which the longer numbers move).
+    assert without_std(scripted) == without_std(plain)
 
 
 def test_dropped_records_are_counted_and_the_rest_evaluated(data, tmp_path):

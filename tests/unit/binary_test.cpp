@@ -116,13 +116,13 @@ TEST(Binary, AThirdLabelIsNamedWithItsLocation) {
   BinaryOptions o = both();
   o.positive_label = "yes";
   BinaryAccumulator acc(o);
-  acc.update(make_batch(rows, 0, rows.size()), {0, 0, 2});
-  std::vector<InputFile> files = {{"data.csv", 0}};
+  const std::string file = "data.csv";
+  acc.update(make_batch(rows, 0, rows.size()), {&file, 0, 0, 2});
   try {
     AttributeSpec names;
     names.ground_truth = "label";
     names.inference = "prediction";
-    acc.finalize(0, {&files, names});
+    acc.finalize(0, {names});
     FAIL();
   } catch (const ParseError& e) {
     const std::string m = e.what();
@@ -153,7 +153,7 @@ std::vector<TestRow> random_rows(size_t n, uint32_t seed) {
 TEST(Binary, AnySplitGivesTheSinglePassResult) {
   const auto rows = random_rows(5000, 11);
   BinaryAccumulator single(both());
-  single.update(make_batch(rows, 0, rows.size()), {0, 0, 1});
+  single.update(make_batch(rows, 0, rows.size()), {nullptr, 0, 0, 1});
   const auto want = single.finalize(0, {});
   ASSERT_GE(want.item_count, 200u);
   ASSERT_FALSE(std::isnan(want.metrics[kAuc].standard_deviation));
@@ -166,7 +166,8 @@ TEST(Binary, AnySplitGivesTheSinglePassResult) {
     std::vector<BinaryAccumulator> parts;
     for (size_t c = 0; c + 1 < cuts.size(); ++c) {
       parts.emplace_back(both());
-      parts.back().update(make_batch(rows, cuts[c], cuts[c + 1]), {0, cuts[c], cuts[c] + 1});
+      parts.back().update(make_batch(rows, cuts[c], cuts[c + 1]),
+                          {nullptr, 0, cuts[c], cuts[c] + 1});
     }
     std::shuffle(parts.begin(), parts.end(), rng);
     // Half the shards travel through serialize/deserialize, as MPI ranks' states would.

@@ -15,7 +15,7 @@ namespace {
 struct Row {
   std::string actual, predicted;
   double score;
-  uint64_t record;
+  uint64_t offset;  ///< of the record in the file
   bool operator==(const Row&) const = default;
 };
 
@@ -53,7 +53,7 @@ ReadResult read_all(const std::string& path, bool header, const AttributeSpec& a
     for (size_t i = 0; i < batch.rows(); ++i)
       r.rows.push_back({e[batch.actual[i]].canonical,
                         batch.predicted.empty() ? "" : e[batch.predicted[i]].canonical,
-                        batch.score.empty() ? -1 : batch.score[i], r.records + batch.record[i]});
+                        batch.score.empty() ? -1 : batch.score[i], block.offset + batch.record[i]});
     auto describe = [&](const RowProblem& p) {
       return std::to_string(line + p.line) + ":" + std::to_string(p.column) + ":" + p.attribute +
              ":" + p.reason + ":" + p.text;
@@ -90,8 +90,11 @@ TEST(CsvReader, Rfc4180QuotingCrlfBomSpacesAndNoFinalNewline) {
   const auto path = write_temp(text);
   const auto r = read_all(path, true, kNamed, 1 << 20);
   ASSERT_TRUE(r.errors.empty()) << r.errors[0];
-  const std::vector<Row> want = {
-      {"1", "1", 0.9, 0}, {"0", "0", 1.2e-5, 1}, {"0", "1", 0.5, 2}, {"1", "1", 0.25, 3}};
+  // Offsets in the file, the byte-order mark included.
+  const std::vector<Row> want = {{"1", "1", 0.9, text.find("0.9,")},
+                                 {"0", "0", 1.2e-5, text.find(" 1.2E-5")},
+                                 {"0", "1", 0.5, text.find("\"0.5\"")},
+                                 {"1", "1", 0.25, text.find("2.5e-1")}};
   EXPECT_EQ(r.rows, want);
 }
 
@@ -119,7 +122,7 @@ TEST(CsvReader, ColumnIndicesWithoutHeader) {
   const auto path = write_temp("0.1,0,1\n0.8,1,0\n");
   const auto r = read_all(path, false, attrs("2", "1", "0"), 1 << 20);
   ASSERT_EQ(r.rows.size(), 2u);
-  EXPECT_EQ(r.rows[1], (Row{"0", "1", 0.8, 1}));
+  EXPECT_EQ(r.rows[1], (Row{"0", "1", 0.8, 8}));
   EXPECT_THROW(read_all(path, false, attrs("label", "1", "0"), 1 << 20), ConfigError);
 }
 
@@ -127,7 +130,7 @@ TEST(CsvReader, OneColumnMayServeSeveralAttributes) {
   const auto path = write_temp("Churn,p\n1,0.5\n0,0.25\n");
   const auto r = read_all(path, true, attrs("Churn", "Churn", "p"), 1 << 20);
   ASSERT_EQ(r.rows.size(), 2u);
-  EXPECT_EQ(r.rows[0], (Row{"1", "1", 0.5, 0}));
+  EXPECT_EQ(r.rows[0], (Row{"1", "1", 0.5, 8}));
 }
 
 TEST(CsvReader, UnknownAttributeListsTheHeaderColumns) {
@@ -189,11 +192,11 @@ TEST(CsvReader, EveryRecordHasTheHeadersFieldCount) {
     EXPECT_EQ(r.rows.size(), 1u);
   }
   // Skipped when allowed, like any bad record.
-  const auto r =
-      read_all(write_temp(header + "0.5,1,1,x,y\n0.25,0,0,z\n"), true, kNamed, 1 << 20, true);
+  const std::string text = header + "0.5,1,1,x,y\n0.25,0,0,z\n";
+  const auto r = read_all(write_temp(text), true, kNamed, 1 << 20, true);
   EXPECT_EQ(r.errors.size(), 1u);
   ASSERT_EQ(r.rows.size(), 1u);
-  EXPECT_EQ(r.rows[0], (Row{"0", "0", 0.25, 1}));
+  EXPECT_EQ(r.rows[0], (Row{"0", "0", 0.25, text.find("0.25")}));
 }
 
 TEST(CsvReader, WithoutHeaderTheFirstRecordSetsTheFieldCount) {
@@ -206,13 +209,14 @@ TEST(CsvReader, WithoutHeaderTheFirstRecordSetsTheFieldCount) {
   }
 }
 
-TEST(CsvReader, SkippedRowsKeepTheirOrdinals) {
-  const auto path = write_temp("probability,prediction,label\n0.5,1,1\nbad,1,1\n0.25,0,0\n");
+TEST(CsvReader, RowsAfterASkippedOneKeepTheirOffsets) {
+  const std::string text = "probability,prediction,label\n0.5,1,1\nbad,1,1\n0.25,0,0\n";
+  const auto path = write_temp(text);
   const auto r = read_all(path, true, kNamed, 1 << 20, /*skip=*/true);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0], "3:1:probability:not a finite number:bad");
   ASSERT_EQ(r.rows.size(), 2u);
-  EXPECT_EQ(r.rows[1].record, 2u);
+  EXPECT_EQ(r.rows[1].offset, text.find("0.25"));
 }
 
 TEST(CsvReader, CompressedFilesAreReadTransparently) {

@@ -69,7 +69,7 @@ TEST(Multiclass, AnySplitGivesTheSinglePassResult) {
     MulticlassAccumulator merged(7);
     for (size_t c = 0; c + 1 < cuts.size(); ++c) {
       MulticlassAccumulator part(7);
-      part.update(multiclass_batch(rows, cuts[c], cuts[c + 1]), {0, cuts[c], 1});
+      part.update(multiclass_batch(rows, cuts[c], cuts[c + 1]), {nullptr, 0, cuts[c], 1});
       if (c % 2)
         merged.merge(MulticlassAccumulator::deserialize(part.serialize()));
       else
@@ -112,7 +112,7 @@ TEST(Regression, AnySplitGivesTheSinglePassResultEvenWithLargeOffsets) {
     RegressionAccumulator merged(3);
     for (size_t c = 0; c + 1 < cuts.size(); ++c) {
       RegressionAccumulator part(3);
-      part.update(regression_batch(rows, cuts[c], cuts[c + 1]), {0, cuts[c], 1});
+      part.update(regression_batch(rows, cuts[c], cuts[c + 1]), {nullptr, 0, cuts[c], 1});
       if (c % 2)
         merged.merge(RegressionAccumulator::deserialize(part.serialize()));
       else

@@ -67,9 +67,10 @@ class NoDataError : public DataError {
 /// Where a value sits in the input: file, 1-based physical line, 1-based column, attribute.
 struct Location {
   std::string file;
-  uint64_t line = 0;
+  uint64_t line = 0;    ///< 0: not known; `byte` locates the record instead
   uint32_t column = 0;  ///< 0 when the error is about the whole record
   std::string attribute;
+  uint64_t byte = 0;
 };
 
 /// One bad value or record, with its location and the offending text.

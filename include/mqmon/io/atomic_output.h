@@ -47,4 +47,8 @@ class AtomicOutputSet {
                                     ///< (declared last: removed after the pending temporaries)
 };
 
+/// Writes one file (local path or s3:// URI) whole or not at all. Throws ConfigError for a path
+/// that names no file, IoError.
+void write_whole_file(const std::string& path, const std::string& content);
+
 }  // namespace mqmon

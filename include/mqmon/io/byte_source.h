@@ -20,6 +20,13 @@ struct InputFile {
   std::string path;   ///< local path or s3://bucket/key
   uint64_t size = 0;  ///< bytes on disk (compressed size for compressed files)
   std::string etag;   ///< S3 objects: the version listed, so a change during the read is caught
+  /// The name below the dataset's root ("2024/part-1.csv"; a lone file: its base name), the same
+  /// for a local copy and an S3 copy of a dataset. It keys the subsample of the file's records.
+  std::string name;
+  /// A shard of a plain file: the bytes [begin, end), both at record starts (see
+  /// align_to_record). Default: the whole file.
+  uint64_t begin = 0, end = UINT64_MAX;
+  bool ranged() const { return begin > 0 || end < size; }
 };
 
 /// The files of a dataset: the file itself, or every regular file below a directory in sorted path
@@ -28,6 +35,19 @@ struct InputFile {
 /// key + '/' in key order (folder markers skipped). Throws IoError when the path does not exist or
 /// a directory holds no file.
 std::vector<InputFile> list_dataset_files(const std::string& path);
+
+/// The first record start at or after `at` in a plain file: `at` itself when it is 0, the file's
+/// size or just after a line break; else the byte after the first line break past `at`. Two
+/// neighbouring byte ranges that meet at `at` agree on it without seeing each other. Throws
+/// IoError.
+uint64_t align_to_record(const InputFile& file, uint64_t at);
+
+/// Whether the file starts with gzip's or zstd's magic bytes (such a file is a shard of its own).
+bool is_compressed(const InputFile& file);
+
+/// The line breaks in the raw bytes [0, end) of a file (the line number of a ranged shard's
+/// first line, minus one). Throws IoError.
+uint64_t count_line_breaks(const InputFile& file, uint64_t end);
 
 /// The whole content of a small local file or S3 object (constraints). Throws IoError.
 std::string read_whole(const std::string& path);

@@ -14,6 +14,8 @@ namespace mqmon {
 struct BaselineConfig {
   std::string dataset;  ///< file or directory
   EvaluationSpec evaluation;
+  /// When set, gives the statistics instead of reading `dataset` (merged partial results).
+  std::function<Evaluation()> evaluate;
   SuggestOptions suggest;
   std::string output_dir;
   std::string evaluation_time;  ///< empty: now

@@ -3,6 +3,8 @@
 /// problem type.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
@@ -58,10 +60,27 @@ struct Evaluation {
 /// before reading. Throws Error subclasses.
 Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec);
 
+/// The steps of evaluate_dataset, for shards and partial results: an empty state for the spec
+/// (validating it), a serialized state read back, and the merged state of some files (a
+/// dataset's, or a shard's byte ranges) that `list` gives once the options and the script are
+/// checked.
+std::unique_ptr<Accumulator> new_state(const EvaluationSpec& spec);
+std::unique_ptr<Accumulator> read_state(const EvaluationSpec& spec, const std::string& blob);
+std::unique_ptr<Accumulator> scan_files(const std::function<std::vector<InputFile>()>& list,
+                                        const EvaluationSpec& spec, ScanResult& scanned);
+
+/// The statistics of a whole dataset's merged state. Throws NoDataError/DataError when it has no
+/// usable row; those messages name `dataset` and say what `where` ("'d.csv' holds") holds.
+Evaluation finalize_evaluation(const Accumulator& state, const EvaluationSpec& spec,
+                               ScanResult scanned, const std::string& dataset,
+                               const std::string& where);
+
 /// Columns held in memory (the Python API's arrays). Labels are codes into vocabularies of label
-/// text; numbers are read in place, never copied. Row i is record i.
+/// text; numbers are read in place, never copied. Row i is record first_row + i: its subsample key
+/// (a chunk of a larger table gives the rows the keys they have in the whole table).
 struct MemoryColumns {
   size_t rows = 0;
+  uint64_t first_row = 0;
   const int32_t* truth_codes = nullptr;
   std::vector<std::string> truth_vocab;
   const int32_t* predicted_codes = nullptr;
@@ -74,6 +93,9 @@ struct MemoryColumns {
 /// The statistics of in-memory columns: the same numbers evaluate_dataset gives for the same rows
 /// in a file. Errors name "<arrays>", the 1-based row and the attribute.
 Evaluation evaluate_columns(const MemoryColumns& columns, const EvaluationSpec& spec);
+/// The state evaluate_columns finalizes.
+std::unique_ptr<Accumulator> columns_state(const MemoryColumns& columns,
+                                           const EvaluationSpec& spec);
 
 /// statistics.json for an evaluation.
 std::string write_statistics(const Evaluation& evaluation, const std::string& evaluation_time);

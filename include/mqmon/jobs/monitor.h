@@ -19,6 +19,9 @@ struct MonitorConfig {
   /// ... or capture and ground-truth prefixes to merge for the window first.
   std::string capture_prefix, ground_truth_prefix;
   EvaluationSpec evaluation;
+  /// When set, gives the window's statistics instead of reading `dataset` (merged partial
+  /// results; `dataset` then only names them).
+  std::function<Evaluation()> evaluate;
   std::string constraints_path;
   /// The window, milliseconds since the epoch; with a dataset both may be 0 (no window: the
   /// dataset is the window, and execution.json names it instead).

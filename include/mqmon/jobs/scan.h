@@ -39,6 +39,11 @@ struct ScanResult {
   std::vector<std::string> skipped_examples;  ///< the first few, located
 };
 
+/// Opens the reader for some files of a dataset (whole, or byte ranges of plain files).
+std::unique_ptr<RecordReader> open_files(std::vector<InputFile> files, const DatasetFormat& format,
+                                         const AttributeSpec& attributes, size_t block_size,
+                                         bool skip_bad_rows);
+
 /// Opens the reader for a dataset path and format. Throws ConfigError for formats not supported
 /// yet, IoError for a missing dataset.
 std::unique_ptr<RecordReader> open_dataset(const std::string& path, const DatasetFormat& format,

@@ -14,13 +14,26 @@
 
 namespace mqmon {
 
-/// Where a batch sits in the dataset: its file, the dataset-wide ordinal of its first record and
-/// the line number of its first line in that file.
+/// Where a batch sits in the dataset: its file (path, and the key of its name), the byte offset
+/// of the block in the file, and the line number of its first line (0: not known, in a shard that
+/// starts in the middle of a file).
 struct BatchOrigin {
-  uint32_t file = 0;
-  uint64_t first_record = 0;
+  const std::string* file = nullptr;
+  uint64_t file_key = 0;
+  uint64_t offset = 0;
   uint64_t first_line = 1;
+
+  /// The key that places row i in the subsamples: its file and byte offset (in-memory rows: their
+  /// index), so membership does not depend on how the dataset was split into blocks or shards.
+  uint64_t row_key(const Batch& batch, size_t i) const {
+    uint64_t key = file_key ^ (offset + batch.record_of(i));
+    if (!batch.sub.empty() && batch.sub[i]) key ^= mix64(0x5bd1e995ULL + batch.sub[i]);
+    return key;
+  }
 };
+
+/// The key of a file name (FNV-1a, mixed) without a .gz or .zst suffix; 0 for in-memory rows.
+uint64_t file_key(const std::string& name);
 
 class Accumulator {
  public:
@@ -49,13 +62,17 @@ constexpr uint64_t kMinRowsForStd = 200;
 MetricValue with_std(double value, const std::array<double, kReplicates>& replicates,
                      uint64_t item_count);
 
-/// The first occurrence of a label in the dataset (the one with the lowest record ordinal).
+/// The first occurrence of a label in the dataset: the one in the first file (by path), at the
+/// lowest byte offset.
 struct LabelOccurrence {
-  uint64_t record = 0;
-  uint32_t file = 0;
-  uint64_t line = 0;
+  std::string file;
+  uint64_t offset = 0;
+  uint64_t line = 0;  ///< 0: not known (a shard from the middle of a file); `offset` locates it
   LabelRole role = LabelRole::kGroundTruth;
   std::string raw;
+  bool before(const LabelOccurrence& o) const {
+    return file != o.file ? file < o.file : offset < o.offset;
+  }
 };
 
 /// Canonical label -> first occurrence; merging keeps the earliest, so it is split-independent.

@@ -79,9 +79,8 @@ class AucSweep {
   std::array<uint64_t, kReplicates + 1> pos_above_{}, neg_total_{};
 };
 
-/// Where labels came from, to name them in errors.
+/// Which attributes labels came from, to name them in errors.
 struct LabelSources {
-  const std::vector<InputFile>* files = nullptr;
   AttributeSpec attributes;
 };
 

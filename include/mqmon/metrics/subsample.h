@@ -1,8 +1,9 @@
 #pragma once
-/// The five ~80 % subsamples behind every `standard_deviation`. Row r belongs to
-/// replicate k when a counter-based hash of (seed, r, k) falls below 0.8·2^64, so membership
-/// depends only on the row's ordinal in the dataset — never on threads, blocks or machines —
-/// and the replicates ride along in the single pass.
+/// The five ~80 % subsamples behind every `standard_deviation`. A row belongs to replicate k
+/// when a counter-based hash of (seed, key, k) falls below 0.8·2^64, where the row's key comes
+/// from its file's name and its record's byte offset in that file (BatchOrigin::row_key). So
+/// membership depends only on where the record is — never on threads, blocks, shards or
+/// machines — and the replicates ride along in the single pass.
 
 #include <cstdint>
 
@@ -20,9 +21,9 @@ constexpr uint64_t mix64(uint64_t z) {
 }
 
 /// Bit k set when row `row` is kept in replicate k.
-inline unsigned subsample_mask(uint64_t seed, uint64_t row) {
+inline unsigned subsample_mask(uint64_t seed, uint64_t key) {
   constexpr uint64_t kKeepBelow = 14757395258967641292ULL;  // floor(0.8 * 2^64)
-  const uint64_t base = mix64(seed ^ 0x9e3779b97f4a7c15ULL) ^ (row * kReplicates);
+  const uint64_t base = mix64(seed ^ 0x9e3779b97f4a7c15ULL) ^ (key * kReplicates);
   unsigned mask = 0;
   for (int k = 0; k < kReplicates; ++k)
     mask |= static_cast<unsigned>(mix64(mix64(base + static_cast<uint64_t>(k))) < kKeepBelow) << k;

@@ -53,8 +53,9 @@ struct RowProblem {
 
 /// The rows of one block. For classification, row i has label ids actual[i] (and predicted[i]
 /// when a predicted label is read or derived from probabilities) into `labels`; for regression
-/// truth[i] and prediction[i]; score[i] when a probability score is read; and its record ordinal
-/// within the block in record[i] (bad rows that were skipped keep their ordinals).
+/// truth[i] and prediction[i]; score[i] when a probability score is read; and the byte offset of
+/// its record within the block in record[i] (with sub[i], when a script turned one record into
+/// several rows, the row's index among them).
 struct Batch {
   LabelDict labels;
   std::vector<uint32_t> actual;
@@ -63,6 +64,7 @@ struct Batch {
   std::vector<double> prediction;
   std::vector<double> score;
   std::vector<uint32_t> record;
+  std::vector<uint32_t> sub;
   uint64_t records = 0;             ///< records in the block, skipped ones included
   uint64_t dropped = 0;             ///< records a record_preprocessor_script dropped ([])
   uint64_t lines = 0;               ///< physical lines in the block
@@ -70,7 +72,7 @@ struct Batch {
   std::vector<RowProblem> skipped;  ///< bad rows skipped because the user allowed it
 
   /// Numeric columns owned by the caller instead of the vectors above (the Python API passes
-  /// NumPy arrays without copying); with them, `external_rows` rows and record ordinals 0..n-1.
+  /// NumPy arrays without copying); with them, `external_rows` rows at positions 0..n-1.
   const double* external_score = nullptr;
   const double* external_truth = nullptr;
   const double* external_prediction = nullptr;
@@ -91,6 +93,7 @@ struct Batch {
     prediction.clear();
     score.clear();
     record.clear();
+    sub.clear();
     external_score = external_truth = external_prediction = nullptr;
     external_rows = 0;
     records = lines = dropped = 0;

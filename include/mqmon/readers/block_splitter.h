@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -30,13 +32,19 @@ class BlockSplitter {
   BlockSplitter(std::vector<InputFile> files, size_t block_size, RecordEnd record_end,
                 FileStart on_file_start = {});
 
+  /// Throws DataError when a ranged shard's bytes do not end on a record boundary (a CSV quoted
+  /// field holding a line break was cut).
   bool next(Block& block);
+  uint64_t lines_before(uint32_t file) const;
   const std::vector<InputFile>& files() const { return opener_.files(); }
   uint64_t bytes_read() const { return bytes_done_ + (stream_ ? stream_->raw_bytes_read() : 0); }
   uint64_t total_bytes() const { return total_bytes_; }
 
  private:
   bool open_next_file();
+  /// Reads the current stream's first bytes: drops a BOM, hands the header to on_file_start
+  /// (consuming it unless `header_only`, when the stream is the head of a ranged shard's file).
+  void read_file_start(bool header_only);
   void fill(size_t want);
   void close_stream();
 
@@ -54,6 +62,9 @@ class BlockSplitter {
   bool pending_first_ = false;
   uint64_t first_line_ = 1;
   uint64_t next_index_ = 0;
+  uint64_t offset_ = 0;  // decoded offset of carry_[0] in the current file
+  mutable std::mutex lines_mutex_;
+  mutable std::map<uint32_t, uint64_t> lines_before_;
 };
 
 /// RecordEnd for formats whose records are lines (JSON Lines): after the last '\n'.

@@ -29,6 +29,7 @@ class CsvReader final : public RecordReader {
   bool next_block(Block& block) override;
   void parse_block(const Block& block, Batch& batch) const override;
   const std::vector<InputFile>& files() const override { return splitter_.files(); }
+  uint64_t lines_before(uint32_t file) const override { return splitter_.lines_before(file); }
   uint64_t bytes_read() const override { return splitter_.bytes_read(); }
   uint64_t total_bytes() const override { return splitter_.total_bytes(); }
 

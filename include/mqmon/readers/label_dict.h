@@ -18,15 +18,15 @@ class LabelDict {
  public:
   struct Entry {
     std::string canonical;
-    uint64_t first_record = 0;  ///< record ordinal within the batch
-    uint64_t first_line = 0;    ///< line offset within the batch
+    uint64_t first_position = 0;  ///< byte offset of its record within the block (or row index)
+    uint64_t first_line = 0;      ///< line offset within the batch
     LabelRole first_role = LabelRole::kGroundTruth;
     std::string first_raw;  ///< the text as written at the first occurrence
   };
 
   /// Returns the id of the canonical label of `raw` (canonical_label when `canonicalize`, else
   /// `raw` itself), adding it on first sight.
-  uint32_t intern(std::string_view raw, uint64_t record, uint64_t line, LabelRole role,
+  uint32_t intern(std::string_view raw, uint64_t position, uint64_t line, LabelRole role,
                   bool canonicalize = true);
 
   const std::vector<Entry>& entries() const { return entries_; }

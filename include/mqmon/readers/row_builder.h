@@ -44,8 +44,9 @@ struct ValueProblem {
 extern const char* const kOutOfRangeReason;
 
 /// Appends a row built from values[slot] (slots whose attribute is empty are ignored) to `batch`
-/// with the given record ordinal and line offset, or returns why it cannot.
-std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t record,
+/// whose record starts `position` bytes into the block and `line` lines into it, or returns why
+/// it cannot.
+std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t position,
                                        uint64_t line, const RawValue (&values)[3]);
 
 /// "auto", "string" or "number" (--label-type). Throws ConfigError.

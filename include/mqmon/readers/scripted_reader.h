@@ -35,6 +35,7 @@ class ScriptedReader final : public RecordReader {
   bool next_block(Block& block) override { return splitter_.next(block); }
   void parse_block(const Block& block, Batch& batch) const override;
   const std::vector<InputFile>& files() const override { return splitter_.files(); }
+  uint64_t lines_before(uint32_t file) const override { return splitter_.lines_before(file); }
   uint64_t bytes_read() const override { return splitter_.bytes_read(); }
   uint64_t total_bytes() const override { return splitter_.total_bytes(); }
 

@@ -34,7 +34,4 @@ std::vector<report::HistoryEntry> schedule_history(const std::string& state,
 /// Every execution below `folder` (a folder holding execution.json), ordered by window end.
 std::vector<report::HistoryEntry> folder_history(const std::string& folder);
 
-/// Writes `html` to `path` (local or s3://) whole or not at all.
-void write_report(const std::string& path, const std::string& html);
-
 }  // namespace mqmon::report
