@@ -4,7 +4,8 @@
     from mqmon import get_execution_role, session, Session   # harmless local shims
 
 The classes mirror ``sagemaker.model_monitor``; jobs run locally and synchronously. For notebooks,
-``compute_statistics`` evaluates NumPy arrays or a pandas DataFrame in memory.
+``compute_statistics`` evaluates NumPy arrays or a pandas DataFrame in memory. ``partial``,
+``merge`` and ``finalize`` split a job into shards for any engine; ``mqmon.dask`` runs it on Dask.
 """
 try:
     import numpy  # noqa: F401  (the in-memory API and the extension's arrays need it)
@@ -18,6 +19,7 @@ except ImportError as e:
 from .errors import ConfigError, DataError, Error, IoError, NoDataError, ParseError
 from . import session
 from .in_memory import compute_statistics
+from .partials import finalize, merge, partial, partial_of_frame
 from .model_monitor import (BaseliningJob, ConstraintViolations, Constraints, CronExpressionGenerator,
                             DatasetFormat, EndpointInput, ModelQualityMonitor, MonitoringExecution, Statistics)
 from .session import Session, get_execution_role
@@ -26,6 +28,6 @@ __all__ = [
     "BaseliningJob", "ConfigError", "ConstraintViolations", "Constraints", "CronExpressionGenerator", "DataError",
     "DatasetFormat", "EndpointInput",
     "Error", "IoError", "ModelQualityMonitor", "MonitoringExecution", "NoDataError", "ParseError", "Session", "Statistics",
-    "compute_statistics", "get_execution_role", "session",
+    "compute_statistics", "finalize", "get_execution_role", "merge", "partial", "partial_of_frame", "session",
 ]
 __version__ = "0.1.0"

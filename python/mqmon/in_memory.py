@@ -81,6 +81,19 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
     place, and the GIL is released while computing. Errors are raised as
     ``mqmon.ConfigError``/``ParseError``/``DataError`` naming the attribute and the 1-based row.
     """
+    options, truth, predicted, prob = _columns(
+        problem_type, y_true, y_pred, probability, data, ground_truth_attribute, inference_attribute,
+        probability_attribute, positive_label, negative_label, probability_threshold_attribute, label_type, seed,
+        curve_points, unbounded_scores)
+    text = _mqmon.compute_statistics(options, truth, predicted, prob, evaluation_time or "")
+    return json.loads(text)
+
+
+def _columns(problem_type, y_true, y_pred, probability, data, ground_truth_attribute, inference_attribute,
+             probability_attribute, positive_label, negative_label, probability_threshold_attribute, label_type,
+             seed, curve_points, unbounded_scores):
+    """(native options, truth, predicted, probability) of in-memory columns, checked: what
+    compute_statistics and in-memory partial results pass to the engine."""
     _mqmon.check_problem_type(problem_type)
     reads_probability = problem_type == "BinaryClassification"
     if not reads_probability and probability_attribute not in (None, "probability"):
@@ -123,5 +136,4 @@ def compute_statistics(problem_type, y_true=None, y_pred=None, probability=None,
         truth = _label_codes(y_true)
         predicted = _label_codes(y_pred) if y_pred is not None else None
         prob = _floats(probability, options["probability_attribute"])
-    text = _mqmon.compute_statistics(options, truth, predicted, prob, evaluation_time or "")
-    return json.loads(text)
+    return options, truth, predicted, prob

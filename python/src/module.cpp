@@ -20,6 +20,7 @@
 #include "mqmon/io/sigv4.h"
 #include "mqmon/jobs/baseline.h"
 #include "mqmon/jobs/monitor.h"
+#include "mqmon/jobs/partial.h"
 #include "mqmon/output/statistics_writer.h"
 #include "mqmon/readers/row_builder.h"
 #include "mqmon/report/files.h"
@@ -103,6 +104,67 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
   if (option(o, "max_bad_rows", max_bad_rows))
     s.scan.max_bad_rows = mqmon::BadRowLimit::parse(max_bad_rows);
   return s;
+}
+
+/// The constraint-suggestion options of a baseline (suggest_baseline, partial).
+const std::vector<std::string> kSuggestKeys = {"threshold_method", "alpha", "window_size",
+                                               "replicates", "strict_layout"};
+mqmon::SuggestOptions suggest_options(const py::dict& o) {
+  mqmon::SuggestOptions s;
+  std::string method;
+  if (option(o, "threshold_method", method)) s.method = mqmon::parse_threshold_method(method);
+  option(o, "alpha", s.alpha);
+  option(o, "window_size", s.window_size);
+  option(o, "replicates", s.replicates);
+  option(o, "strict_layout", s.strict_layout);
+  return s;
+}
+
+/// options["partial"] (merged partial results, bytes) decoded, or nullopt when absent.
+std::optional<mqmon::PartialResult> partial_option(const py::dict& o) {
+  if (!o.contains("partial") || o["partial"].is_none()) return std::nullopt;
+  return mqmon::decode_partial(std::string(o["partial"].cast<py::bytes>()), "the partial result");
+}
+
+/// Columns of NumPy arrays for the spec's problem type: label codes with their vocabularies, or
+/// floats (uncopied when C-contiguous float64). `keep` holds the arrays while they are read.
+mqmon::MemoryColumns memory_columns(const mqmon::EvaluationSpec& spec, py::object truth,
+                                    py::object predicted, py::object probability,
+                                    std::vector<py::object>& keep) {
+  mqmon::MemoryColumns cols;
+  auto floats = [&](py::object o) -> const double* {
+    if (o.is_none()) return nullptr;
+    Floats a = Floats::ensure(o);  // no copy for contiguous float64
+    if (!a) throw mqmon::ConfigError("expected a one-dimensional array of numbers");
+    if (a.ndim() != 1) throw mqmon::ConfigError("expected a one-dimensional array");
+    if (cols.rows && static_cast<size_t>(a.shape(0)) != cols.rows)
+      throw mqmon::ConfigError("the arrays differ in length");
+    cols.rows = static_cast<size_t>(a.shape(0));
+    keep.push_back(a);
+    return a.data();
+  };
+  auto labels = [&](py::object o, std::vector<std::string>& vocab) -> const int32_t* {
+    if (o.is_none()) return nullptr;
+    auto pair = o.cast<py::tuple>();  // (codes, vocabulary)
+    Codes codes = Codes::ensure(pair[0]);
+    if (!codes || codes.ndim() != 1)
+      throw mqmon::ConfigError("label codes must be one-dimensional");
+    if (cols.rows && static_cast<size_t>(codes.shape(0)) != cols.rows)
+      throw mqmon::ConfigError("the arrays differ in length");
+    cols.rows = static_cast<size_t>(codes.shape(0));
+    vocab = pair[1].cast<std::vector<std::string>>();
+    keep.push_back(codes);
+    return codes.data();
+  };
+  if (spec.problem_type == mqmon::ProblemType::kRegression) {
+    cols.truth = floats(truth);
+    cols.prediction = floats(predicted);
+  } else {
+    cols.truth_codes = labels(truth, cols.truth_vocab);
+    cols.predicted_codes = labels(predicted, cols.predicted_vocab);
+    cols.probability = floats(probability);
+  }
+  return cols;
 }
 
 /// Points s3:// paths at options["s3_endpoint"] (None: the environment's endpoint or AWS). The
@@ -214,21 +276,23 @@ PYBIND11_MODULE(_mqmon, m) {
   m.def(
       "suggest_baseline",
       [](const std::string& dataset, const std::string& output, const py::dict& options) {
-        check_keys(options, "suggest_baseline",
-                   {"threshold_method", "alpha", "window_size", "replicates", "strict_layout",
-                    "evaluation_time", "post_analytics_processor_script", "report"});
+        auto keys = kSuggestKeys;
+        keys.insert(keys.end(),
+                    {"evaluation_time", "post_analytics_processor_script", "report", "partial"});
+        check_keys(options, "suggest_baseline", keys);
         use_s3_endpoint(options);
         mqmon::BaselineConfig c;
         c.dataset = dataset;
         c.output_dir = output;
         c.evaluation = evaluation_spec(options);
-        std::string method;
-        if (option(options, "threshold_method", method))
-          c.suggest.method = mqmon::parse_threshold_method(method);
-        option(options, "alpha", c.suggest.alpha);
-        option(options, "window_size", c.suggest.window_size);
-        option(options, "replicates", c.suggest.replicates);
-        option(options, "strict_layout", c.suggest.strict_layout);
+        c.suggest = suggest_options(options);
+        // Merged partial results: their options, and their statistics instead of a dataset's.
+        auto merged = partial_option(options);
+        if (merged) {
+          c.evaluation = merged->evaluation;
+          c.suggest = merged->suggest;
+          c.evaluate = [&] { return mqmon::finalize_partial(*merged); };
+        }
         option(options, "evaluation_time", c.evaluation_time);
         option(options, "post_analytics_processor_script", c.post_analytics_processor_script);
         bool report = true;
@@ -251,10 +315,16 @@ PYBIND11_MODULE(_mqmon, m) {
                    {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
                     "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
                     "evaluation_time", "ignore_undefined_metrics",
-                    "post_analytics_processor_script", "report", "baseline_statistics"});
+                    "post_analytics_processor_script", "report", "baseline_statistics",
+                    "partial"});
         use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
+        auto merged = partial_option(options);
+        if (merged) {
+          c.evaluation = merged->evaluation;
+          c.evaluate = [&] { return mqmon::finalize_partial(*merged); };
+        }
         option(options, "dataset", c.dataset);
         option(options, "capture", c.capture_prefix);
         option(options, "ground_truth", c.ground_truth_prefix);
@@ -384,41 +454,8 @@ PYBIND11_MODULE(_mqmon, m) {
          const std::string& evaluation_time) {
         check_keys(options, "compute_statistics", {});
         const mqmon::EvaluationSpec spec = evaluation_spec(options);
-        mqmon::MemoryColumns cols;
-        // Keep the arrays alive (and, for float64 C-contiguous input, uncopied) while computing.
         std::vector<py::object> keep;
-        auto floats = [&](py::object o) -> const double* {
-          if (o.is_none()) return nullptr;
-          Floats a = Floats::ensure(o);  // no copy for contiguous float64
-          if (!a) throw mqmon::ConfigError("expected a one-dimensional array of numbers");
-          if (a.ndim() != 1) throw mqmon::ConfigError("expected a one-dimensional array");
-          if (cols.rows && static_cast<size_t>(a.shape(0)) != cols.rows)
-            throw mqmon::ConfigError("the arrays differ in length");
-          cols.rows = static_cast<size_t>(a.shape(0));
-          keep.push_back(a);
-          return a.data();
-        };
-        auto labels = [&](py::object o, std::vector<std::string>& vocab) -> const int32_t* {
-          if (o.is_none()) return nullptr;
-          auto pair = o.cast<py::tuple>();  // (codes, vocabulary)
-          Codes codes = Codes::ensure(pair[0]);
-          if (!codes || codes.ndim() != 1)
-            throw mqmon::ConfigError("label codes must be one-dimensional");
-          if (cols.rows && static_cast<size_t>(codes.shape(0)) != cols.rows)
-            throw mqmon::ConfigError("the arrays differ in length");
-          cols.rows = static_cast<size_t>(codes.shape(0));
-          vocab = pair[1].cast<std::vector<std::string>>();
-          keep.push_back(codes);
-          return codes.data();
-        };
-        if (spec.problem_type == mqmon::ProblemType::kRegression) {
-          cols.truth = floats(truth);
-          cols.prediction = floats(predicted);
-        } else {
-          cols.truth_codes = labels(truth, cols.truth_vocab);
-          cols.predicted_codes = labels(predicted, cols.predicted_vocab);
-          cols.probability = floats(probability);
-        }
+        const auto cols = memory_columns(spec, truth, predicted, probability, keep);
         return released([&] {
           const auto ev = mqmon::evaluate_columns(cols, spec);
           return mqmon::write_statistics(
@@ -427,4 +464,76 @@ PYBIND11_MODULE(_mqmon, m) {
       },
       py::arg("options"), py::arg("truth"), py::arg("predicted"), py::arg("probability"),
       py::arg("evaluation_time") = "");
+
+  // Partial results (bytes), for engines that shard a job: Dask, Spark, ...
+  m.def(
+      "partial",
+      [](const std::string& dataset, const std::string& shard, const std::string& byte_range,
+         const py::dict& options) {
+        check_keys(options, "partial", kSuggestKeys);
+        use_s3_endpoint(options);
+        const auto spec = evaluation_spec(options);
+        const auto suggest = suggest_options(options);
+        const auto where = byte_range.empty()
+                               ? mqmon::ShardSpec::parse_shard(shard.empty() ? "0/1" : shard)
+                               : mqmon::ShardSpec::parse_byte_range(byte_range);
+        const std::string bytes = released([&] {
+          return mqmon::encode_partial(mqmon::compute_partial(dataset, where, spec, suggest));
+        });
+        return py::bytes(bytes);
+      },
+      py::arg("dataset"), py::arg("shard"), py::arg("byte_range"), py::arg("options"));
+  m.def(
+      "partial_columns",
+      [](const py::dict& options, py::object truth, py::object predicted, py::object probability,
+         uint64_t first_row) {
+        check_keys(options, "partial", kSuggestKeys);
+        const auto spec = evaluation_spec(options);
+        const auto suggest = suggest_options(options);
+        std::vector<py::object> keep;
+        auto cols = memory_columns(spec, truth, predicted, probability, keep);
+        cols.first_row = first_row;
+        const std::string bytes = released(
+            [&] { return mqmon::encode_partial(mqmon::partial_of_columns(cols, spec, suggest)); });
+        return py::bytes(bytes);
+      },
+      py::arg("options"), py::arg("truth"), py::arg("predicted"), py::arg("probability"),
+      py::arg("first_row"));
+  m.def(
+      "merge_partials",
+      [](const std::vector<py::bytes>& parts, const std::vector<std::string>& names) {
+        std::vector<std::string> blobs(parts.begin(), parts.end());
+        const std::string bytes = released([&] {
+          mqmon::PartialResult merged = mqmon::decode_partial(blobs.at(0), names.at(0));
+          for (size_t i = 1; i < blobs.size(); ++i)
+            mqmon::merge_partial(merged, mqmon::decode_partial(blobs[i], names.at(i)), names.at(i));
+          return mqmon::encode_partial(merged);
+        });
+        return py::bytes(bytes);
+      },
+      py::arg("parts"), py::arg("names"));
+  m.def(
+      "finalize_partial",
+      [](const py::bytes& part, const std::string& evaluation_time) {
+        std::string blob = part;
+        return released([&] {
+          const auto p = mqmon::decode_partial(blob, "the partial result");
+          return mqmon::write_statistics(
+              mqmon::finalize_partial(p),
+              evaluation_time.empty() ? mqmon::utc_now_iso8601() : evaluation_time);
+        });
+      },
+      py::arg("part"), py::arg("evaluation_time") = "");
+  m.def(
+      "dataset_bytes",
+      [](const std::string& dataset, const py::object& s3_endpoint) {
+        use_s3_endpoint(s3_endpoint);
+        return released([&] {
+          uint64_t total = 0;
+          for (const auto& f : mqmon::list_dataset_files(dataset)) total += f.size;
+          return total;
+        });
+      },
+      py::arg("dataset"), py::arg("s3_endpoint") = py::none(),
+      "Bytes of a dataset's files (to choose a shard count)");
 }
