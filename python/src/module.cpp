@@ -315,8 +315,7 @@ PYBIND11_MODULE(_mqmon, m) {
                    {"dataset", "capture", "ground_truth", "constraints", "output", "endpoint_name",
                     "monitoring_schedule_name", "start", "end", "execution_time", "max_lookback",
                     "evaluation_time", "ignore_undefined_metrics",
-                    "post_analytics_processor_script", "report", "baseline_statistics",
-                    "partial"});
+                    "post_analytics_processor_script", "report", "baseline_statistics", "partial"});
         use_s3_endpoint(options);
         mqmon::MonitorConfig c;
         c.evaluation = evaluation_spec(options);
@@ -518,9 +517,9 @@ PYBIND11_MODULE(_mqmon, m) {
         std::string blob = part;
         return released([&] {
           const auto p = mqmon::decode_partial(blob, "the partial result");
-          return mqmon::write_statistics(
-              mqmon::finalize_partial(p),
-              evaluation_time.empty() ? mqmon::utc_now_iso8601() : evaluation_time);
+          return mqmon::write_statistics(mqmon::finalize_partial(p), evaluation_time.empty()
+                                                                         ? mqmon::utc_now_iso8601()
+                                                                         : evaluation_time);
         });
       },
       py::arg("part"), py::arg("evaluation_time") = "");
