@@ -1,114 +1,24 @@
-"""Beyond one machine: partial results from any sharding (by file, by byte range, from Dask) merge
-into files equal to the single process's byte for byte; damaged, foreign or incomplete partials are
-refused, each with its own message; a real Dask scheduler and two workers, one killed with SIGKILL
-in the middle of a job, and workers reading s3:// data themselves."""
-import gzip
+"""mqmon's Python API for partial results (partial / merge / finalize) and Dask as the engine: a
+real `dask scheduler` and two `dask worker` processes on 127.0.0.1, one killed with SIGKILL in the
+middle of a job, workers reading s3:// data themselves; the files equal the single process's."""
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
-import sys
-
 import distributed
-import numpy as np
-import pandas as pd
 import pytest
 
 from conftest import MQMON, run_mqmon
+from test_partials import ATTRS, TIME, baseline, combine, frame, partial, same_files, write_parts
 
 sys.path.insert(0, str(Path(MQMON).parent / "python"))  # the package beside the binary under test
 import mqmon  # noqa: E402
 import mqmon.dask  # noqa: E402
-
-TIME = "2024-01-01T00:00:00.000Z"
-ATTRS = {
-    "BinaryClassification": ["--ground-truth-attribute", "label", "--inference-attribute", "prediction",
-                             "--probability-attribute", "probability"],
-    "MulticlassClassification": ["--ground-truth-attribute", "label", "--inference-attribute", "prediction"],
-    "Regression": ["--ground-truth-attribute", "label", "--inference-attribute", "prediction"],
-}
-
-
-def frame(problem, n, seed):
-    rng = np.random.default_rng(seed)
-    if problem == "BinaryClassification":
-        y = (rng.random(n) < 0.35).astype(int)
-        # Six decimals: well over 10^5 distinct scores, and ties among them.
-        p = np.clip(rng.normal(0.3 + 0.35 * y, 0.2), 0, 1).round(6)
-        return pd.DataFrame({"label": y, "prediction": (p >= 0.5).astype(int), "probability": p})
-    if problem == "MulticlassClassification":
-        y = rng.integers(0, 6, n)
-        return pd.DataFrame({"label": y, "prediction": np.where(rng.random(n) < 0.7, y, rng.integers(0, 6, n))})
-    y = rng.normal(100, 20, n).round(4)
-    return pd.DataFrame({"label": y, "prediction": (y + rng.standard_t(5, n) * 4).round(4)})
-
-
-def write_parts(df, folder, sizes):
-    """The frame as CSV files of the given row counts below `folder` (the third one gzip)."""
-    folder.mkdir(parents=True)
-    start = 0
-    for i, size in enumerate(sizes):
-        text = df.iloc[start:start + size].to_csv(index=False)
-        if i == 2:
-            (folder / f"part-{i}.csv.gz").write_bytes(gzip.compress(text.encode()))
-        else:
-            (folder / f"part-{i}.csv").write_text(text)
-        start += size
-
-
-def baseline(dataset, out, problem, *extra):
-    run_mqmon(["suggest-baseline", "--baseline-dataset", dataset, "--problem-type", problem, *ATTRS[problem],
-               "--evaluation-time", TIME, "--no-report", "--output", out, *extra])
-    return out
-
-
-def partial(dataset, out, problem, where, *extra, check=True):
-    return run_mqmon(["partial", *where, "--baseline-dataset", dataset, "--problem-type", problem,
-                      *ATTRS[problem], "--output", out, *extra], check=check)
-
-
-def combine(parts, out, *extra, check=True):
-    return run_mqmon(["combine", *parts, "--evaluation-time", TIME, "--no-report", "--output", out, *extra],
-                     check=check)
-
-
-def same_files(a, b, names=("statistics.json", "constraints.json")):
-    for name in names:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
-
-
-@pytest.mark.parametrize("problem", ["BinaryClassification", "MulticlassClassification", "Regression"])
-def test_any_sharding_gives_the_single_process_files(tmp_path, problem):
-    n = 400_000 if problem == "BinaryClassification" else 120_000
-    df = frame(problem, n, 1)
-    if problem == "BinaryClassification":
-        assert df.probability.nunique() > 100_000 and df.probability.duplicated().any()
-    write_parts(df, tmp_path / "data", [n // 10, n // 3, n // 5, n - n // 10 - n // 3 - n // 5])
-    want = baseline(tmp_path / "data", tmp_path / "single", problem)
-    for count in (1, 2, 3, 7):  # by files (a plain file cut where a shard's bytes end)
-        parts = [tmp_path / f"s{count}-{i}.mqp" for i in range(count)]
-        for i, part in enumerate(parts):
-            partial(tmp_path / "data", part, problem, ["--shard", f"{i}/{count}"])
-        combine(parts[::-1], tmp_path / f"shards{count}")  # any order
-        same_files(tmp_path / f"shards{count}", want)
-
-    # Byte ranges of one file, cut in the middle of lines.
-    one = tmp_path / "one.csv"
-    df.to_csv(one, index=False)
-    want = baseline(one, tmp_path / "one_single", problem)
-    size = one.stat().st_size
-    for count in (2, 3, 7):
-        cuts = [0] + [size * k // count + 17 * k for k in range(1, count)] + [size]
-        parts = [tmp_path / f"r{count}-{k}.mqp" for k in range(count)]
-        for k, part in enumerate(parts):
-            end = "" if k == count - 1 else str(cuts[k + 1])
-            partial(one, part, problem, ["--byte-range", f"{cuts[k]}:{end}"])
-        combine(parts, tmp_path / f"ranges{count}")
-        same_files(tmp_path / f"ranges{count}", want)
 
 
 def test_json_lines_by_byte_range_and_the_python_api(tmp_path):
@@ -146,89 +56,6 @@ def test_chunks_of_a_frame_merge_into_the_whole_frames_statistics():
     assert mqmon.finalize(mqmon.merge(parts[::-1]), evaluation_time=TIME) == whole
     with pytest.raises(mqmon.DataError, match="rows 1:9999 missing"):
         mqmon.finalize(mqmon.merge([parts[0]] + parts[2:]))
-
-
-def test_a_quoted_line_break_across_a_byte_range_is_refused(tmp_path):
-    lines = ["label,prediction,probability,note"]
-    for i in range(2000):
-        note = '"two\nlines"' if i % 10 == 0 else "one"
-        lines.append(f"{i % 2},{i % 2},0.{i % 9}5,{note}")
-    path = tmp_path / "q.csv"
-    path.write_text("\n".join(lines) + "\n")
-    text = path.read_text()
-    inside = text.index('"two\n', len(text) // 3) + 5  # a cut right after the line break inside quotes
-    r = partial(path, tmp_path / "a.mqp", "BinaryClassification", ["--byte-range", f"0:{inside}"], check=False)
-    assert r.returncode == 3, r.stderr
-    assert f"'{path}': the shard of bytes 0:{inside} ends inside a record (a quoted field holds a line " \
-           "break" in r.stderr
-    assert "can be sharded by whole files only" in r.stderr and not (tmp_path / "a.mqp").exists()
-    # A cut between records is fine, and the quoted line breaks stay exact.
-    between = sum(len(line) + 1 for line in lines[:1001])  # where record 1000 starts
-    want = baseline(path, tmp_path / "single", "BinaryClassification")
-    partial(path, tmp_path / "a.mqp", "BinaryClassification", ["--byte-range", f"0:{between}"])
-    partial(path, tmp_path / "b.mqp", "BinaryClassification", ["--byte-range", f"{between}:"])
-    combine([tmp_path / "a.mqp", tmp_path / "b.mqp"], tmp_path / "merged")
-    same_files(tmp_path / "merged", want)
-
-
-@pytest.fixture
-def two_parts(tmp_path):
-    df = frame("BinaryClassification", 5_000, 4)
-    write_parts(df, tmp_path / "data", [1000, 1000, 1000, 2000])
-    parts = [tmp_path / "p0.mqp", tmp_path / "p1.mqp"]
-    for i, p in enumerate(parts):
-        partial(tmp_path / "data", p, "BinaryClassification", ["--shard", f"{i}/2"])
-    return parts
-
-
-def refused(tmp_path, parts, code=3):
-    r = combine(parts, tmp_path / "out", check=False)
-    assert r.returncode == code, r.stderr
-    assert not (tmp_path / "out").exists()  # nothing written
-    return r.stderr
-
-
-def test_partials_are_refused_each_with_its_own_message(tmp_path, two_parts):
-    a, b = two_parts
-    data = b.read_bytes()
-
-    other = tmp_path / "other.mqp"
-    partial(tmp_path / "data", other, "BinaryClassification", ["--shard", "1/2"], "--positive-label", "0")
-    assert f"'{other}' was computed with positive_label '0', the partials before it with '1'" in \
-        refused(tmp_path, [a, other], code=2)
-
-    truncated = tmp_path / "truncated.mqp"
-    truncated.write_bytes(data[: len(data) // 2])
-    assert f"'{truncated}' is truncated: {len(data) // 2} bytes of the {len(data)} its header announces" in \
-        refused(tmp_path, [a, truncated])
-
-    flipped = tmp_path / "flipped.mqp"
-    damaged = bytearray(data)
-    damaged[len(data) // 2] ^= 0x10
-    flipped.write_bytes(bytes(damaged))
-    assert f"'{flipped}' is damaged: its checksum does not match its content" in refused(tmp_path, [a, flipped])
-
-    future = tmp_path / "future.mqp"
-    newer = bytearray(data)
-    newer[8:12] = (2).to_bytes(4, "little")
-    future.write_bytes(bytes(newer))
-    assert f"'{future}' is a partial result of format version 2; this mqmon reads version 1: combine it with " \
-           "the newer mqmon that wrote it" in refused(tmp_path, [a, future])
-
-    csv = tmp_path / "data" / "part-0.csv"
-    assert f"'{csv}' is not an mqmon partial result (it does not start with MQMONPRT)" in refused(tmp_path, [csv])
-
-    assert "the partial results do not cover the dataset: " in refused(tmp_path, [a])
-    twice = refused(tmp_path, [a, b, a])
-    assert f"'{a}' covers" in twice and "which an earlier partial covers too" in twice
-
-    (tmp_path / "data2").mkdir()
-    (tmp_path / "data2" / "x.csv").write_bytes((tmp_path / "data" / "part-0.csv").read_bytes())
-    foreign = tmp_path / "foreign.mqp"
-    partial(tmp_path / "data2", foreign, "BinaryClassification", ["--shard", "0/1"])
-    assert f"'{foreign}' is from another dataset than the partials before it" in refused(tmp_path, [a, foreign], 2)
-
-    combine([b, a], tmp_path / "ok")  # and the good ones still merge
 
 
 # ---- a real Dask cluster ----
