@@ -40,14 +40,16 @@ def _merge_task(*parts):
 
 def _tree(client, futures, token, progress):
     """One future holding the merge of all: merge tasks of MERGE_FAN_IN inputs, level by level."""
-    if progress:
-        from distributed import progress as show
-        show(futures)
+    every = list(futures)
     level = 0
     while len(futures) > 1:
         futures = [client.submit(_merge_task, *futures[i:i + MERGE_FAN_IN], key=f"mqmon-merge-{token}-{level}-{i}")
                    for i in range(0, len(futures), MERGE_FAN_IN)]
+        every += futures
         level += 1
+    if progress:
+        from distributed import progress as show
+        show(every)  # Dask's own bar, over the partial and merge tasks
     return futures[0]
 
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <functional>
 #include <numeric>
+#include <queue>
 
 #include "mqmon/common/blob.h"
 #include "mqmon/common/error.h"
@@ -133,8 +135,7 @@ void ScoreTable::absorb(ScoreTable&& other) {
   other.settle();
   other.release_buffers();
   settle();
-  if (!runs_.empty() || !other.runs_.empty() ||
-      (!sorted_ && !other.sorted_ && entries_.size() + other.entries_.size() <= kHashLimit)) {
+  if (!sorted_ && !other.sorted_ && entries_.size() + other.entries_.size() <= kHashLimit) {
     merge(other);
     return;
   }
@@ -149,7 +150,50 @@ void ScoreTable::absorb(ScoreTable&& other) {
     }
   }
   runs_.push_back(std::move(other.entries_));
+  for (auto& run : other.runs_) runs_.push_back(std::move(run));
   other = ScoreTable();
+  // Reading k runs costs k per key: past kMaxRuns they are merged into one (partial results
+  // absorbed by the dozen).
+  if (runs_.size() >= kMaxRuns) compact_runs();
+}
+
+void ScoreTable::compact_runs() {
+  // A k-way merge by a heap of run heads; equal keys' narrow counts are summed (an overflow goes
+  // to the wide side table, which already holds every run's wide counts).
+  std::vector<std::pair<const Entry*, const Entry*>> heads;  // [next, end)
+  size_t total = entries_.size();
+  heads.emplace_back(entries_.data(), entries_.data() + entries_.size());
+  for (const auto& r : runs_) {
+    heads.emplace_back(r.data(), r.data() + r.size());
+    total += r.size();
+  }
+  using Item = std::pair<uint64_t, size_t>;  // key, head
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
+  for (size_t i = 0; i < heads.size(); ++i)
+    if (heads[i].first != heads[i].second) heap.emplace(heads[i].first->key, i);
+  std::vector<Entry> out;
+  out.reserve(total);
+  Counts pos, neg;
+  while (!heap.empty()) {
+    const auto [key, i] = heap.top();
+    heap.pop();
+    const Entry& e = *heads[i].first++;
+    if (heads[i].first != heads[i].second) heap.emplace(heads[i].first->key, i);
+    if (out.empty() || out.back().key != key) {
+      out.push_back(e);
+      continue;
+    }
+    pos[0] = e.pos;
+    neg[0] = e.neg;
+    for (int k = 0; k < kReplicates; ++k) {
+      pos[k + 1] = e.rep_pos[k];
+      neg[k + 1] = e.rep_neg[k];
+    }
+    add_counts(out.back(), pos, neg);
+  }
+  runs_.clear();
+  entries_.swap(out);
+  rearm();
 }
 
 std::vector<uint32_t> ScoreTable::hash_order() const {
@@ -331,16 +375,19 @@ void ScoreTable::deserialize(const std::string& in, size_t& pos) {
   const auto n = blob::get<uint64_t>(in, pos);
   if (n > (in.size() - pos) / (sizeof(double) + 2 * sizeof(Counts)))
     throw DataError("accumulator state is truncated (score table)");
-  std::vector<std::pair<uint64_t, std::pair<Counts, Counts>>> counts;
+  // Written by key, ascending: read straight into the sorted run.
+  to_sorted();
+  entries_.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     const uint64_t key = sort_key(blob::get<double>(in, pos));
     const auto p = blob::get<Counts>(in, pos);
     const auto q = blob::get<Counts>(in, pos);
-    if (i > 0 && key <= counts.back().first)
+    if (i > 0 && key <= entries_.back().key)
       throw DataError("accumulator state is corrupt (score order)");
-    counts.emplace_back(key, std::make_pair(p, q));
+    entries_.emplace_back().key = key;
+    add_counts(entries_.back(), p, q);
   }
-  load_sorted(counts);
+  rearm();
 }
 
 }  // namespace mqmon

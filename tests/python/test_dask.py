@@ -197,6 +197,6 @@ def test_workers_read_s3_data_themselves(tmp_path, cluster, s3_servers, monkeypa
     mqmon.dask.suggest_baseline(client, baseline_dataset=store.uri("train/"), problem_type="Regression",
                                 ground_truth_attribute="label", inference_attribute="prediction",
                                 output_s3_uri=store.uri("baseline/"), shard_size=256 << 10,
-                                s3_endpoint=store.endpoint, evaluation_time=TIME, report=False)
+                                s3_endpoint=store.endpoint, evaluation_time=TIME, report=False, progress=True)
     assert store.get("baseline/statistics.json") == (want / "statistics.json").read_bytes()
     assert store.get("baseline/constraints.json") == (want / "constraints.json").read_bytes()

@@ -177,3 +177,23 @@ def test_partials_are_refused_each_with_its_own_message(tmp_path, two_parts):
     assert f"'{foreign}' is from another dataset than the partials before it" in refused(tmp_path, [a, foreign], 2)
 
     combine([b, a], tmp_path / "ok")  # and the good ones still merge
+
+
+def test_combine_checks_a_window_like_monitor(tmp_path):
+    base = frame("BinaryClassification", 20_000, 9)
+    base.to_csv(tmp_path / "base.csv", index=False)
+    baseline(tmp_path / "base.csv", tmp_path / "baseline", "BinaryClassification")
+    window = frame("BinaryClassification", 30_000, 10)
+    window.loc[window.index % 4 == 0, "prediction"] = 1 - window.prediction  # a worse model
+    write_parts(window, tmp_path / "window", [5_000, 10_000, 5_000, 10_000])
+    constraints = tmp_path / "baseline" / "constraints.json"
+    r = run_mqmon(["monitor", "--dataset", tmp_path / "window", "--problem-type", "BinaryClassification",
+                   *ATTRS["BinaryClassification"], "--constraints", constraints, "--evaluation-time", TIME,
+                   "--no-report", "--output", tmp_path / "monitor"], check=False)
+    assert r.returncode == 5, r.stderr
+    parts = [tmp_path / f"w{i}.mqp" for i in range(3)]
+    for i, part in enumerate(parts):
+        partial(tmp_path / "window", part, "BinaryClassification", ["--shard", f"{i}/3"])
+    r = combine(parts, tmp_path / "combined", "--constraints", constraints, check=False)
+    assert r.returncode == 5 and "CompletedWithViolations: 30000 rows" in r.stdout, r.stderr
+    same_files(tmp_path / "combined", tmp_path / "monitor", ("statistics.json", "constraint_violations.json"))

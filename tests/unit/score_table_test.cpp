@@ -159,6 +159,43 @@ TEST(ScoreTable, ManyDistinctScoresTakeTheSortedPathExactly) {
   for (int k = 1; k <= kReplicates; ++k) expected[0.5].first[k] += 1;
   expected[0.25].second[0] += 1;
   EXPECT_EQ(dump(absorbed), expected);
+
+  // Partial results absorbed by the dozen, deserialized first: past kMaxRuns the runs are merged
+  // into one, and the table stays the same, absorbing an absorbed table too.
+  std::vector<ScoreTable> many(20);
+  for (size_t i = 0; i < n; ++i)
+    many[(i * 31) % many.size()].add(scores[i], tags[i] & 1, static_cast<unsigned>(tags[i] >> 1));
+  ScoreTable total, second_half;
+  for (size_t p = 0; p < many.size(); ++p) {
+    std::string blob;
+    many[p].serialize(blob);
+    ScoreTable back;
+    size_t at = 0;
+    back.deserialize(blob, at);
+    (p < 13 ? total : second_half).absorb(std::move(back));
+  }
+  total.absorb(std::move(second_half));
+  EXPECT_EQ(total.size(), want.size());
+  EXPECT_EQ(dump(total), want);
+}
+
+TEST(ScoreTable, CompactedRunsKeepCountsThatOverflowAnEntry) {
+  // Nine tables whose replicate counts for one score sum past an entry's 16-bit field.
+  ScoreTable total;
+  Counts want_pos{}, want_neg{};
+  for (int t = 0; t < 9; ++t) {
+    const Counts pos = {40000, 30000, 30000, 30000, 30000, 30000};
+    total.absorb(table_with(0.75, pos, Counts{1, 1, 0, 0, 0, 0}));
+    ScoreTable filler;  // sorted tables, so the runs stay apart until compacted
+    for (int i = 0; i < 70000; ++i) filler.add(1.0 + i, i % 2, 0);
+    total.absorb(std::move(filler));
+    for (int k = 0; k <= kReplicates; ++k) want_pos[k] += pos[k];
+    want_neg[0] += 1;
+    want_neg[1] += 1;
+  }
+  const auto d = dump(total);
+  EXPECT_EQ(d.at(0.75).first, want_pos);
+  EXPECT_EQ(d.at(0.75).second, want_neg);
 }
 
 }  // namespace

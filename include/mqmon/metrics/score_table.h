@@ -102,6 +102,9 @@ class ScoreTable {
   template <typename F>
   void merge_runs(F&& f) const;
   void release_buffers() const;
+  /// Merges entries_ and every absorbed run into entries_.
+  void compact_runs();
+  static constexpr size_t kMaxRuns = 8;
   /// Sets the row-buffer threshold for the run's current size.
   void rearm() const;
   /// Replaces an empty table by a sorted run of (key, counts), keys ascending.
