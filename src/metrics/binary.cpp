@@ -17,7 +17,7 @@ namespace mqmon {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr char kMagic[] = "mqmon.binary.v2";
+constexpr char kMagic[] = "mqmon.binary.v3";
 
 }  // namespace
 

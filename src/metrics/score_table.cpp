@@ -335,12 +335,27 @@ void ScoreTable::merge(const ScoreTable& other) {
   rearm();
 }
 
+// Entries by ascending key: the key's distance from the previous one (LEB128), then the counts.
+// A score carried by one row (the common case with continuous scores) is one tag byte: 0x80,
+// 0x40 when the row is positive, and its five replicate bits; otherwise a 0 tag and the twelve
+// counts (positives then negatives, all rows then each replicate) as LEB128.
 void ScoreTable::serialize(std::string& out) const {
   blob::put<uint64_t>(out, size());
+  uint64_t previous = 0;
   for_each_descending([&](double score, const Counts& p, const Counts& n) {
-    blob::put(out, score);
-    blob::put(out, p);
-    blob::put(out, n);
+    const uint64_t key = sort_key(score);
+    blob::put_varint(out, key - previous);
+    previous = key;
+    if (p[0] + n[0] == 1) {
+      const Counts& c = p[0] ? p : n;
+      unsigned tag = 0x80u | (p[0] ? 0x40u : 0u);
+      for (int k = 0; k < kReplicates; ++k) tag |= static_cast<unsigned>(c[k + 1] != 0) << k;
+      out += static_cast<char>(tag);
+      return;
+    }
+    out += '\0';
+    for (const Counts* c : {&p, &n})
+      for (uint64_t v : *c) blob::put_varint(out, v);
   });
 }
 
@@ -373,17 +388,31 @@ void ScoreTable::load_sorted(
 void ScoreTable::deserialize(const std::string& in, size_t& pos) {
   *this = ScoreTable();
   const auto n = blob::get<uint64_t>(in, pos);
-  if (n > (in.size() - pos) / (sizeof(double) + 2 * sizeof(Counts)))
-    throw DataError("accumulator state is truncated (score table)");
-  // Written by key, ascending: read straight into the sorted run.
+  if (n > in.size() - pos) throw DataError("accumulator state is truncated (score table)");
   to_sorted();
   entries_.reserve(n);
+  uint64_t key = 0;
+  Counts p, q;
   for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t key = sort_key(blob::get<double>(in, pos));
-    const auto p = blob::get<Counts>(in, pos);
-    const auto q = blob::get<Counts>(in, pos);
-    if (i > 0 && key <= entries_.back().key)
+    const uint64_t step = blob::get_varint(in, pos);
+    if (i > 0 && (step == 0 || key + step < key))
       throw DataError("accumulator state is corrupt (score order)");
+    key += step;
+    if (pos >= in.size()) throw DataError("accumulator state is truncated (score table)");
+    const auto tag = static_cast<unsigned char>(in[pos++]);
+    if (tag & 0x80u) {
+      if (tag & 0x20u) throw DataError("accumulator state is corrupt (score counts)");
+      p.fill(0);
+      q.fill(0);
+      Counts& c = (tag & 0x40u) ? p : q;
+      c[0] = 1;
+      for (int k = 0; k < kReplicates; ++k) c[k + 1] = (tag >> k) & 1u;
+    } else if (tag == 0) {
+      for (Counts* c : {&p, &q})
+        for (uint64_t& v : *c) v = blob::get_varint(in, pos);
+    } else {
+      throw DataError("accumulator state is corrupt (score counts)");
+    }
     entries_.emplace_back().key = key;
     add_counts(entries_.back(), p, q);
   }

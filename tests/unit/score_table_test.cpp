@@ -29,9 +29,10 @@ std::map<double, std::pair<Counts, Counts>, std::greater<>> dump(const ScoreTabl
 ScoreTable table_with(double score, const Counts& pos, const Counts& neg) {
   std::string blob;
   blob::put<uint64_t>(blob, 1);
-  blob::put(blob, std::bit_cast<uint64_t>(score));
-  blob::put(blob, pos);
-  blob::put(blob, neg);
+  blob::put_varint(blob, ScoreTable::sort_key(score));
+  blob += '\0';  // the counts in full
+  for (const Counts* c : {&pos, &neg})
+    for (uint64_t v : *c) blob::put_varint(blob, v);
   ScoreTable t;
   size_t at = 0;
   t.deserialize(blob, at);

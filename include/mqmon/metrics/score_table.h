@@ -69,6 +69,9 @@ class ScoreTable {
   }
 
   void serialize(std::string& out) const;
+  /// An unsigned key whose ascending order is the scores' descending order (-0 folded onto +0).
+  static uint64_t sort_key(double score);
+  static double score_of(uint64_t key);
   /// Reads what serialize wrote at `pos`, advancing it. Throws DataError on malformed input.
   void deserialize(const std::string& in, size_t& pos);
 
@@ -86,10 +89,6 @@ class ScoreTable {
     uint8_t tag;  ///< bit 0: positive; bits 1-5: replicate membership
   };
 #pragma pack(pop)
-
-  /// An unsigned key whose ascending order is the scores' descending order (-0 folded onto +0).
-  static uint64_t sort_key(double score);
-  static double score_of(uint64_t key);
 
   Entry& slot_for(uint64_t key);
   void grow();
