@@ -15,6 +15,7 @@ tasks are run again elsewhere by Dask, and the result is the same byte for byte.
 mqmon importable (the same version as the client's) and, for s3:// data, credentials.
 """
 import math
+import os
 import uuid
 
 from . import _mqmon, partials
@@ -27,6 +28,11 @@ MERGE_FAN_IN = 8  # partials per merge task
 
 
 def _partial_task(dataset, shard, options):
+    if options.get("threads") is None:
+        # The machine's cores shared among the tasks the worker runs at once.
+        from distributed import get_worker
+        nthreads = getattr(get_worker(), "nthreads", 1) or 1
+        options = dict(options, threads=max(1, (os.cpu_count() or 1) // nthreads))
     return _mqmon.partial(dataset, shard, "", options)
 
 
@@ -39,10 +45,11 @@ def _merge_task(*parts):
 
 
 def _tree(client, futures, token, progress):
-    """One future holding the merge of all: merge tasks of MERGE_FAN_IN inputs, level by level."""
+    """At most MERGE_FAN_IN futures holding the merge of all: merge tasks of MERGE_FAN_IN inputs,
+    level by level (the last merge happens on the client, with the finalize)."""
     every = list(futures)
     level = 0
-    while len(futures) > 1:
+    while len(futures) > MERGE_FAN_IN:
         futures = [client.submit(_merge_task, *futures[i:i + MERGE_FAN_IN], key=f"mqmon-merge-{token}-{level}-{i}")
                    for i in range(0, len(futures), MERGE_FAN_IN)]
         every += futures
@@ -50,11 +57,12 @@ def _tree(client, futures, token, progress):
     if progress:
         from distributed import progress as show
         show(every)  # Dask's own bar, over the partial and merge tasks
-    return futures[0]
+    return futures
 
 
 def _shards(client, dataset, options, shard_size, progress):
-    """The merged partial (bytes) of a dataset, computed by the cluster's workers."""
+    """The partials of a dataset (a list of bytes, at most MERGE_FAN_IN, that merge into the
+    whole), computed and partly merged by the cluster's workers."""
     if shard_size <= 0:
         raise ValueError("shard_size must be a positive number of bytes")
     total = _mqmon.dataset_bytes(dataset, options.get("s3_endpoint"))

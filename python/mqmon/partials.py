@@ -122,7 +122,8 @@ def _run_final(part, output, constraints=None, *, evaluation_time=None, report=T
                monitoring_schedule_name=None, ignore_undefined_metrics=False, execution_time=None):
     """The native job's result for a merged partial: suggest_baseline's dict, or monitor's."""
     output = str(output)
-    common = {"partial": bytes(part), "s3_endpoint": s3_endpoint, "evaluation_time": evaluation_time,
+    part = [bytes(p) for p in part] if isinstance(part, list) else bytes(part)  # a list is merged
+    common = {"partial": part, "s3_endpoint": s3_endpoint, "evaluation_time": evaluation_time,
               "report": report, "post_analytics_processor_script": _location(post_analytics_processor_script)}
     if constraints is None:
         return _mqmon.suggest_baseline("partial results", output, common)

@@ -120,10 +120,24 @@ mqmon::SuggestOptions suggest_options(const py::dict& o) {
   return s;
 }
 
-/// options["partial"] (merged partial results, bytes) decoded, or nullopt when absent.
+/// options["partial"] (a partial result, bytes, or a list of them to merge) decoded and merged,
+/// or nullopt when absent.
 std::optional<mqmon::PartialResult> partial_option(const py::dict& o) {
   if (!o.contains("partial") || o["partial"].is_none()) return std::nullopt;
-  return mqmon::decode_partial(std::string(o["partial"].cast<py::bytes>()), "the partial result");
+  std::vector<std::string> parts;
+  if (py::isinstance<py::bytes>(o["partial"]))
+    parts.push_back(o["partial"].cast<std::string>());
+  else
+    for (const auto& p : o["partial"].cast<py::list>()) parts.push_back(p.cast<std::string>());
+  if (parts.empty()) throw mqmon::ConfigError("no partial result to finalize");
+  py::gil_scoped_release release;
+  std::optional<mqmon::PartialResult> merged =
+      mqmon::decode_partial(parts[0], parts.size() == 1 ? "the partial result" : "partial 1");
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const std::string name = fmt::format("partial {}", i + 1);
+    mqmon::merge_partial(*merged, mqmon::decode_partial(parts[i], name), name);
+  }
+  return merged;
 }
 
 /// Columns of NumPy arrays for the spec's problem type: label codes with their vocabularies, or

@@ -113,14 +113,16 @@ def test_dask_workers_compute_the_single_process_files(tmp_path, cluster):
     with distributed.get_task_stream(client) as stream:
         job = mqmon.dask.suggest_baseline(client, baseline_dataset=tmp_path / "data",
                                           dataset_format=mqmon.DatasetFormat.csv(), output_s3_uri=tmp_path / "dask",
-                                          shard_size=1 << 20, evaluation_time=TIME, report=False, **BINARY_KW)
+                                          shard_size=256 << 10, evaluation_time=TIME, report=False, **BINARY_KW)
     same_files(tmp_path / "dask", want)
     assert job.baseline_statistics().body_dict["dataset"]["item_count"] == 200_000
-    # The work ran as Dask tasks on the workers: one per MiB of data, merged in a tree.
+    # The work ran as Dask tasks on the workers: one per 256 KiB of data, merged by tasks of 8 until
+    # 8 are left for the client.
     keys = [t["key"] for t in stream.data]
     size = sum(f.stat().st_size for f in (tmp_path / "data").iterdir())
-    assert sum(k.startswith("mqmon-partial") for k in keys) == -(-size // (1 << 20))
-    assert any(k.startswith("mqmon-merge") for k in keys)
+    tasks = -(-size // (256 << 10))
+    assert tasks > 8 and sum(k.startswith("mqmon-partial") for k in keys) == tasks
+    assert sum(k.startswith("mqmon-merge") for k in keys) == -(-tasks // 8)
 
     # A monitoring execution over a window on the cluster: the files monitor --dataset writes.
     window = frame("BinaryClassification", 50_000, 6)
