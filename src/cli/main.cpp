@@ -494,7 +494,7 @@ int main(int argc, char** argv) {
       "combine",
       "Merge partial results and write statistics.json and constraints.json (or, with "
       "--constraints, a monitoring execution's outputs)");
-  combine->add_option("parts", combine_parts, "The .mqp files (local or s3://)")->required();
+  combine->add_option("partials", combine_parts, "The .mqp files (local or s3://)")->required();
   combine->add_option("--output", combine_output, "Output directory")->required();
   combine->add_option("--constraints", combine_constraints,
                       "Check the merged window against these constraints, as monitor --dataset");
