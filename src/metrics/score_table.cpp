@@ -169,8 +169,13 @@ void ScoreTable::compact_runs() {
   }
   using Item = std::pair<uint64_t, size_t>;  // key, head
   std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
+  // Keys are copied out: a packed Entry's key is not 8-byte aligned for a reference.
+  auto push = [&](size_t i) {
+    const uint64_t key = heads[i].first->key;
+    heap.emplace(key, i);
+  };
   for (size_t i = 0; i < heads.size(); ++i)
-    if (heads[i].first != heads[i].second) heap.emplace(heads[i].first->key, i);
+    if (heads[i].first != heads[i].second) push(i);
   std::vector<Entry> out;
   out.reserve(total);
   Counts pos, neg;
@@ -178,7 +183,7 @@ void ScoreTable::compact_runs() {
     const auto [key, i] = heap.top();
     heap.pop();
     const Entry& e = *heads[i].first++;
-    if (heads[i].first != heads[i].second) heap.emplace(heads[i].first->key, i);
+    if (heads[i].first != heads[i].second) push(i);
     if (out.empty() || out.back().key != key) {
       out.push_back(e);
       continue;
