@@ -130,8 +130,10 @@ int64_t parse_duration(std::string_view text) {
     }
     int64_t v = 0;
     const size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       v = v * 10 + (text[i++] - '0');
+      if (v > 1'000'000'000) fail("a number above 1000000000");  // and no overflow below
+    }
     if (i == start || i >= text.size()) fail("a number must be followed by a unit");
     const char unit = text[i++];
     any = true;

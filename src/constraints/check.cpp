@@ -124,7 +124,7 @@ ConstraintSet read_constraints(const std::string& path) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // a syntax error, or a number out of range
     throw ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
   }
   static const std::pair<const char*, ProblemType> kBlocks[] = {

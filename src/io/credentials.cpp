@@ -76,7 +76,7 @@ FetchedCredentials parse_answer(const std::string& text, const char* token_key,
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {
     throw ConfigError(fmt::format("{} did not answer with JSON credentials", origin));
   }
   const auto str = [&](const char* key) {

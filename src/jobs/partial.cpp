@@ -82,7 +82,9 @@ Options options_of(const EvaluationSpec& e, const SuggestOptions& s) {
 }
 
 void apply_options(const Options& options, EvaluationSpec& e, SuggestOptions& s) {
-  for (const auto& [key, value] : options) {
+  for (const auto& option : options) {
+    const std::string& key = option.first;  // not a structured binding: lambdas capture these
+    const std::string& value = option.second;
     auto number = [&] {
       const auto v = parse_double(value);
       if (!v) throw DataError(fmt::format("option {} '{}' is not a number", key, value));
@@ -370,6 +372,14 @@ PartialResult decode_partial(const std::string& bytes, const std::string& name) 
         "'{}' is damaged: its checksum does not match its content (a byte changed in transit or "
         "on disk); compute this partial again",
         name));
+  // mqmon's bodies compress a few times over, never a thousand: a larger claim is damage, and
+  // memory is not given to it.
+  if ((flags & kZstdBody) &&
+      (body_length > 1024 * length + (64 << 10) ||
+       ZSTD_getFrameContentSize(bytes.data() + kHeader, length) != body_length))
+    throw DataError(fmt::format("'{}' is damaged: its body is not the size its header says", name));
+  if (!(flags & kZstdBody) && body_length != length)
+    throw DataError(fmt::format("'{}' is damaged: its body is not the size its header says", name));
   std::string body(body_length, '\0');
   if (flags & kZstdBody) {
     const size_t n = ZSTD_decompress(body.data(), body.size(), bytes.data() + kHeader, length);
@@ -381,7 +391,13 @@ PartialResult decode_partial(const std::string& bytes, const std::string& name) 
   pos = 0;
   try {
     PartialResult p;
-    Options options(blob::get<uint64_t>(body, pos));
+    // A count is never more than the bytes left (each item takes at least one).
+    auto count = [&] {
+      const auto n = blob::get<uint64_t>(body, pos);
+      if (n > body.size() - pos) throw DataError("a count larger than the data");
+      return n;
+    };
+    Options options(count());
     for (auto& [key, value] : options) {
       key = blob::get_string(body, pos);
       value = blob::get_string(body, pos);
@@ -389,7 +405,7 @@ PartialResult decode_partial(const std::string& bytes, const std::string& name) 
     apply_options(options, p.evaluation, p.suggest);
     p.listing_digest = blob::get<uint64_t>(body, pos);
     p.listing_files = blob::get<uint32_t>(body, pos);
-    p.pieces.resize(blob::get<uint64_t>(body, pos));
+    p.pieces.resize(count());
     for (auto& piece : p.pieces) {
       piece.file = blob::get<uint32_t>(body, pos);
       piece.name = blob::get_string(body, pos);
@@ -400,7 +416,7 @@ PartialResult decode_partial(const std::string& bytes, const std::string& name) 
     p.scanned.records = blob::get<uint64_t>(body, pos);
     p.scanned.skipped = blob::get<uint64_t>(body, pos);
     p.scanned.dropped = blob::get<uint64_t>(body, pos);
-    p.scanned.skipped_examples.resize(blob::get<uint64_t>(body, pos));
+    p.scanned.skipped_examples.resize(count());
     for (auto& e : p.scanned.skipped_examples) e = blob::get_string(body, pos);
     p.state = read_state(p.evaluation, blob::get_string(body, pos));
     if (pos != body.size()) throw DataError("bytes left over");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 
 #include "mqmon/common/blob.h"
 #include "mqmon/common/error.h"
@@ -126,13 +127,21 @@ void MulticlassAccumulator::merge(const Accumulator& other_base) {
 }
 
 std::string MulticlassAccumulator::serialize() const {
+  // Cells in the order of their labels' text, so equal states give equal bytes (the ids depend
+  // on the order labels were met).
+  std::vector<std::pair<std::pair<const std::string*, const std::string*>, const Counts*>> cells;
+  for (const auto& [key, counts] : cells_)
+    cells.push_back({{&names_[key >> 32], &names_[key & 0xffffffffu]}, &counts});
+  std::sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
+    return std::tie(*a.first.first, *a.first.second) < std::tie(*b.first.first, *b.first.second);
+  });
   std::string out(kMagic);
   blob::put(out, seed_);
-  blob::put<uint64_t>(out, cells_.size());
-  for (const auto& [key, counts] : cells_) {
-    blob::put_string(out, names_[key >> 32]);
-    blob::put_string(out, names_[key & 0xffffffffu]);
-    blob::put(out, counts);
+  blob::put<uint64_t>(out, cells.size());
+  for (const auto& [names, counts] : cells) {
+    blob::put_string(out, *names.first);
+    blob::put_string(out, *names.second);
+    blob::put(out, *counts);
   }
   return out;
 }

@@ -48,7 +48,7 @@ DatasetFormat parse_dataset_format(const std::string& json_text) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, or a number out of range
     throw ConfigError(
         fmt::format("dataset format '{}' is not valid JSON: {}", json_text, e.what()));
   }

@@ -19,9 +19,9 @@ struct Row {
   const script::Field* end;
 };
 
-/// The keys the worker adds to each row of a capture record: its merged ground truth and id.
+/// The key the worker adds to each row of a capture record for its merged ground truth (it adds
+/// the record's id as __mqmon_event_id too; rows are looked up by their own keys).
 constexpr std::string_view kMergedTruth = "__mqmon_ground_truth";
-constexpr std::string_view kEventId = "__mqmon_event_id";
 
 /// A column index for an attribute the header names twice.
 constexpr long kAmbiguous = -2;

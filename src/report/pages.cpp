@@ -29,7 +29,7 @@ constexpr size_t kClassesShown = 20;
 json parse(const std::string& text, const char* what) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(fmt::format("the {} is not valid JSON: {}", what, e.what()));
   }
 }
