@@ -14,6 +14,10 @@ std::string shown_text(const std::string& text) {
       out += "\\n";
     else if (c == '\r')
       out += "\\r";
+    else if (c == '\t')
+      out += c;
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)  // NUL and the like, visible
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
     else
       out += c;
   }

@@ -4,8 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "mqmon/common/closest_name.h"
 #include "mqmon/common/error.h"
@@ -122,11 +124,33 @@ ConstraintSet read_constraints(const std::string& path) {
     throw IoError(fmt::format("cannot read the constraints: {}", e.what()));
   }
   json doc;
+  // A key given twice in one object (JSON allows it, the last would silently win): the object's
+  // own key, and the repeated one.
+  std::vector<std::pair<std::string, std::set<std::string>>> objects;  // open objects
+  std::string last_key = "the top level", repeated, repeated_in;
+  const auto on_event = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      objects.emplace_back(last_key, std::set<std::string>());
+    } else if (event == json::parse_event_t::object_end) {
+      objects.pop_back();
+    } else if (event == json::parse_event_t::key) {
+      last_key = parsed.get<std::string>();
+      if (!objects.back().second.insert(last_key).second && repeated.empty()) {
+        repeated = last_key;
+        repeated_in = objects.back().first;
+      }
+    }
+    return true;
+  };
   try {
-    doc = json::parse(text);
+    doc = json::parse(text, on_event);
   } catch (const json::exception& e) {  // a syntax error, or a number out of range
     throw ConfigError(fmt::format("{}: not valid JSON: {}", path, e.what()));
   }
+  if (!repeated.empty())
+    throw ConfigError(fmt::format(
+        "{}: '{}' holds the key '{}' twice; which one counts would be a guess: keep one", path,
+        repeated_in, repeated));
   static const std::pair<const char*, ProblemType> kBlocks[] = {
       {"binary_classification_constraints", ProblemType::kBinaryClassification},
       {"multiclass_classification_constraints", ProblemType::kMulticlassClassification},
@@ -147,8 +171,25 @@ ConstraintSet read_constraints(const std::string& path) {
         "{}: no binary_classification_constraints, multiclass_classification_constraints "
         "or regression_constraints object",
         path));
+  std::vector<std::string> metrics;
+  auto add_names = [&](const auto& names) { metrics.assign(names.begin(), names.end()); };
+  switch (set.problem_type) {
+    case ProblemType::kBinaryClassification:
+      add_names(kBinaryScalarNames);
+      break;
+    case ProblemType::kMulticlassClassification:
+      add_names(kMulticlassScalarNames);
+      break;
+    case ProblemType::kRegression:
+      add_names(kRegressionScalarNames);
+      break;
+  }
   for (const auto& [metric, entry] : block->items()) {
     const std::string where = fmt::format("{}: constraint '{}'", path, metric);
+    if (std::find(metrics.begin(), metrics.end(), metric) == metrics.end())
+      throw ConfigError(fmt::format("{} is not a {} metric{}", where,
+                                    problem_type_name(set.problem_type),
+                                    did_you_mean(metric, metrics)));
     if (!entry.is_object()) throw ConfigError(where + " must be an object");
     const auto op = entry.find("comparison_operator");
     if (op == entry.end() || !op->is_string())

@@ -82,6 +82,20 @@ std::vector<InputFile> list_dataset_files(const std::string& path) {
       if (it->is_regular_file()) {
         files.push_back({it->path().string(), it->file_size()});
         files.back().name = it->path().lexically_relative(path).generic_string();
+      } else if (it->is_symlink() && !fs::exists(it->path(), ec)) {
+        throw IoError(fmt::format(
+            "dataset directory '{}' holds '{}', a broken symbolic link (to '{}'): remove it, or "
+            "restore what it points to",
+            path, it->path().string(), fs::read_symlink(it->path(), ec).string()));
+      } else if (!it->is_directory()) {
+        // Reading a FIFO, socket or device could block forever or never end.
+        throw IoError(fmt::format(
+            "dataset directory '{}' holds '{}', which is not a regular file ({}): a dataset "
+            "holds data files only",
+            path, it->path().string(),
+            it->is_fifo()     ? "a FIFO"
+            : it->is_socket() ? "a socket"
+                              : "a device"));
       }
     }
     if (ec)

@@ -253,8 +253,41 @@ std::string where_in_file(const LabelOccurrence& occ) {
 
 }  // namespace
 
+namespace {
+
+/// A label that reads as a probability (a number strictly between 0 and 1 with a fraction).
+bool probability_like(const std::string& label) {
+  const auto v = parse_double(label);
+  return v && *v > 0 && *v < 1;
+}
+
+}  // namespace
+
 BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
                                              const LabelSources& sources) const {
+  // More than two labels of which one reads as a probability: a score column given as labels,
+  // said as such rather than as "a third class".
+  if (labels_.size() > 2) {
+    const LabelOccurrence* first = nullptr;
+    std::string label;
+    for (const auto& [l, occ] : labels_)
+      if (probability_like(l) && (!first || occ.before(*first))) {
+        first = &occ;
+        label = l;
+      }
+    if (first) {
+      const std::string& attribute = first->role == LabelRole::kGroundTruth
+                                         ? sources.attributes.ground_truth
+                                         : sources.attributes.inference;
+      third_label_error(
+          label, *first,
+          fmt::format("the labels of a binary problem are classes (0/1, yes/no); is '{}' a "
+                      "column of scores? Give scores as --probability-attribute (Python: "
+                      "probability_attribute)",
+                      attribute),
+          sources, "looks like a probability, not a class");
+    }
+  }
   BinaryStatistics s;
   const ConfusionCounts& all = counts_[0];
   s.item_count = all.total();

@@ -82,7 +82,8 @@ void BlockSplitter::read_file_start(bool header_only) {
     const auto used =
         on_file_start_(current_file_, std::string_view(carry_.data(), carry_size_), eof_, lines);
     if (!used) {
-      fill(carry_size_ * 2);  // the header is longer than what we have
+      if (carry_size_ > kMaxRecordBytes) record_too_long();
+      fill(std::min(carry_size_ * 2, kMaxRecordBytes + 1));  // a header longer than what we have
       continue;
     }
     if (header_only) return;
@@ -92,6 +93,27 @@ void BlockSplitter::read_file_start(bool header_only) {
     carry_size_ -= *used;
     return;
   }
+}
+
+void BlockSplitter::record_too_long() const {
+  // Where the record starts, in lines: counted through the file's decoded bytes, only now.
+  InputFile whole = opener_.files()[current_file_];
+  whole.begin = 0;
+  whole.end = UINT64_MAX;
+  auto stream = SequentialOpener({whole}).open(0);
+  std::vector<char> buf(1 << 20);
+  uint64_t lines = 0;
+  for (uint64_t left = offset_; left > 0;) {
+    const size_t k = stream->read(buf.data(), std::min<uint64_t>(buf.size(), left));
+    if (k == 0) break;
+    lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + k, '\n'));
+    left -= k;
+  }
+  throw ParseError(Location{whole.path, lines + 1, 0, ""},
+                   fmt::format("a record longer than {} MiB: no line break ends it (a binary "
+                               "file, or one JSON document over many lines?)",
+                               kMaxRecordBytes >> 20),
+                   std::string(carry_.data(), std::min<size_t>(carry_size_, 40)));
 }
 
 uint64_t BlockSplitter::lines_before(uint32_t file) const {
@@ -120,8 +142,9 @@ bool BlockSplitter::next(Block& block) {
           "by whole files only",
           file.path, file.begin, file.end, file.end));
     size_t end = eof_ ? carry_size_ : record_end_(carry_.data(), carry_size_);
-    while (end == 0) {  // a record longer than the block: grow until it fits
-      fill(carry_size_ * 2 + 1);
+    while (end == 0) {  // a record longer than the block: grow until it fits, up to a bound
+      if (carry_size_ > kMaxRecordBytes) record_too_long();
+      fill(std::min(carry_size_ * 2 + 1, kMaxRecordBytes + 1));
       end = eof_ ? carry_size_ : record_end_(carry_.data(), carry_size_);
     }
     block.index = next_index_++;

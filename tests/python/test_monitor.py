@@ -352,7 +352,7 @@ def test_constraint_file_errors_are_usage_errors(tmp_path):
         ('{"binary_classification_constraints": {"accuracy": {"threshold": 0.5, "comparison_operator": "Below"}}}',
          "comparison_operator 'Below' is not one of"),
         ('{"binary_classification_constraints": {"bogus": {"threshold": 0.5, '
-         '"comparison_operator": "LessThanThreshold"}}}', "constraint on 'bogus', which is not a BinaryClassification"),
+         '"comparison_operator": "LessThanThreshold"}}}', "constraint 'bogus' is not a BinaryClassification metric"),
         ('{"regression_constraints": {"mae": {"threshold": 0.5, "comparison_operator": "GreaterThanThreshold"}}}',
          "holds Regression constraints, but the problem type is BinaryClassification"),
         ('{"version": 0.0}', "no binary_classification_constraints"),

@@ -18,6 +18,8 @@ namespace mqmon {
 
 /// Readable bytes after every block's end, so parsers that read ahead (simdjson) may run to it.
 constexpr size_t kBlockPadding = 64;
+/// The longest record (or header) read: memory stays bounded whatever a file holds.
+constexpr size_t kMaxRecordBytes = size_t{256} << 20;
 
 class BlockSplitter {
  public:
@@ -45,6 +47,8 @@ class BlockSplitter {
   /// Reads the current stream's first bytes: drops a BOM, hands the header to on_file_start
   /// (consuming it unless `header_only`, when the stream is the head of a ranged shard's file).
   void read_file_start(bool header_only);
+  /// Throws the ParseError for a record longer than kMaxRecordBytes at the current offset.
+  [[noreturn]] void record_too_long() const;
   void fill(size_t want);
   void close_stream();
 
