@@ -342,6 +342,8 @@ int main(int argc, char** argv) {
   // A peer that closes a TLS connection must give an error to retry, not kill the process: libcurl
   // with CURLOPT_NOSIGNAL leaves SIGPIPE to the program.
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) reached must fail a write with EFBIG, named, not kill us.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"mqmon: model-quality monitoring compatible with SageMaker Model Monitor files"};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);

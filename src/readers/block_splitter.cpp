@@ -34,8 +34,17 @@ void BlockSplitter::fill(size_t want) {
 
 void BlockSplitter::close_stream() {
   if (!stream_) return;
-  bytes_done_ += stream_->raw_bytes_read();
+  const uint64_t read = stream_->raw_bytes_read();
+  bytes_done_ += read;
   stream_.reset();
+  // A file that shrank or grew while it was read would give a silently different result.
+  const InputFile& f = opener_.files()[current_file_];
+  const uint64_t listed = std::min(f.end, f.size) - f.begin;
+  if (eof_ && read != listed)
+    throw IoError(
+        fmt::format("'{}' changed while it was read: {} bytes read of the {} it had when "
+                    "the dataset was listed; read it again once it is complete",
+                    f.path, read, listed));
 }
 
 bool BlockSplitter::open_next_file() {

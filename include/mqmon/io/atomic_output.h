@@ -1,9 +1,11 @@
 #pragma once
 /// Outputs written whole or not at all. Local directory: every file of a job is first written under
 /// a temporary name in its destination directory, and renamed into place only when all of them are
-/// complete. s3:// prefix: outputs are held (in memory, or in a local temporary file when
-/// streamed) and PUT only at commit; if one PUT fails, the objects already PUT by that commit are
-/// deleted again.
+/// complete, after a journal of the renames (.mqmon-commit) is on disk: a process killed among the
+/// renames leaves the journal, and the next job writing to that folder finishes them (and removes
+/// temporaries of processes that are gone), so the folder holds the old set or the new. s3://
+/// prefix: outputs are held (in memory, or in a local temporary file when streamed) and PUT only at
+/// commit; if one PUT fails, the objects already PUT by that commit are deleted again.
 
 #include <optional>
 #include <string>
@@ -42,6 +44,7 @@ class AtomicOutputSet {
 
   std::string dir_;
   bool remote_ = false;
+  bool recovered_ = false;  ///< the local folder's interrupted commit finished, stale temps gone
   std::vector<Pending> pending_;
   std::optional<TempDir> scratch_;  ///< remote outputs: local directory of streamed outputs
                                     ///< (declared last: removed after the pending temporaries)
