@@ -168,9 +168,13 @@ const CLI::App* check_command_line(const CLI::App& app, int argc, char** argv) {
       throw UsageError{fmt::format("unknown option {}{}", name, hint), command};
     }
     if (command || arg.empty() || arg[0] == '-') continue;
-    // The first word that is no option's value names the command.
-    const bool value = i > 1 && std::string(argv[i - 1]).rfind("--", 0) == 0 &&
-                       std::string(argv[i - 1]).find('=') == std::string::npos;
+    // The first word that is no option's value names the command (a flag such as --verbose
+    // takes no value).
+    const std::string before = i > 1 ? argv[i - 1] : "";
+    const bool value = before.rfind("--", 0) == 0 && before.find('=') == std::string::npos && [&] {
+      const CLI::Option* o = app.get_option_no_throw(before);
+      return !o || o->get_expected_min() != 0;
+    }();
     if (value) continue;
     const auto it = std::find(subcommands.begin(), subcommands.end(), arg);
     if (it == subcommands.end())
@@ -352,6 +356,9 @@ int main(int argc, char** argv) {
                  "Endpoint of an S3-compatible store for s3:// paths, e.g. http://127.0.0.1:9000 "
                  "(path-style addressing; default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the "
                  "profile's endpoint_url, else AWS)");
+  bool verbose = false;
+  app.add_flag("--verbose", verbose,
+               "Log every S3 request and its answer on stderr (never a secret or a token)");
   app.fallthrough();  // global options may follow the subcommand
 
   // suggest-baseline
@@ -619,6 +626,7 @@ int main(int argc, char** argv) {
 
     try {
       if (!s3_endpoint.empty()) mqmon::set_s3_endpoint(s3_endpoint);
+      mqmon::set_s3_verbose(verbose);
       if (const auto rc = schedule_commands.run()) return *rc;
       if (base->parsed()) {
         base_eval.apply(cfg.evaluation);

@@ -528,6 +528,27 @@ void sleep_before_retry(const S3Options& p, int attempt) {
 
 namespace {
 
+std::atomic<bool> g_verbose{false};
+
+/// --verbose: one line per request on stderr. What was asked and answered, and whose access key
+/// id signed it; never a secret, a token, a header value or a body.
+void log_request(const S3Call& call, const S3Location& where, const AwsCredentials& credentials,
+                 CURLcode rc, const Response& r, double ms, int attempt) {
+  std::string range;
+  for (const auto& [name, value] : call.headers)
+    if (name == "Range") range = " " + value;
+  std::string query;
+  for (const auto& [name, value] : call.query)
+    if (name != "continuation-token")
+      query += fmt::format("{}{}={}", query.empty() ? " ?" : "&", name, value);
+  const std::string outcome = rc != CURLE_OK ? fmt::format("failed ({})", curl_easy_strerror(rc))
+                                             : fmt::format("HTTP {}", r.status);
+  std::fprintf(stderr, "mqmon: S3 %s %s%s%s -> %s in %.0f ms (attempt %d, access key id %s)\n",
+               call.method.c_str(), where.uri().c_str(), range.c_str(), query.c_str(),
+               outcome.c_str(), ms, attempt,
+               credentials.access_key_id.empty() ? "none" : credentials.access_key_id.c_str());
+}
+
 /// Runs a call with retries; returns the final response with a 2xx status, or, when
 /// `accept_404`, a 404. Throws IoError otherwise.
 Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry, const S3Call& call,
@@ -537,7 +558,14 @@ Response run(S3Client::Impl& impl, const AwsSettings& s, const S3Options& retry,
     Response r;
     std::string curl_error;
     const AwsCredentials credentials = impl.credentials(s);
+    const auto started = std::chrono::steady_clock::now();
     const CURLcode rc = perform(impl, s, credentials, retry, call, r, curl_error);
+    if (g_verbose.load(std::memory_order_relaxed))
+      log_request(
+          call, where, credentials, rc, r,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+              .count(),
+          attempt);
     bool retryable = false;
     std::string failure;
     if (rc != CURLE_OK) {
@@ -773,6 +801,8 @@ std::shared_ptr<const S3Client> shared_s3_client() {
   }
   return g_client;
 }
+
+void set_s3_verbose(bool verbose) { g_verbose = verbose; }
 
 void set_s3_endpoint(const std::string& endpoint) {
   std::lock_guard<std::mutex> lock(g_shared_mutex);

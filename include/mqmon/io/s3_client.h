@@ -124,5 +124,8 @@ std::shared_ptr<const S3Client> shared_s3_client();
 /// Sets the endpoint of the shared client (empty: from the environment) and drops the current
 /// client, so the next shared_s3_client() reads the environment again (holders keep theirs).
 void set_s3_endpoint(const std::string& endpoint);
+/// --verbose: every S3 request and its answer logged on stderr, one line each (method, object,
+/// range, status, time, attempt, access key id), never a secret, token or header value.
+void set_s3_verbose(bool verbose);
 
 }  // namespace mqmon
