@@ -43,7 +43,8 @@ const std::map<std::string, const char*> kUsages = {
     {"executions describe", "usage: mqmon executions describe ID [--json] [--state DB]"},
     {"history", "usage: mqmon history --schedule NAME --metric NAME [--json | --csv] [--state DB]"},
     {"scheduler",
-     "usage: mqmon scheduler [--once] [--now T] [--catch-up latest|all|none] [--state DB]"},
+     "usage: mqmon scheduler [--once] [--now T] [--catch-up latest|all|none] [--state DB]\n"
+     "           [--max-concurrent-executions N]"},
 };
 
 constexpr const char* kScheduleExamples = R"(
@@ -172,6 +173,7 @@ struct ScheduleCommands::State {
       catch_up = "latest";
   int64_t execution_id = 0;
   bool json = false, csv = false, once = false, purge = false;
+  unsigned max_concurrent = 1;
   JobDefinition definition;
   std::vector<Field> create_fields, update_fields;
   JobDefinition update_definition;
@@ -263,6 +265,11 @@ ScheduleCommands::ScheduleCommands(CLI::App& app) : s_(std::make_unique<State>()
 
   s.scheduler = app.add_subcommand("scheduler", "Run the due executions of every schedule");
   s.scheduler->add_flag("--once", s.once, "Run what is due, then exit (for cron and CronJobs)");
+  s.scheduler
+      ->add_option("--max-concurrent-executions", s.max_concurrent,
+                   "Executions this scheduler runs at once, each in its own process")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
   s.scheduler
       ->add_option("--catch-up", s.catch_up,
                    "After downtime: latest (the most recent missed time), all, or none")
@@ -438,6 +445,7 @@ std::optional<int> ScheduleCommands::run() {
     ScheduleStore store(s.state());
     RunnerOptions o;
     o.catch_up = parse_catch_up(s.catch_up);
+    o.max_concurrent = s.max_concurrent;
     o.log = [](const std::string& line) {
       fmt::print("{}\n", line);
       std::fflush(stdout);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "mqmon/common/error.h"
@@ -153,26 +154,57 @@ RoundReport run_due_executions(ScheduleStore& store, int64_t now, const RunnerOp
     log_execution(options, e);
   }
   report.planned = store.plan_due(now, options.catch_up, options.grace_ms);
-  while (auto e = store.claim_next(host, ::getpid(), options.lease_ms)) {
-    MonitorResult result;
-    std::optional<int> code;
-    int64_t max_runtime_ms = 3600 * 1000;
-    try {
-      const ScheduleRow s = store.get_schedule(e->schedule_name);
-      const bool once =
-          parse_schedule_expression(s.expression).kind == ScheduleExpression::Kind::kNow;
-      max_runtime_ms = s.definition.max_runtime_in_seconds * 1000;
-      MonitorConfig config = s.definition.monitor_config(s.name, e->scheduled_time, now, once);
-      if (options.prepare) options.prepare(config);
-      std::tie(result, code) = run_in_child(store, *e, config, max_runtime_ms, options.lease_ms);
-    } catch (const Error& ex) {
-      result = failed(ex.kind(), ex.what());
-      code = error_kind_info(ex.kind()).exit_code;
+  // Claim and run until nothing is Pending, on up to max_concurrent threads (the first on the
+  // caller's store, the others on connections of their own); claims are transactions, so no
+  // execution runs twice.
+  std::mutex report_mutex;
+  auto work = [&](ScheduleStore& db) {
+    while (auto e = db.claim_next(host, ::getpid(), options.lease_ms)) {
+      MonitorResult result;
+      std::optional<int> code;
+      int64_t max_runtime_ms = 3600 * 1000;
+      try {
+        const ScheduleRow s = db.get_schedule(e->schedule_name);
+        const bool once =
+            parse_schedule_expression(s.expression).kind == ScheduleExpression::Kind::kNow;
+        max_runtime_ms = s.definition.max_runtime_in_seconds * 1000;
+        MonitorConfig config = s.definition.monitor_config(s.name, e->scheduled_time, now, once);
+        if (options.prepare) {
+          std::lock_guard l(report_mutex);  // the hook is the caller's, not made for threads
+          options.prepare(config);
+        }
+        std::tie(result, code) = run_in_child(db, *e, config, max_runtime_ms, options.lease_ms);
+      } catch (const Error& ex) {
+        result = failed(ex.kind(), ex.what());
+        code = error_kind_info(ex.kind()).exit_code;
+      }
+      db.finish(e->id, result, code);
+      const ExecutionRow done = db.get_execution(e->id);
+      std::lock_guard l(report_mutex);
+      report.finished.push_back(done);
+      log_execution(options, done);
     }
-    store.finish(e->id, result, code);
-    report.finished.push_back(store.get_execution(e->id));
-    log_execution(options, report.finished.back());
+  };
+  std::vector<std::thread> threads;
+  std::exception_ptr failure;
+  for (unsigned t = 1; t < std::max(1u, options.max_concurrent); ++t)
+    threads.emplace_back([&] {
+      try {
+        ScheduleStore own(store.path());
+        work(own);
+      } catch (...) {
+        std::lock_guard l(report_mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    });
+  try {
+    work(store);
+  } catch (...) {
+    std::lock_guard l(report_mutex);
+    if (!failure) failure = std::current_exception();
   }
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
   return report;
 }
 

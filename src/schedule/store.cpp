@@ -156,7 +156,7 @@ CatchUp parse_catch_up(const std::string& text) {
 }
 
 ScheduleStore::ScheduleStore(const std::string& path)
-    : db_(std::make_unique<SqliteDatabase>(path)) {
+    : path_(path), db_(std::make_unique<SqliteDatabase>(path)) {
   migrate();
 }
 

@@ -19,6 +19,9 @@ struct RunnerOptions {
   int64_t grace_ms = 20 * 60 * 1000;
   /// How long a claimed execution stays ours without a renewal; renewed every third of it.
   int64_t lease_ms = 60 * 1000;
+  /// Executions this runner runs at once (each in its own child process, each thread with its
+  /// own connection to the store).
+  unsigned max_concurrent = 1;
   /// One line per event (an execution's end, an orphan resolved); empty: quiet.
   std::function<void(const std::string&)> log;
   /// Adjusts each execution's configuration before it runs (the command line adds its report

@@ -74,6 +74,8 @@ class ScheduleStore {
   /// Opens (creating and migrating) the database at `path`. Throws IoError.
   explicit ScheduleStore(const std::string& path);
   ~ScheduleStore();
+  /// The database file (another connection to it: ScheduleStore(store.path())).
+  const std::string& path() const { return path_; }
 
   /// Throws ConfigError when the name exists.
   void create_schedule(const std::string& name, const std::string& expression,
@@ -117,6 +119,7 @@ class ScheduleStore {
  private:
   void migrate();
   std::vector<MetricRow> metrics_of(int64_t execution_id);
+  std::string path_;
   std::unique_ptr<SqliteDatabase> db_;
 };
 
