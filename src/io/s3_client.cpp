@@ -142,15 +142,11 @@ S3ErrorBody parse_s3_error(std::string_view xml) {
   return e;
 }
 
-namespace {
-
 std::string parse_xml_child(std::string_view xml, const char* root, const char* child) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size())) return "";
   return doc.child(root).child_value(child);
 }
-
-}  // namespace
 
 bool is_retryable_status(long status, std::string_view code) {
   if (status >= 500 || status == 429) return true;

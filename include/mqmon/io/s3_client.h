@@ -65,6 +65,10 @@ struct S3ErrorBody {
 };
 S3ErrorBody parse_s3_error(std::string_view xml);
 
+/// The text of root/child in an XML answer (InitiateMultipartUploadResult/UploadId); empty when
+/// the answer is not XML or has no such element.
+std::string parse_xml_child(std::string_view xml, const char* root, const char* child);
+
 /// Where a request for bucket/key goes: scheme, Host header and (not yet encoded) path. Path style
 /// (endpoint/bucket/key) for a custom endpoint and for bucket names with dots, else virtual hosted
 /// (https://bucket.s3.region.amazonaws.com/key). A scheme's default port is left out of the host,
