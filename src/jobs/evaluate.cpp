@@ -164,10 +164,6 @@ Evaluation finalize_state(const Accumulator& state, const EvaluationSpec& spec,
 /// Bytes of records per script batch.
 constexpr size_t kScriptBlockSize = 1u << 20;
 
-std::unique_ptr<Accumulator> new_state(const EvaluationSpec& spec) {
-  return accumulator_factory(spec, reader_attributes(spec))();
-}
-
 std::unique_ptr<Accumulator> read_state(const EvaluationSpec& spec, const std::string& blob) {
   switch (spec.problem_type) {
     case ProblemType::kBinaryClassification:

@@ -60,11 +60,9 @@ struct Evaluation {
 /// before reading. Throws Error subclasses.
 Evaluation evaluate_dataset(const std::string& dataset, const EvaluationSpec& spec);
 
-/// The steps of evaluate_dataset, for shards and partial results: an empty state for the spec
-/// (validating it), a serialized state read back, and the merged state of some files (a
-/// dataset's, or a shard's byte ranges) that `list` gives once the options and the script are
-/// checked.
-std::unique_ptr<Accumulator> new_state(const EvaluationSpec& spec);
+/// The steps of evaluate_dataset, for shards and partial results: a serialized state read back,
+/// and the merged state of some files (a dataset's, or a shard's byte ranges) that `list` gives
+/// once the options and the script are checked.
 std::unique_ptr<Accumulator> read_state(const EvaluationSpec& spec, const std::string& blob);
 std::unique_ptr<Accumulator> scan_files(const std::function<std::vector<InputFile>()>& list,
                                         const EvaluationSpec& spec, ScanResult& scanned);
