@@ -129,15 +129,11 @@ std::optional<mqmon::PartialResult> partial_option(const py::dict& o) {
     parts.push_back(o["partial"].cast<std::string>());
   else
     for (const auto& p : o["partial"].cast<py::list>()) parts.push_back(p.cast<std::string>());
-  if (parts.empty()) throw mqmon::ConfigError("no partial result to finalize");
+  std::vector<std::string> names;
+  for (size_t i = 0; i < parts.size(); ++i)
+    names.push_back(parts.size() == 1 ? "the partial result" : fmt::format("partial {}", i + 1));
   py::gil_scoped_release release;
-  std::optional<mqmon::PartialResult> merged =
-      mqmon::decode_partial(parts[0], parts.size() == 1 ? "the partial result" : "partial 1");
-  for (size_t i = 1; i < parts.size(); ++i) {
-    const std::string name = fmt::format("partial {}", i + 1);
-    mqmon::merge_partial(*merged, mqmon::decode_partial(parts[i], name), name);
-  }
-  return merged;
+  return mqmon::merge_encoded(names, [&](size_t i) { return parts[i]; });
 }
 
 /// Columns of NumPy arrays for the spec's problem type: label codes with their vocabularies, or
@@ -516,11 +512,10 @@ PYBIND11_MODULE(_mqmon, m) {
       "merge_partials",
       [](const std::vector<py::bytes>& parts, const std::vector<std::string>& names) {
         std::vector<std::string> blobs(parts.begin(), parts.end());
+        if (names.size() != blobs.size()) throw mqmon::ConfigError("a name for each partial");
         const std::string bytes = released([&] {
-          mqmon::PartialResult merged = mqmon::decode_partial(blobs.at(0), names.at(0));
-          for (size_t i = 1; i < blobs.size(); ++i)
-            mqmon::merge_partial(merged, mqmon::decode_partial(blobs[i], names.at(i)), names.at(i));
-          return mqmon::encode_partial(merged);
+          return mqmon::encode_partial(
+              mqmon::merge_encoded(names, [&](size_t i) { return blobs[i]; }));
         });
         return py::bytes(bytes);
       },

@@ -656,14 +656,8 @@ int main(int argc, char** argv) {
       }
       if (combine->parsed()) {
         // Merged as read: memory holds one merged state and the partial being added.
-        mqmon::PartialResult merged;
-        for (size_t i = 0; i < combine_parts.size(); ++i) {
-          auto p = mqmon::decode_partial(mqmon::read_whole(combine_parts[i]), combine_parts[i]);
-          if (i == 0)
-            merged = std::move(p);
-          else
-            mqmon::merge_partial(merged, std::move(p), combine_parts[i]);
-        }
+        const mqmon::PartialResult merged = mqmon::merge_encoded(
+            combine_parts, [&](size_t i) { return mqmon::read_whole(combine_parts[i]); });
         const std::string name = fmt::format("{} partial results", combine_parts.size());
         if (combine_constraints.empty()) {
           mqmon::BaselineConfig c;

@@ -445,12 +445,17 @@ bool is_compressed(const InputFile& file) {
 uint64_t count_line_breaks(const InputFile& file, uint64_t end) {
   InputFile whole = file;
   whole.begin = 0;
-  whole.end = std::min(end, file.size);
+  whole.end = UINT64_MAX;
   auto stream = open_stream(whole, {});
   std::vector<char> buf(1 << 20);
   uint64_t lines = 0;
-  while (const size_t k = stream->read(buf.data(), buf.size()))
+  for (uint64_t left = end; left > 0;) {
+    const size_t k =
+        stream->read(buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), left)));
+    if (k == 0) break;
     lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + k, '\n'));
+    left -= k;
+  }
   return lines;
 }
 

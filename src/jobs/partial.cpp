@@ -463,6 +463,15 @@ void merge_partial(PartialResult& into, PartialResult other, const std::string& 
       into.scanned.skipped_examples.push_back(std::move(e));
 }
 
+PartialResult merge_encoded(const std::vector<std::string>& names,
+                            const std::function<std::string(size_t)>& bytes_of) {
+  if (names.empty()) throw ConfigError("no partial result to merge");
+  PartialResult merged = decode_partial(bytes_of(0), names[0]);
+  for (size_t i = 1; i < names.size(); ++i)
+    merge_partial(merged, decode_partial(bytes_of(i), names[i]), names[i]);
+  return merged;
+}
+
 Evaluation finalize_partial(const PartialResult& p) {
   // Coverage: every file of the listing, each byte once (or rows 0..n-1).
   std::map<uint32_t, std::vector<const Piece*>> by_file;

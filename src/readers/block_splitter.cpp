@@ -106,19 +106,9 @@ void BlockSplitter::read_file_start(bool header_only) {
 
 void BlockSplitter::record_too_long() const {
   // Where the record starts, in lines: counted through the file's decoded bytes, only now.
-  InputFile whole = opener_.files()[current_file_];
-  whole.begin = 0;
-  whole.end = UINT64_MAX;
-  auto stream = SequentialOpener({whole}).open(0);
-  std::vector<char> buf(1 << 20);
-  uint64_t lines = 0;
-  for (uint64_t left = offset_; left > 0;) {
-    const size_t k = stream->read(buf.data(), std::min<uint64_t>(buf.size(), left));
-    if (k == 0) break;
-    lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + k, '\n'));
-    left -= k;
-  }
-  throw ParseError(Location{whole.path, lines + 1, 0, ""},
+  const InputFile& file = opener_.files()[current_file_];
+  const uint64_t lines = count_line_breaks(file, offset_);
+  throw ParseError(Location{file.path, lines + 1, 0, ""},
                    fmt::format("a record longer than {} MiB: no line break ends it (a binary "
                                "file, or one JSON document over many lines?)",
                                kMaxRecordBytes >> 20),

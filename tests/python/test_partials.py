@@ -197,3 +197,40 @@ def test_combine_checks_a_window_like_monitor(tmp_path):
     r = combine(parts, tmp_path / "combined", "--constraints", constraints, check=False)
     assert r.returncode == 5 and "CompletedWithViolations: 30000 rows" in r.stdout, r.stderr
     same_files(tmp_path / "combined", tmp_path / "monitor", ("statistics.json", "constraint_violations.json"))
+
+
+def bad_rows_csv(path, n, bad_lines):
+    """n rows; the rows at the given 0-based indices hold a probability that is not a number."""
+    lines = ["label,prediction,probability"]
+    for i in range(n):
+        lines.append(f"{i % 2},{i % 2},{'x' if i in bad_lines else f'0.{i % 9}5'}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_bad_record_in_a_mid_file_shard_is_named_by_its_line_in_the_file(tmp_path):
+    data = bad_rows_csv(tmp_path / "d.csv", 1000, {700})  # file line 702 (the header is line 1)
+    text = data.read_text()
+    start = text.index("\n", len(text) // 2) + 1  # a shard that starts after line 500
+    r = partial(data, tmp_path / "p.mqp", "BinaryClassification", ["--byte-range", f"{start}:"], check=False)
+    assert r.returncode == 3, r.stderr
+    assert f"{data}:702: column 3 (attribute 'probability') not a finite number: 'x'" in r.stderr
+
+
+def test_a_percentage_of_bad_rows_holds_for_the_whole_dataset(tmp_path):
+    # 8 bad rows of 1000, all in the first half: that half alone has 1.6 %, the dataset 0.8 %.
+    data = bad_rows_csv(tmp_path / "d.csv", 1000, set(range(10, 90, 10)))
+    limit = ["--max-bad-rows", "1%"]
+    want = baseline(data, tmp_path / "single", "BinaryClassification", *limit)
+    parts = [tmp_path / f"{i}.mqp" for i in range(2)]
+    for i, part in enumerate(parts):
+        partial(data, part, "BinaryClassification", ["--shard", f"{i}/2"], *limit)
+    combine(parts, tmp_path / "merged")
+    same_files(tmp_path / "merged", want)
+    # 12 bad rows (1.2 %) are too many, and said so when the partials are combined.
+    data = bad_rows_csv(tmp_path / "e.csv", 1000, set(range(10, 130, 10)))
+    for i, part in enumerate(parts):
+        partial(data, part, "BinaryClassification", ["--shard", f"{i}/2"], *limit)
+    r = combine(parts, tmp_path / "over", check=False)
+    assert r.returncode == 3 and "too many bad records (more than --max-bad-rows 1%): 12 of 1000" in r.stderr
+    assert not (tmp_path / "over").exists()

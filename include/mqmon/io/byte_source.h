@@ -45,8 +45,8 @@ uint64_t align_to_record(const InputFile& file, uint64_t at);
 /// Whether the file starts with gzip's or zstd's magic bytes (such a file is a shard of its own).
 bool is_compressed(const InputFile& file);
 
-/// The line breaks in the raw bytes [0, end) of a file (the line number of a ranged shard's
-/// first line, minus one). Throws IoError.
+/// The line breaks in the decoded bytes [0, end) of a file: the line number of the record at
+/// `end`, minus one (a ranged shard's first line, a record too long to read). Throws IoError.
 uint64_t count_line_breaks(const InputFile& file, uint64_t end);
 
 /// The whole content of a small local file or S3 object (constraints). Throws IoError.

@@ -6,6 +6,7 @@
 /// from its file's name and byte offset and every state is made of exact counts and sums.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,12 @@ PartialResult decode_partial(const std::string& bytes, const std::string& name);
 /// or the dataset differ (naming the first option that differs), DataError when a piece of the
 /// dataset is in both.
 void merge_partial(PartialResult& into, PartialResult other, const std::string& other_name);
+
+/// The merge of the partials named `names`, whose bytes `bytes_of(i)` gives, decoded one at a
+/// time (memory holds the merged state and the partial being added). Throws as decode_partial
+/// and merge_partial do, and ConfigError for none.
+PartialResult merge_encoded(const std::vector<std::string>& names,
+                            const std::function<std::string(size_t)>& bytes_of);
 
 /// The statistics of a merged partial that covers its whole dataset (every file, every byte, or
 /// rows 0..n-1 without a gap): throws DataError naming what is missing, and applies the bad-row
