@@ -1,5 +1,7 @@
 #include "mqmon/common/numbers.h"
 
+#include <fast_float/fast_float.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -13,7 +15,13 @@ std::optional<double> parse_double(std::string_view text) {
   }
   if (text.empty()) return std::nullopt;
   double v = 0;
-  // from_chars is locale-independent and correctly rounded (libstdc++ 12 uses fast_float).
+  // fast_float (Debian's libfast-float-dev, the algorithm behind libstdc++'s from_chars, inlined
+  // here) is locale-independent and correctly rounded; what it does not take whole as a finite
+  // number goes to from_chars for the verdict.
+  {
+    const auto [ptr, ec] = fast_float::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec == std::errc() && ptr == text.data() + text.size() && std::isfinite(v)) return v;
+  }
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ptr != text.data() + text.size()) return std::nullopt;
   if (ec == std::errc::result_out_of_range) {

@@ -4,8 +4,8 @@
 
 namespace mqmon {
 
-uint32_t LabelDict::intern(std::string_view raw, uint64_t position, uint64_t line, LabelRole role,
-                           bool canonicalize) {
+uint32_t LabelDict::intern_text(std::string_view raw, uint64_t position, uint64_t line,
+                                LabelRole role, bool canonicalize) {
   // The caches map raw text to ids; a dictionary is used with one canonicalization setting.
   for (const auto& [text, id] : recent_)
     if (text == raw) return id;
@@ -24,6 +24,7 @@ uint32_t LabelDict::intern(std::string_view raw, uint64_t position, uint64_t lin
 }
 
 void LabelDict::clear() {
+  small_.fill(0);
   recent_.clear();
   raw_to_id_.clear();
   canonical_to_id_.clear();
