@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/readers/csv_scan.h"
 #include "mqmon/readers/row_builder.h"
 
 namespace mqmon {
@@ -240,7 +242,8 @@ bool CsvReader::next_block(Block& block) { return splitter_.next(block); }
 void CsvReader::parse_block(const Block& block, Batch& batch) const {
   batch.clear();
   const Columns& cols = columns_[block.file];
-  const char* p = block.data.data();
+  const char* const begin = block.data.data();
+  const char* p = begin;
   const char* const end = p + block.size;
   uint64_t line = 0;
   std::string scratch[3];
@@ -255,18 +258,42 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
     return n > 0 ? fmt::format(", {} has {}", expected_by, n) : std::string();
   };
 
-  while (p < end) {
+  // Builds the row of a record whose values are in value[] (or records its problem). False: a
+  // fatal problem stopped the block.
+  auto finish = [&](uint64_t record, uint64_t record_line, uint64_t position,
+                    std::optional<RowProblem> problem) {
+    if (!problem) {
+      const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),
+                                  RawValue::of_text(value[2])};
+      if (auto bad = append_row(attributes_, batch, position, record_line, values))
+        problem = RowProblem{
+            record,      record_line, static_cast<uint32_t>(want[bad->slot] + 1), *names[bad->slot],
+            bad->reason, bad->text};
+    }
+    if (problem) {
+      if (!options_.skip_bad_rows) {
+        batch.error = std::move(problem);
+        batch.lines = line;
+        return false;
+      }
+      batch.skipped.push_back(std::move(*problem));
+    }
+    return true;
+  };
+
+  // The reference reader: one record (or blank line) at p, a byte at a time.
+  auto scalar_record = [&]() {
     // Blank lines (only spaces, CR) are not records.
     const char* q = p;
     while (q < end && (is_space(*q) || *q == '\r')) ++q;
     if (q == end || *q == '\n') {
       p = q < end ? q + 1 : q;
       if (q < end) ++line;
-      continue;
+      return true;
     }
     const uint64_t record = batch.records++;
     const uint64_t record_line = line;
-    const auto position = static_cast<uint64_t>(p - block.data.data());
+    const auto position = static_cast<uint64_t>(p - begin);
     bool present[3] = {false, false, false};
     int col = 0;
     std::optional<RowProblem> problem;
@@ -355,22 +382,76 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
                                                             std::find(extra, end, '\n') - extra)))
               : std::string()};
     }
-    if (!problem) {
-      const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),
-                                  RawValue::of_text(value[2])};
-      if (auto bad = append_row(attributes_, batch, position, record_line, values))
-        problem = RowProblem{
-            record,      record_line, static_cast<uint32_t>(want[bad->slot] + 1), *names[bad->slot],
-            bad->reason, bad->text};
-    }
-    if (problem) {
-      if (!options_.skip_bad_rows) {
-        batch.error = std::move(problem);
-        batch.lines = line;
-        return;
+    return finish(record, record_line, position, std::move(problem));
+  };
+
+  if (!options_.simd || cols.fields <= last_wanted || block.size >= (size_t{1} << 31)) {
+    while (p < end)
+      if (!scalar_record()) return;
+    batch.lines = line;
+    return;
+  }
+
+  // The fast path: the structural index gives each record's fields; a record that is not plain
+  // (a quote, a stray '\r', a blank or space-led line, another field count) goes to the scalar
+  // reader, which also decides whether the index's view of the quotes still holds after it.
+  thread_local CsvIndex index;
+  const char* base = begin;  // what the index's offsets count from
+  index_csv(base, static_cast<size_t>(end - base), index);
+  const uint32_t* sep = index.separators.data();
+  const uint32_t* sep_end = sep + index.separators.size();
+  const uint32_t* special = index.specials.data();
+  const uint32_t* special_end = special + index.specials.size();
+  auto size = static_cast<uint32_t>(end - base);
+  int reindexed = 0;
+  while (p < end) {
+    const auto at = static_cast<uint32_t>(p - base);
+    while (sep < sep_end && *sep < at) ++sep;
+    while (special < special_end && *special < at) ++special;
+    const uint32_t* s = sep;
+    while (s < sep_end && base[*s] == ',') ++s;
+    const uint32_t stop = s < sep_end ? *s : size;  // the record's '\n', or the block's end
+    const auto fields = static_cast<int>(s - sep) + 1;
+    const char first = *p;
+    if (fields == cols.fields && (special == special_end || *special >= stop) && first != '\n' &&
+        first != '\r' && !is_space(first)) {
+      for (int k = 0; k < 3; ++k) {
+        if (want[k] < 0) continue;
+        const int c = want[k];
+        const char* f = base + (c == 0 ? at : sep[c - 1] + 1);
+        const char* t = base + (c == fields - 1 ? stop : sep[c]);
+        if (c == fields - 1 && t > f && t[-1] == '\r') --t;  // CRLF
+        while (f < t && is_space(*f)) ++f;
+        while (t > f && is_space(t[-1])) --t;
+        value[k] = std::string_view(f, static_cast<size_t>(t - f));
       }
-      batch.skipped.push_back(std::move(*problem));
+      const uint64_t record = batch.records++;
+      if (!finish(record, line, static_cast<uint64_t>(p - begin), std::nullopt)) return;
+      if (stop < size) {
+        ++line;
+        p = base + stop + 1;
+      } else {
+        p = end;
+      }
+      continue;
     }
+    if (!scalar_record()) return;
+    // The index holds after this record when the scalar reader ended it where the index does (a
+    // line feed the index counts as a separator has an even number of quotes before it in the
+    // record, so the quoted regions after it are right); otherwise index the rest again from here.
+    if (p == base + (stop < size ? stop + 1 : size)) continue;
+    if (++reindexed > 16) {  // quotes this irregular are rare: read the rest a byte at a time
+      while (p < end)
+        if (!scalar_record()) return;
+      break;
+    }
+    base = p;
+    size = static_cast<uint32_t>(end - base);
+    index_csv(base, size, index);
+    sep = index.separators.data();
+    sep_end = sep + index.separators.size();
+    special = index.specials.data();
+    special_end = special + index.specials.size();
   }
   batch.lines = line;
 }

@@ -18,6 +18,9 @@ struct CsvOptions {
   bool header = true;
   size_t block_size = 4u << 20;  ///< target bytes per block
   bool skip_bad_rows = false;    ///< report bad rows in Batch::skipped instead of stopping
+  /// Find fields with the vector structural index (csv_scan.h); false: the scalar reader alone,
+  /// the reference the tests compare the fast path with.
+  bool simd = true;
 };
 
 class CsvReader final : public RecordReader {
