@@ -261,6 +261,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
         }
         queue.recycle(std::move(block));
       }
+      accs[t]->finish_updates();
     });
   }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 
 #include "mqmon/common/blob.h"
 #include "mqmon/common/error.h"
@@ -80,6 +81,18 @@ void AucSweep::add(const ScoreTable::Counts& pos, const ScoreTable::Counts& neg)
   }
 }
 
+void AucSweep::start_below(const ScoreTable::Counts& positives_above) {
+  for (int c = 0; c <= kReplicates; ++c) pos_above_[c] = positives_above[c];
+}
+
+void AucSweep::combine(const AucSweep& next_range) {
+  for (int c = 0; c <= kReplicates; ++c) {
+    numerator_[c] += next_range.numerator_[c];
+    pos_above_[c] = next_range.pos_above_[c];  // it started from ours
+    neg_total_[c] += next_range.neg_total_[c];
+  }
+}
+
 double AucSweep::auc(int column) const {
   if (pos_above_[column] == 0 || neg_total_[column] == 0) return kNaN;
   const long double den = 2.0L * static_cast<long double>(pos_above_[column]) *
@@ -105,6 +118,8 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
 
   const size_t n = batch.rows();
   const double* scores = batch.score_data();
+  // Counts per cell (tn, fp, fn, tp) for all rows and each replicate, added without branches.
+  uint64_t cells[kReplicates + 1][4] = {};
   for (size_t i = 0; i < n; ++i) {
     const bool actual_pos = positive[batch.actual[i]];
     const bool predicted_pos = options_.has_inference ? positive[batch.predicted[i]] != 0
@@ -112,25 +127,15 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
     const double score = options_.has_probability ? scores[i] : (predicted_pos ? 1.0 : 0.0);
     const unsigned mask = subsample_mask(options_.seed, origin.row_key(batch, i));
     const int cell = (actual_pos ? 2 : 0) | (predicted_pos ? 1 : 0);
-    auto bump = [cell](ConfusionCounts& c, uint64_t by) {
-      switch (cell) {
-        case 0:
-          c.tn += by;
-          break;
-        case 1:
-          c.fp += by;
-          break;
-        case 2:
-          c.fn += by;
-          break;
-        default:
-          c.tp += by;
-          break;
-      }
-    };
-    bump(counts_[0], 1);
-    for (int k = 0; k < kReplicates; ++k) bump(counts_[k + 1], (mask >> k) & 1u);
+    ++cells[0][cell];
+    for (int k = 0; k < kReplicates; ++k) cells[k + 1][cell] += (mask >> k) & 1u;
     scores_.add(score, actual_pos, mask);
+  }
+  for (int k = 0; k <= kReplicates; ++k) {
+    counts_[k].tn += cells[k][0];
+    counts_[k].fp += cells[k][1];
+    counts_[k].fn += cells[k][2];
+    counts_[k].tp += cells[k][3];
   }
 }
 
@@ -351,33 +356,86 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
   place(true, false, all.fn);
   place(true, true, all.tp);
 
-  // One pass over the thresholds, highest first: exact AUCs for all rows and every replicate,
-  // and the curve points, as Spark's BinaryClassificationMetrics draws them.
+  // Two passes over the thresholds, highest first, each cut into score ranges that the cores
+  // sweep at once: the first counts each range's distinct scores and rows, the second adds up
+  // the exact AUCs of all rows and every replicate and draws the curve points as Spark's
+  // BinaryClassificationMetrics does, each range starting from the counts above it.
   const double p_total = static_cast<double>(all.tp + all.fn);
   const double n_total = static_cast<double>(all.tn + all.fp);
-  const size_t distinct = scores_.size();
+  const size_t cores = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
+  const std::vector<uint64_t> cuts = scores_.split_keys(cores);
+  const size_t ranges = cuts.size() + 1;
+  auto range_from = [&](size_t r) { return r == 0 ? uint64_t{0} : cuts[r - 1]; };
+  auto range_to = [&](size_t r) { return r + 1 == ranges ? UINT64_MAX : cuts[r]; };
+  auto in_parallel = [&](const auto& work) {
+    std::vector<std::thread> threads;
+    for (size_t r = 1; r < ranges; ++r) threads.emplace_back(work, r);
+    work(0);
+    for (auto& t : threads) t.join();
+  };
+  struct Range {
+    size_t distinct = 0;
+    ScoreTable::Counts positives{}, negatives{};
+    AucSweep sweep;
+    std::vector<double> fpr, tpr, recall, precision;
+  };
+  std::vector<Range> parts(ranges);
+  in_parallel([&](size_t r) {
+    Range& part = parts[r];
+    scores_.for_each_descending_in(
+        range_from(r), range_to(r),
+        [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
+          ++part.distinct;
+          for (int c = 0; c <= kReplicates; ++c) {
+            part.positives[c] += pos[c];
+            part.negatives[c] += neg[c];
+          }
+        });
+  });
+  size_t distinct = 0;
+  for (const Range& part : parts) distinct += part.distinct;
   const size_t group = (curve_points == 0 || distinct <= curve_points)
                            ? 1
                            : (distinct + curve_points - 1) / curve_points;
+  in_parallel([&](size_t r) {
+    Range& part = parts[r];
+    ScoreTable::Counts above{};
+    size_t i = 0;  // distinct scores above this one
+    for (size_t q = 0; q < r; ++q) {
+      for (int c = 0; c <= kReplicates; ++c) above[c] += parts[q].positives[c];
+      i += parts[q].distinct;
+    }
+    uint64_t cum_pos = above[0], cum_neg = 0;
+    for (size_t q = 0; q < r; ++q) cum_neg += parts[q].negatives[0];
+    part.sweep.start_below(above);
+    scores_.for_each_descending_in(
+        range_from(r), range_to(r),
+        [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
+          part.sweep.add(pos, neg);
+          cum_pos += pos[0];
+          cum_neg += neg[0];
+          ++i;
+          if (i % group == 0 || i == distinct) {  // the end of a group of thresholds
+            const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
+            part.fpr.push_back(ratio(fp, n_total));
+            part.tpr.push_back(ratio(tp, p_total));
+            part.recall.push_back(ratio(tp, p_total));
+            part.precision.push_back(ratio(tp, tp + fp));
+          }
+        });
+  });
   s.roc_false_positive_rates.push_back(0.0);
   s.roc_true_positive_rates.push_back(0.0);
-  AucSweep sweep;
-  uint64_t cum_pos = 0, cum_neg = 0;
-  size_t i = 0;
-  scores_.for_each_descending(
-      [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
-        sweep.add(pos, neg);
-        cum_pos += pos[0];
-        cum_neg += neg[0];
-        ++i;
-        if (i % group == 0 || i == distinct) {  // the end of a group of thresholds
-          const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
-          s.roc_false_positive_rates.push_back(ratio(fp, n_total));
-          s.roc_true_positive_rates.push_back(ratio(tp, p_total));
-          s.pr_recalls.push_back(ratio(tp, p_total));
-          s.pr_precisions.push_back(ratio(tp, tp + fp));
-        }
-      });
+  AucSweep sweep = parts[0].sweep;
+  for (size_t r = 1; r < ranges; ++r) sweep.combine(parts[r].sweep);
+  for (const Range& part : parts) {
+    s.roc_false_positive_rates.insert(s.roc_false_positive_rates.end(), part.fpr.begin(),
+                                      part.fpr.end());
+    s.roc_true_positive_rates.insert(s.roc_true_positive_rates.end(), part.tpr.begin(),
+                                     part.tpr.end());
+    s.pr_recalls.insert(s.pr_recalls.end(), part.recall.begin(), part.recall.end());
+    s.pr_precisions.insert(s.pr_precisions.end(), part.precision.begin(), part.precision.end());
+  }
 
   const auto values = binary_scalars(all, sweep.auc(0));
   std::array<std::array<double, kReplicates>, kBinaryScalarCount> replicate{};

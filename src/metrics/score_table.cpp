@@ -124,6 +124,23 @@ size_t ScoreTable::size() const {
   return n;
 }
 
+std::vector<uint64_t> ScoreTable::split_keys(size_t parts) const {
+  settle();
+  std::vector<uint64_t> keys;
+  if (!sorted_ || parts < 2) return keys;  // hash mode: few scores, one range
+  // Quantiles of the largest run: the runs of a dataset's parts spread alike.
+  const std::vector<Entry>* largest = &entries_;
+  for (const auto& r : runs_)
+    if (r.size() > largest->size()) largest = &r;
+  for (size_t i = 1; i < parts; ++i) {
+    const size_t at = largest->size() * i / parts;
+    if (at == 0 || at >= largest->size()) continue;
+    const uint64_t key = (*largest)[at].key;
+    if (keys.empty() || key > keys.back()) keys.push_back(key);
+  }
+  return keys;
+}
+
 void ScoreTable::release_buffers() const {
   std::vector<Pending>().swap(pending_);
   std::vector<Pending>().swap(scratch_);

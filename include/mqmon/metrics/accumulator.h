@@ -44,6 +44,10 @@ class Accumulator {
   /// merge() for a state that is not needed afterwards: it may take the other's memory instead
   /// of copying it.
   virtual void absorb(std::unique_ptr<Accumulator> other) { merge(*other); }
+  /// Called by the thread that fed the state once its updates are over, so that work pending in
+  /// the state (sorting buffered scores) happens on that thread, in parallel with the others,
+  /// rather than in the serial merge after them.
+  virtual void finish_updates() {}
   /// A self-describing binary blob (magic, version, options, state) that deserialize reads back.
   virtual std::string serialize() const = 0;
 };

@@ -73,6 +73,10 @@ class AucSweep {
  public:
   void add(const ScoreTable::Counts& positives, const ScoreTable::Counts& negatives);
   double auc(int column) const;
+  /// For a sweep over a range of scores below others: `positives_above` of each column are the
+  /// rows above the range. Sweeps of consecutive ranges started so add up with `combine`.
+  void start_below(const ScoreTable::Counts& positives_above);
+  void combine(const AucSweep& next_range);
 
  private:
   std::array<uint128, kReplicates + 1> numerator_{};
@@ -91,6 +95,7 @@ class BinaryAccumulator final : public Accumulator {
   void update(const Batch& batch, const BatchOrigin& origin) override;
   void merge(const Accumulator& other) override;
   void absorb(std::unique_ptr<Accumulator> other) override;
+  void finish_updates() override { scores_.finish_updates(); }
   std::string serialize() const override;
   static BinaryAccumulator deserialize(const std::string& blob);
 

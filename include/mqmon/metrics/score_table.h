@@ -2,6 +2,7 @@
 /// The exact, mergeable table behind `auc` and the curves: for every distinct score, how many
 /// positive and negative rows carry it, in the full data and in each subsample replicate.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -47,6 +48,29 @@ class ScoreTable {
   void absorb(ScoreTable&& other);
   /// The number of distinct scores.
   size_t size() const;
+  /// Sorts what is buffered and frees the buffers (by the thread that added the rows).
+  void finish_updates() {
+    settle();
+    release_buffers();
+  }
+  /// Up to `parts` - 1 sort keys that cut the scores into ranges of similar size, ascending.
+  std::vector<uint64_t> split_keys(size_t parts) const;
+  /// for_each_descending over the scores whose sort_key is in [from, to).
+  template <typename F>
+  void for_each_descending_in(uint64_t from, uint64_t to, F&& f) const {
+    settle();
+    Counts pos, neg;
+    if (!sorted_) {
+      for (uint32_t i : hash_order())
+        if (entries_[i].key >= from && entries_[i].key < to) {
+          counts(entries_[i], pos, neg);
+          f(score_of(entries_[i].key), pos, neg);
+        }
+    } else {
+      merge_runs([&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); },
+                 from, to);
+    }
+  }
 
   /// Calls f(score, positives, negatives) for every distinct score in descending order.
   template <typename F>
@@ -99,7 +123,7 @@ class ScoreTable {
   /// Calls f(key, positives, negatives) for every key of entries_ and runs_, ascending, with the
   /// counts of all runs summed (a k-way merge; k is the number of absorbed tables + 1).
   template <typename F>
-  void merge_runs(F&& f) const;
+  void merge_runs(F&& f, uint64_t from = 0, uint64_t to = UINT64_MAX) const;
   void release_buffers() const;
   /// Merges entries_ and every absorbed run into entries_.
   void compact_runs();
@@ -129,10 +153,17 @@ class ScoreTable {
 };
 
 template <typename F>
-void ScoreTable::merge_runs(F&& f) const {
+void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to) const {
   std::vector<std::pair<const Entry*, const Entry*>> cursors;  // [next, end) of each run
-  cursors.emplace_back(entries_.data(), entries_.data() + entries_.size());
-  for (const auto& r : runs_) cursors.emplace_back(r.data(), r.data() + r.size());
+  auto add = [&](const std::vector<Entry>& r) {
+    auto below = [](const Entry& e, uint64_t key) { return e.key < key; };
+    const Entry* first = std::lower_bound(r.data(), r.data() + r.size(), from, below);
+    const Entry* last = to == UINT64_MAX ? r.data() + r.size()
+                                         : std::lower_bound(first, r.data() + r.size(), to, below);
+    cursors.emplace_back(first, last);
+  };
+  add(entries_);
+  for (const auto& r : runs_) add(r);
   Counts pos, neg;
   for (;;) {
     uint64_t key = UINT64_MAX;
