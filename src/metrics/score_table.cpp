@@ -116,9 +116,17 @@ void ScoreTable::add_wide(uint64_t key, Counts& pos, Counts& neg) const {
   }
 }
 
+void ScoreTable::single_counts(const Pending& p, Counts& pos, Counts& neg) {
+  pos.fill(0);
+  neg.fill(0);
+  Counts& c = (p.tag & 1u) ? pos : neg;
+  c[0] = 1;
+  for (int k = 0; k < kReplicates; ++k) c[k + 1] = (p.tag >> (k + 1)) & 1u;
+}
+
 size_t ScoreTable::size() const {
   settle();
-  if (runs_.empty()) return entries_.size();
+  if (runs_.empty()) return entries_.size() + singles_.size();
   size_t n = 0;
   merge_runs([&](uint64_t, const Counts&, const Counts&) { ++n; });
   return n;
@@ -128,16 +136,25 @@ std::vector<uint64_t> ScoreTable::split_keys(size_t parts) const {
   settle();
   std::vector<uint64_t> keys;
   if (!sorted_ || parts < 2) return keys;  // hash mode: few scores, one range
-  // Quantiles of the largest run: the runs of a dataset's parts spread alike.
-  const std::vector<Entry>* largest = &entries_;
-  for (const auto& r : runs_)
-    if (r.size() > largest->size()) largest = &r;
-  for (size_t i = 1; i < parts; ++i) {
-    const size_t at = largest->size() * i / parts;
-    if (at == 0 || at >= largest->size()) continue;
-    const uint64_t key = (*largest)[at].key;
-    if (keys.empty() || key > keys.back()) keys.push_back(key);
+  // Quantiles of the largest array of keys: the runs of a dataset's parts spread alike.
+  const std::vector<Entry>* entries = &entries_;
+  const std::vector<Pending>* singles = &singles_;
+  for (const auto& r : runs_) {
+    if (r.entries.size() > entries->size()) entries = &r.entries;
+    if (r.singles.size() > singles->size()) singles = &r.singles;
   }
+  auto quantiles = [&](const auto& v) {
+    for (size_t i = 1; i < parts; ++i) {
+      const size_t at = v.size() * i / parts;
+      if (at == 0 || at >= v.size()) continue;
+      const uint64_t key = v[at].key;
+      if (keys.empty() || key > keys.back()) keys.push_back(key);
+    }
+  };
+  if (singles->size() > entries->size())
+    quantiles(*singles);
+  else
+    quantiles(*entries);
   return keys;
 }
 
@@ -145,6 +162,7 @@ void ScoreTable::release_buffers() const {
   std::vector<Pending>().swap(pending_);
   std::vector<Pending>().swap(scratch_);
   std::vector<Entry>().swap(spare_);
+  std::vector<Pending>().swap(spare_singles_);
 }
 
 void ScoreTable::absorb(ScoreTable&& other) {
@@ -166,7 +184,7 @@ void ScoreTable::absorb(ScoreTable&& other) {
       mine.second[k] += w.second[k];
     }
   }
-  runs_.push_back(std::move(other.entries_));
+  runs_.push_back(Run{std::move(other.entries_), std::move(other.singles_)});
   for (auto& run : other.runs_) runs_.push_back(std::move(run));
   other = ScoreTable();
   // Reading k runs costs k per key: past kMaxRuns they are merged into one (partial results
@@ -175,47 +193,42 @@ void ScoreTable::absorb(ScoreTable&& other) {
 }
 
 void ScoreTable::compact_runs() {
-  // A k-way merge by a heap of run heads; equal keys' narrow counts are summed (an overflow goes
-  // to the wide side table, which already holds every run's wide counts).
-  std::vector<std::pair<const Entry*, const Entry*>> heads;  // [next, end)
-  size_t total = entries_.size();
-  heads.emplace_back(entries_.data(), entries_.data() + entries_.size());
-  for (const auto& r : runs_) {
-    heads.emplace_back(r.data(), r.data() + r.size());
-    total += r.size();
-  }
-  using Item = std::pair<uint64_t, size_t>;  // key, head
-  std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
-  // Keys are copied out: a packed Entry's key is not 8-byte aligned for a reference.
-  auto push = [&](size_t i) {
-    const uint64_t key = heads[i].first->key;
-    heap.emplace(key, i);
-  };
-  for (size_t i = 0; i < heads.size(); ++i)
-    if (heads[i].first != heads[i].second) push(i);
-  std::vector<Entry> out;
-  out.reserve(total);
-  Counts pos, neg;
-  while (!heap.empty()) {
-    const auto [key, i] = heap.top();
-    heap.pop();
-    const Entry& e = *heads[i].first++;
-    if (heads[i].first != heads[i].second) push(i);
-    if (out.empty() || out.back().key != key) {
-      out.push_back(e);
-      continue;
-    }
-    pos[0] = e.pos;
-    neg[0] = e.neg;
-    for (int k = 0; k < kReplicates; ++k) {
-      pos[k + 1] = e.rep_pos[k];
-      neg[k + 1] = e.rep_neg[k];
-    }
-    add_counts(out.back(), pos, neg);
-  }
+  // One pass over every run's narrow counts (the wide side table already holds every run's wide
+  // counts): a key one row carries stays a single, the others become entries, where a sum that
+  // would overflow an entry's field goes to the wide table.
+  std::vector<Entry> entries;
+  std::vector<Pending> singles;
+  merge_runs(
+      [&](uint64_t key, const Counts& pos, const Counts& neg) {
+        if (pos[0] + neg[0] == 1) {
+          const Counts& c = pos[0] ? pos : neg;
+          unsigned tag = pos[0] ? 1u : 0u;
+          for (int k = 0; k < kReplicates; ++k)
+            tag |= static_cast<unsigned>(c[k + 1] != 0) << (k + 1);
+          singles.push_back({key, static_cast<uint8_t>(tag)});
+          return;
+        }
+        entries.emplace_back().key = key;
+        add_counts(entries.back(), pos, neg);
+      },
+      0, UINT64_MAX, true);
   runs_.clear();
-  entries_.swap(out);
+  entries_.swap(entries);
+  singles_.swap(singles);
   rearm();
+}
+
+void ScoreTable::expand_singles() {
+  if (singles_.empty()) return;
+  std::vector<Entry> run;
+  run.reserve(singles_.size());
+  for (const Pending& p : singles_) run.emplace_back().key = p.key;
+  const Pending* base = singles_.data();
+  const Entry* first = run.data();
+  merge_run(run, [&](const Entry& e, Counts& pos, Counts& neg) {
+    single_counts(base[&e - first], pos, neg);
+  });
+  std::vector<Pending>().swap(singles_);
 }
 
 std::vector<uint32_t> ScoreTable::hash_order() const {
@@ -234,7 +247,9 @@ void ScoreTable::to_sorted() {
   rearm();
 }
 
-void ScoreTable::rearm() const { flush_at_ = std::clamp(entries_.size(), kMinFlush, kMaxFlush); }
+void ScoreTable::rearm() const {
+  flush_at_ = std::clamp(entries_.size() + singles_.size(), kMinFlush, kMaxFlush);
+}
 
 namespace {
 /// LSD radix sort by key, 8 bits a pass, skipping bytes that are the same in every key.
@@ -291,23 +306,41 @@ void ScoreTable::merge_run(const std::vector<Entry>& run, CountsOf&& counts_of) 
 void ScoreTable::settle() const {
   if (pending_.empty()) return;
   radix_sort(pending_, scratch_);
-  // One pass over the sorted rows and the sorted run: equal keys are summed into the run.
+  // One pass over the sorted rows and the run's entries and singles: a key keeps a single only
+  // while one row carries it.
   spare_.clear();
-  spare_.reserve(entries_.size() + pending_.size());
-  size_t i = 0, j = 0;
-  while (i < entries_.size() || j < pending_.size()) {
-    if (j == pending_.size() || (i < entries_.size() && entries_[i].key < pending_[j].key)) {
-      spare_.push_back(entries_[i++]);
+  spare_singles_.clear();
+  spare_.reserve(entries_.size() + pending_.size() / 8);
+  spare_singles_.reserve(singles_.size() + pending_.size());
+  size_t e = 0, u = 0, j = 0;
+  const size_t ne = entries_.size(), nu = singles_.size(), np = pending_.size();
+  Counts pos, neg;
+  while (j < np) {
+    const uint64_t key = pending_[j].key;
+    // Keys of the run below the next row's are copied as they are.
+    while (e < ne && entries_[e].key < key) spare_.push_back(entries_[e++]);
+    while (u < nu && singles_[u].key < key) spare_singles_.push_back(singles_[u++]);
+    size_t last = j + 1;
+    while (last < np && pending_[last].key == key) ++last;
+    const bool in_entries = e < ne && entries_[e].key == key;
+    const bool in_singles = !in_entries && u < nu && singles_[u].key == key;
+    if (!in_entries && !in_singles && last == j + 1) {
+      spare_singles_.push_back(pending_[j]);  // a new key one row carries
+      j = last;
       continue;
     }
-    const uint64_t key = pending_[j].key;
-    if (i < entries_.size() && entries_[i].key == key) {
-      spare_.push_back(entries_[i++]);
+    if (in_entries) {
+      spare_.push_back(entries_[e++]);
     } else {
       spare_.emplace_back().key = key;
     }
-    Counts pos{}, neg{};
-    for (; j < pending_.size() && pending_[j].key == key; ++j) {
+    if (in_singles) {
+      single_counts(singles_[u++], pos, neg);
+    } else {
+      pos.fill(0);
+      neg.fill(0);
+    }
+    for (; j < last; ++j) {
       const unsigned tag = pending_[j].tag;
       Counts& c = (tag & 1u) ? pos : neg;
       ++c[0];
@@ -315,7 +348,11 @@ void ScoreTable::settle() const {
     }
     add_counts(spare_.back(), pos, neg);
   }
+  spare_.insert(spare_.end(), entries_.begin() + static_cast<std::ptrdiff_t>(e), entries_.end());
+  spare_singles_.insert(spare_singles_.end(), singles_.begin() + static_cast<std::ptrdiff_t>(u),
+                        singles_.end());
   entries_.swap(spare_);
+  singles_.swap(spare_singles_);
   pending_.clear();
   rearm();
   pending_.reserve(flush_at_);
@@ -346,9 +383,30 @@ void ScoreTable::merge(const ScoreTable& other) {
   }
   if (!sorted_) to_sorted();
   settle();
+  expand_singles();
   auto their_counts = [&](const Entry& e, Counts& pos, Counts& neg) { other.counts(e, pos, neg); };
-  if (other.sorted_) {
+  if (other.sorted_ && other.singles_.empty()) {
     merge_run(other.entries_, their_counts);
+  } else if (other.sorted_) {
+    // Its entries and singles as one run of entries with their narrow counts (counts() adds the
+    // wide ones).
+    std::vector<Entry> run;
+    run.reserve(other.entries_.size() + other.singles_.size());
+    other.merge_runs(
+        [&](uint64_t key, const Counts& pos, const Counts& neg) {
+          run.emplace_back().key = key;
+          add_counts(run.back(), pos, neg);
+        },
+        0, UINT64_MAX, true);
+    merge_run(run, [&](const Entry& e, Counts& pos, Counts& neg) {
+      pos[0] = e.pos;
+      neg[0] = e.neg;
+      for (int k = 0; k < kReplicates; ++k) {
+        pos[k + 1] = e.rep_pos[k];
+        neg[k + 1] = e.rep_neg[k];
+      }
+      other.add_wide(e.key, pos, neg);
+    });
   } else {
     std::vector<Entry> run = other.entries_;
     std::sort(run.begin(), run.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
@@ -412,7 +470,7 @@ void ScoreTable::deserialize(const std::string& in, size_t& pos) {
   const auto n = blob::get<uint64_t>(in, pos);
   if (n > in.size() - pos) throw DataError("accumulator state is truncated (score table)");
   to_sorted();
-  entries_.reserve(n);
+  singles_.reserve(n);
   uint64_t key = 0;
   Counts p, q;
   for (uint64_t i = 0; i < n; ++i) {
@@ -424,11 +482,9 @@ void ScoreTable::deserialize(const std::string& in, size_t& pos) {
     const auto tag = static_cast<unsigned char>(in[pos++]);
     if (tag & 0x80u) {
       if (tag & 0x20u) throw DataError("accumulator state is corrupt (score counts)");
-      p.fill(0);
-      q.fill(0);
-      Counts& c = (tag & 0x40u) ? p : q;
-      c[0] = 1;
-      for (int k = 0; k < kReplicates; ++k) c[k + 1] = (tag >> k) & 1u;
+      const unsigned replicates = tag & 0x1fu;
+      singles_.push_back({key, static_cast<uint8_t>(((tag & 0x40u) ? 1u : 0u) | replicates << 1)});
+      continue;
     } else if (tag == 0) {
       for (Counts* c : {&p, &q})
         for (uint64_t& v : *c) v = blob::get_varint(in, pos);

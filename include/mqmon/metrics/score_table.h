@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -19,8 +20,10 @@ namespace mqmon {
 ///   (score, tag) pairs that is radix-sorted, aggregated and merged into the run whenever it
 ///   reaches the run's size, so the cost per row stays constant and the memory proportional to
 ///   the number of distinct scores, never to the rows.
-/// Entries hold 32-bit totals and 16-bit replicate counts; a count about to overflow moves to a
-/// wide side table, so counts are exact at any size. Merging tables in any order gives the same
+/// In the sorted run a score carried by a single row stays that row (9 bytes: key and tag),
+/// the common case with continuous scores; scores carried by several rows are entries of 32-bit
+/// totals and 16-bit replicate counts (36 bytes); a count about to overflow moves to a wide side
+/// table, so counts are exact at any size. Merging tables in any order gives the same
 /// table.
 class ScoreTable {
  public:
@@ -82,11 +85,6 @@ class ScoreTable {
         counts(entries_[i], pos, neg);
         f(score_of(entries_[i].key), pos, neg);
       }
-    } else if (runs_.empty()) {
-      for (const Entry& e : entries_) {
-        counts(e, pos, neg);
-        f(score_of(e.key), pos, neg);
-      }
     } else {
       merge_runs([&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); });
     }
@@ -114,19 +112,30 @@ class ScoreTable {
   };
 #pragma pack(pop)
 
+  /// A sorted run: keys carried by one row as that row, the others as entries; each key in one.
+  struct Run {
+    std::vector<Entry> entries;
+    std::vector<Pending> singles;
+  };
+  static void single_counts(const Pending& p, Counts& pos, Counts& neg);
+
   Entry& slot_for(uint64_t key);
   void grow();
   void bump(Entry& e, bool positive, unsigned mask);
   void add_counts(Entry& e, const Counts& pos, const Counts& neg) const;
   void counts(const Entry& e, Counts& pos, Counts& neg) const;
   void add_wide(uint64_t key, Counts& pos, Counts& neg) const;
-  /// Calls f(key, positives, negatives) for every key of entries_ and runs_, ascending, with the
-  /// counts of all runs summed (a k-way merge; k is the number of absorbed tables + 1).
+  /// Calls f(key, positives, negatives) for every key of the main run and runs_ in [from, to),
+  /// ascending, with the counts of all runs summed (a k-way merge; k is twice the number of
+  /// absorbed tables + 2), and the wide side table's counts added unless `narrow_only`.
   template <typename F>
-  void merge_runs(F&& f, uint64_t from = 0, uint64_t to = UINT64_MAX) const;
+  void merge_runs(F&& f, uint64_t from = 0, uint64_t to = UINT64_MAX,
+                  bool narrow_only = false) const;
   void release_buffers() const;
-  /// Merges entries_ and every absorbed run into entries_.
+  /// Merges the main run and every absorbed run into the main run.
   void compact_runs();
+  /// Turns the main run's singles into entries (before the rare merges that work on entries).
+  void expand_singles();
   static constexpr size_t kMaxRuns = 8;
   /// Sets the row-buffer threshold for the run's current size.
   void rearm() const;
@@ -141,9 +150,11 @@ class ScoreTable {
   void merge_run(const std::vector<Entry>& run, CountsOf&& counts_of) const;
 
   mutable std::vector<Entry> entries_;    // hash mode: insertion order; sorted mode: ascending key
-  mutable std::vector<Entry> spare_;      // sorted mode: the merge target, reused
-  std::vector<std::vector<Entry>> runs_;  // absorbed sorted runs, read together with entries_
-  std::vector<uint32_t> slots_;           // hash mode: entry index + 1; 0 = empty
+  mutable std::vector<Pending> singles_;  // sorted mode: the keys one row carries, ascending
+  mutable std::vector<Entry> spare_;      // sorted mode: the merge targets, reused
+  mutable std::vector<Pending> spare_singles_;
+  std::vector<Run> runs_;        // absorbed sorted runs, read together with the main one
+  std::vector<uint32_t> slots_;  // hash mode: entry index + 1; 0 = empty
   uint64_t mask_ = 0;
   bool sorted_ = false;
   mutable std::vector<Pending> pending_, scratch_;
@@ -153,30 +164,35 @@ class ScoreTable {
 };
 
 template <typename F>
-void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to) const {
-  std::vector<std::pair<const Entry*, const Entry*>> cursors;  // [next, end) of each run
-  auto add = [&](const std::vector<Entry>& r) {
-    auto below = [](const Entry& e, uint64_t key) { return e.key < key; };
-    const Entry* first = std::lower_bound(r.data(), r.data() + r.size(), from, below);
-    const Entry* last = to == UINT64_MAX ? r.data() + r.size()
-                                         : std::lower_bound(first, r.data() + r.size(), to, below);
-    cursors.emplace_back(first, last);
+void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to, bool narrow_only) const {
+  // [next, end) of each array of entries and of singles.
+  std::vector<std::pair<const Entry*, const Entry*>> entries;
+  std::vector<std::pair<const Pending*, const Pending*>> singles;
+  auto range = [&](const auto& v, auto& out) {
+    using T = std::remove_cv_t<std::remove_reference_t<decltype(v[0])>>;
+    auto below = [](const T& e, uint64_t key) { return e.key < key; };
+    const T* first = std::lower_bound(v.data(), v.data() + v.size(), from, below);
+    const T* last = to == UINT64_MAX ? v.data() + v.size()
+                                     : std::lower_bound(first, v.data() + v.size(), to, below);
+    if (first != last) out.emplace_back(first, last);
   };
-  add(entries_);
-  for (const auto& r : runs_) add(r);
+  range(entries_, entries);
+  range(singles_, singles);
+  for (const auto& r : runs_) {
+    range(r.entries, entries);
+    range(r.singles, singles);
+  }
   Counts pos, neg;
   for (;;) {
     uint64_t key = UINT64_MAX;
-    bool any = false;
-    for (const auto& [next, end] : cursors)
-      if (next != end && (!any || next->key < key)) {
-        key = next->key;
-        any = true;
-      }
-    if (!any) return;
+    for (const auto& [next, end] : entries)
+      if (next != end && next->key < key) key = next->key;
+    for (const auto& [next, end] : singles)
+      if (next != end && next->key < key) key = next->key;
+    if (key == UINT64_MAX) return;  // no score has this key (it would be a NaN)
     pos.fill(0);
     neg.fill(0);
-    for (auto& [next, end] : cursors) {
+    for (auto& [next, end] : entries) {
       if (next == end || next->key != key) continue;
       pos[0] += next->pos;
       neg[0] += next->neg;
@@ -186,7 +202,14 @@ void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to) const {
       }
       ++next;
     }
-    add_wide(key, pos, neg);
+    for (auto& [next, end] : singles) {
+      if (next == end || next->key != key) continue;
+      Counts& c = (next->tag & 1u) ? pos : neg;
+      ++c[0];
+      for (int k = 0; k < kReplicates; ++k) c[k + 1] += (next->tag >> (k + 1)) & 1u;
+      ++next;
+    }
+    if (!narrow_only) add_wide(key, pos, neg);
     f(key, pos, neg);
   }
 }
