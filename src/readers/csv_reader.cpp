@@ -263,9 +263,7 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
   auto finish = [&](uint64_t record, uint64_t record_line, uint64_t position,
                     std::optional<RowProblem> problem) {
     if (!problem) {
-      const RawValue values[3] = {RawValue::of_text(value[0]), RawValue::of_text(value[1]),
-                                  RawValue::of_text(value[2])};
-      if (auto bad = append_row(attributes_, batch, position, record_line, values))
+      if (auto bad = append_text_row(attributes_, batch, position, record_line, value))
         problem = RowProblem{
             record,      record_line, static_cast<uint32_t>(want[bad->slot] + 1), *names[bad->slot],
             bad->reason, bad->text};

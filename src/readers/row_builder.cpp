@@ -212,4 +212,48 @@ std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, 
   return std::nullopt;
 }
 
+std::optional<ValueProblem> append_text_row(const AttributeSpec& spec, Batch& batch,
+                                            uint64_t position, uint64_t line,
+                                            const std::string_view (&texts)[3]) {
+  const bool has_inference = !spec.inference.empty();
+  const bool has_probability = !spec.probability.empty();
+  auto general = [&] {
+    const RawValue values[3] = {RawValue::of_text(texts[0]), RawValue::of_text(texts[1]),
+                                RawValue::of_text(texts[2])};
+    return append_row(spec, batch, position, line, values);
+  };
+  double score = 0;
+  if (has_probability) {
+    if (spec.probability_use != ProbabilityUse::kScore) return general();
+    const auto v = parse_double(texts[kProbabilitySlot]);
+    if (!v || out_of_range(spec, *v)) return general();
+    score = *v;
+  }
+  if (spec.numeric_targets) {
+    const auto y = parse_double(texts[kGroundTruthSlot]);
+    if (!y) return general();
+    double yhat = 0;
+    if (has_inference) {
+      const auto v = parse_double(texts[kInferenceSlot]);
+      if (!v) return general();
+      yhat = *v;
+    }
+    batch.truth.push_back(*y);
+    if (has_inference) batch.prediction.push_back(yhat);
+  } else {
+    if (spec.label_type == LabelType::kNumber || texts[kGroundTruthSlot].empty() ||
+        (has_inference && texts[kInferenceSlot].empty()))
+      return general();
+    const bool canonicalize = spec.label_type == LabelType::kAuto;
+    batch.actual.push_back(batch.labels.intern(texts[kGroundTruthSlot], position, line,
+                                               LabelRole::kGroundTruth, canonicalize));
+    if (has_inference)
+      batch.predicted.push_back(batch.labels.intern(texts[kInferenceSlot], position, line,
+                                                    LabelRole::kInference, canonicalize));
+  }
+  if (has_probability) batch.score.push_back(score);
+  batch.record.push_back(static_cast<uint32_t>(position));
+  return std::nullopt;
+}
+
 }  // namespace mqmon

@@ -49,6 +49,13 @@ extern const char* const kOutOfRangeReason;
 std::optional<ValueProblem> append_row(const AttributeSpec& spec, Batch& batch, uint64_t position,
                                        uint64_t line, const RawValue (&values)[3]);
 
+/// append_row for three texts (a CSV record's fields): the common cases (labels and numbers as
+/// plain text) without building RawValues; anything else goes through append_row, so the rows
+/// and the problems are the same.
+std::optional<ValueProblem> append_text_row(const AttributeSpec& spec, Batch& batch,
+                                            uint64_t position, uint64_t line,
+                                            const std::string_view (&texts)[3]);
+
 /// "auto", "string" or "number" (--label-type). Throws ConfigError.
 LabelType parse_label_type(const std::string& text);
 
