@@ -98,6 +98,31 @@ def test_truncated_gzip_names_the_file(tmp_path):
     assert f"'{path}': gzip stream is truncated" in err
 
 
+def test_gzip_members_are_read_in_turn_and_checked(tmp_path):
+    # Concatenated members (`cat a.gz b.gz`, bgzip, pigz --independent) are one stream.
+    body = GOOD * 3000
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "gz").mkdir()
+    whole = tmp_path / "plain" / "d.csv"  # the same name: the same subsamples
+    whole.write_text(HEADER + body)
+    parts = tmp_path / "gz" / "d.csv.gz"
+    parts.write_bytes(gzip.compress(HEADER.encode()) + gzip.compress(body[:7001].encode())
+                      + gzip.compress(body[7001:].encode()))
+    a, b = baseline(tmp_path / "plain", tmp_path / "a"), baseline(tmp_path / "gz", tmp_path / "b")
+    assert a.rc == 0 and b.rc == 0, b.stderr
+    assert a.statistics()["binary_classification_metrics"] == b.statistics()["binary_classification_metrics"]
+    # A flipped byte in the last member's CRC-32 (its trailer's first 4 bytes).
+    data = bytearray(parts.read_bytes())
+    data[-8] ^= 0x01
+    bad = tmp_path / "crc.csv.gz"
+    bad.write_bytes(bytes(data))
+    assert f"'{bad}': corrupt gzip data (CRC-32 mismatch)" in fails(tmp_path, bad, IO)
+    # Bytes after a member that are not another member.
+    tail = tmp_path / "tail.csv.gz"
+    tail.write_bytes(parts.read_bytes() + b"not gzip")
+    assert f"'{tail}': the bytes after gzip member 3 are not gzip data" in fails(tmp_path, tail, IO)
+
+
 def test_max_bad_rows_count_skips_and_counts(tmp_path):
     path = write(tmp_path, HEADER + GOOD + "x,1,1\n" + GOOD * 100)
     run = baseline(path, tmp_path / "o", "--max-bad-rows", "1")
