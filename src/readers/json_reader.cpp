@@ -71,7 +71,7 @@ namespace {
 /// Per-thread simdjson state: parsers for the record and for the two payloads it may hold, and
 /// the storage RawValues point into.
 struct ThreadState {
-  simdjson::dom::parser record, output_payload, truth_payload;
+  simdjson::dom::parser record, output_payload, truth_payload, stream;
   std::string text[3];
   std::vector<double> numbers[3];
   std::string decoded[2];
@@ -179,18 +179,76 @@ std::optional<std::string> decode_payload(simdjson::dom::element event, int whic
 
 }  // namespace
 
+namespace {
+
+/// Parses a block's lines as one stream of documents (simdjson's parse_many: one structural
+/// pass over a window of the block instead of one per line), calling
+/// process(line text, line, error, root) for each record as it comes. Returns false when the
+/// stream is not exactly one document per non-blank line (a line that is not valid JSON, two
+/// documents on a line, one across lines, a document larger than the window): the caller then
+/// clears the batch and reads the block line by line.
+template <typename Process>
+bool parse_lines_together(const Block& block, Batch& batch, Process& process) {
+  constexpr size_t kWindow = 1 << 20;
+  const char* const begin = block.data.data();
+  const char* const end = begin + block.size;
+  simdjson::dom::document_stream docs;
+#ifdef SIMDJSON_THREADS_ENABLED
+  tls.stream.threaded = false;  // the block's thread parses it; the other cores parse theirs
+#endif
+  if (tls.stream.parse_many(reinterpret_cast<const uint8_t*>(begin), block.size, kWindow).get(docs))
+    return false;
+  const char* line_start = begin;  // of the line after the last document
+  uint64_t line = 0;
+  for (auto it = docs.begin(); it != docs.end(); ++it) {
+    simdjson::dom::element root;
+    if ((*it).get(root)) return false;
+    const char* at = begin + it.current_index();
+    if (at < line_start) return false;  // a second document on a line
+    // Blank lines before it.
+    for (const char* nl; (nl = static_cast<const char*>(std::memchr(
+                              line_start, '\n', static_cast<size_t>(at - line_start))));) {
+      if (std::string_view(line_start, static_cast<size_t>(nl - line_start))
+              .find_first_not_of(" \t\r") != std::string_view::npos)
+        return false;  // text the stream skipped
+      line_start = nl + 1;
+      ++line;
+    }
+    if (std::string_view(line_start, static_cast<size_t>(at - line_start))
+            .find_first_not_of(" \t\r") != std::string_view::npos)
+      return false;
+    const std::string_view source = it.source();
+    const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<size_t>(end - at)));
+    const char* stop = nl ? nl : end;
+    if (at + source.size() > stop) return false;  // a document across lines
+    // The document is valid while the stream stands on it: processed now.
+    if (!process(std::string_view(line_start, static_cast<size_t>(stop - line_start)), line,
+                 simdjson::SUCCESS, root))
+      return true;  // a fatal problem, in a record the line reader would read the same
+    line_start = nl ? nl + 1 : end;
+    ++line;  // the line reader counts a last line without a line feed too
+  }
+  if (docs.truncated_bytes() > 0) return false;
+  // What is left must be blank lines.
+  for (const char* q = line_start; q < end; ++q) {
+    if (*q == '\n')
+      ++line;
+    else if (*q != ' ' && *q != '\t' && *q != '\r')
+      return false;
+  }
+  if (line_start < end && end[-1] != '\n') ++line;
+  batch.lines = line;
+  return true;
+}
+
+}  // namespace
+
 void JsonReader::parse_block(const Block& block, Batch& batch) const {
   batch.clear();
-  const char* p = block.data.data();
-  const char* const end = p + block.size;
-  uint64_t line = 0;
-  std::string line_text;
-  for (; p < end; ++line) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    const char* stop = nl ? nl : end;
-    const std::string_view text(p, static_cast<size_t>(stop - p));
-    p = nl ? nl + 1 : end;
-    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
+  // One record: the values its attributes address in `root` (parsed from the line `text`, or
+  // not, as `parse_error` says). False: a fatal problem stopped the block.
+  auto process = [&](std::string_view text, uint64_t line, simdjson::error_code parse_error,
+                     simdjson::dom::element root) {
     const uint64_t record = batch.records++;
     std::optional<RowProblem> problem;
     auto fail = [&](int slot, std::string reason, std::string shown) {
@@ -203,18 +261,18 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
                              std::move(shown)};
     };
 
-    simdjson::dom::element root;
     RawValue values[3];
     // A file holding one JSON array (pretty-printed, or on one line) is the usual mistake.
     const bool array_line = text[text.find_first_not_of(" \t\r")] == '[';
     const char* kArrayReason =
         "this is a JSON array, not JSON Lines (one object per line); convert the file with "
         "jq -c '.[]'";
-    if (auto err = tls.record.parse(text.data(), text.size(), false).get(root)) {
+    if (parse_error) {
       if (array_line)
         fail(-1, kArrayReason, std::string(text));
       else
-        fail(-1, fmt::format("invalid JSON ({})", simdjson::error_message(err)), std::string(text));
+        fail(-1, fmt::format("invalid JSON ({})", simdjson::error_message(parse_error)),
+             std::string(text));
     } else if (!options_.capture) {
       for (int s = 0; s < 3; ++s) {
         if (!has_[s]) continue;
@@ -289,10 +347,29 @@ void JsonReader::parse_block(const Block& block, Batch& batch) const {
       if (!options_.skip_bad_rows) {
         batch.error = std::move(problem);
         batch.lines = line + 1;
-        return;
+        return false;
       }
       batch.skipped.push_back(std::move(*problem));
     }
+    return true;
+  };
+
+  const char* const begin = block.data.data();
+  const char* const end = begin + block.size;
+  if (options_.stream && parse_lines_together(block, batch, process)) return;
+
+  // Line by line: the reference, and the way for blocks the stream parser refuses.
+  batch.clear();
+  uint64_t line = 0;
+  for (const char* p = begin; p < end; ++line) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    const char* stop = nl ? nl : end;
+    const std::string_view text(p, static_cast<size_t>(stop - p));
+    p = nl ? nl + 1 : end;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank line
+    simdjson::dom::element root;
+    const auto err = tls.record.parse(text.data(), text.size(), false).get(root);
+    if (!process(text, line, err, root)) return;
   }
   batch.lines = line;
 }

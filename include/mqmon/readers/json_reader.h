@@ -16,6 +16,9 @@ struct JsonOptions {
   size_t block_size = 4u << 20;
   bool skip_bad_rows = false;
   bool capture = false;  ///< records are data-capture records
+  /// Parse each block's lines as one stream of documents; false: line by line only, the
+  /// reference the tests compare the stream with.
+  bool stream = true;
 };
 
 class JsonReader final : public RecordReader {
