@@ -343,6 +343,7 @@ void print_merge_counts(const mqmon::MergeCounts& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mqmon::seconds_since_start();  // the clock of --verbose's phase times starts here
   // A peer that closes a TLS connection must give an error to retry, not kill the process: libcurl
   // with CURLOPT_NOSIGNAL leaves SIGPIPE to the program.
   std::signal(SIGPIPE, SIG_IGN);
@@ -358,7 +359,8 @@ int main(int argc, char** argv) {
                  "profile's endpoint_url, else AWS)");
   bool verbose = false;
   app.add_flag("--verbose", verbose,
-               "Log every S3 request and its answer on stderr (never a secret or a token)");
+               "Log every S3 request and its answer, and the phases of the job with their times, "
+               "on stderr (never a secret or a token)");
   app.fallthrough();  // global options may follow the subcommand
 
   // suggest-baseline
@@ -627,6 +629,7 @@ int main(int argc, char** argv) {
     try {
       if (!s3_endpoint.empty()) mqmon::set_s3_endpoint(s3_endpoint);
       mqmon::set_s3_verbose(verbose);
+      mqmon::set_log_phases(verbose);
       if (const auto rc = schedule_commands.run()) return *rc;
       if (base->parsed()) {
         base_eval.apply(cfg.evaluation);
@@ -776,5 +779,6 @@ int main(int argc, char** argv) {
       return report(kInternal, fmt::format("internal error: {}", e.what()));
     }
   }();
+  mqmon::log_phase("done");
   return container ? container->finish(code, last_error) : code;
 }

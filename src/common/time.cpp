@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 
 #include "mqmon/common/error.h"
 
@@ -156,6 +158,23 @@ int64_t now_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+double seconds_since_start() {
+  static const auto start = std::chrono::steady_clock::now();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+namespace {
+std::atomic<bool> g_log_phases{false};
+}
+
+void set_log_phases(bool on) { g_log_phases = on; }
+
+void log_phase(std::string_view what) {
+  if (!g_log_phases) return;
+  const std::string line = fmt::format("mqmon: [{:.3f} s] {}\n", seconds_since_start(), what);
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace mqmon

@@ -15,6 +15,7 @@
 #include <future>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "mqmon/common/error.h"
 #include "mqmon/io/s3_client.h"
@@ -282,6 +283,20 @@ class CompressedInput {
     std::memcpy(buf_.data(), head.data(), head.size());
     avail_ = head.size();
   }
+  /// Makes at least n bytes available unless the file ends first; returns whether they are.
+  bool ensure(size_t n) {
+    if (avail_ - pos_ >= n) return true;
+    if (buf_.size() < n) buf_.resize(n);
+    std::memmove(buf_.data(), buf_.data() + pos_, avail_ - pos_);
+    avail_ -= pos_;
+    pos_ = 0;
+    while (avail_ < n) {
+      const size_t k = f_->read(buf_.data() + avail_, buf_.size() - avail_);
+      if (k == 0) return false;
+      avail_ += k;
+    }
+    return true;
+  }
   /// Refills when empty; returns false at end of file.
   bool fill() {
     if (pos_ < avail_) return true;
@@ -300,28 +315,70 @@ class CompressedInput {
   size_t pos_ = 0, avail_ = 0;
 };
 
+/// The compressed size of the gzip member at p (n bytes available), when its header declares it
+/// as BGZF does (bgzip, htslib): an extra field whose subfield 'BC' holds the size - 1. 0: none.
+size_t declared_member_size(const unsigned char* p, size_t n) {
+  if (n < 18 || p[0] != 0x1f || p[1] != 0x8b || p[2] != 8 || !(p[3] & 4)) return 0;
+  const size_t xlen = p[10] | size_t{p[11]} << 8;
+  if (n < 12 + xlen) return 0;
+  for (size_t at = 12; at + 4 <= 12 + xlen;) {
+    const size_t len = p[at + 2] | size_t{p[at + 3]} << 8;
+    if (p[at] == 'B' && p[at + 1] == 'C' && len == 2 && at + 6 <= 12 + xlen)
+      return (p[at + 4] | size_t{p[at + 5]} << 8) + 1;
+    at += 4 + len;
+  }
+  return 0;
+}
+
 /// gzip by ISA-L's igzip inflate (Debian's libisal: about three times zlib's speed on x86), one
-/// member after another (concatenated files), each member's CRC-32 and length checked.
+/// member after another (concatenated files), each member's CRC-32 and length checked. Members
+/// that declare their compressed size (BGZF) are inflated on every core, a batch of members per
+/// task, and handed out in order.
 class GzipStream final : public ByteStream {
  public:
   GzipStream(std::unique_ptr<RawSource> f, std::string head) : in_(std::move(f), std::move(head)) {
-    start_member();
+    parallel_ =
+        in_.ensure(18) &&
+        declared_member_size(reinterpret_cast<const unsigned char*>(in_.data()), in_.size()) > 0;
+  }
+  ~GzipStream() override {
+    for (auto& t : tasks_)
+      if (t.valid()) t.wait();
   }
   size_t read(char* buf, size_t n) override {
     size_t out = 0;
+    while (out < n && parallel_) {
+      if (pos_ == ready_.size()) {
+        queue_batches();
+        if (tasks_.empty()) {
+          parallel_ = false;  // the rest (if any) is not BGZF: inflate it as a stream
+          break;
+        }
+        ready_ = tasks_.front().get();  // rethrows the batch's IoError
+        tasks_.pop_front();
+        pos_ = 0;
+        queue_batches();
+        continue;
+      }
+      const size_t k = std::min(n - out, ready_.size() - pos_);
+      std::memcpy(buf + out, ready_.data() + pos_, k);
+      pos_ += k;
+      out += k;
+    }
     while (out < n) {
-      const bool member_done = z_.block_state == ISAL_BLOCK_FINISH;
+      const bool between = !streaming_ || z_.block_state == ISAL_BLOCK_FINISH;
       if (in_.size() == 0 && !in_.fill()) {
-        if (!member_done)
+        if (!between)
           throw IoError(fmt::format("'{}': gzip stream is truncated", in_.file().path()));
         break;
       }
-      if (member_done) {  // another member follows, or bytes that are not gzip
+      if (between) {  // a member follows, or bytes that are not gzip
         const auto* b = reinterpret_cast<const unsigned char*>(in_.data());
         if (b[0] != 0x1f || (in_.size() > 1 && b[1] != 0x8b))
           throw IoError(fmt::format("'{}': the bytes after gzip member {} are not gzip data",
                                     in_.file().path(), members_));
         start_member();
+        streaming_ = true;
       }
       z_.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(in_.data()));
       z_.avail_in = static_cast<uint32_t>(in_.size());
@@ -339,6 +396,8 @@ class GzipStream final : public ByteStream {
   uint64_t raw_bytes_read() const override { return in_.file().consumed(); }
 
  private:
+  static constexpr size_t kBatchBytes = size_t{1} << 20;  // compressed bytes per task
+
   void start_member() {
     ++members_;
     isal_inflate_init(&z_);
@@ -359,9 +418,78 @@ class GzipStream final : public ByteStream {
     }
   }
 
+  /// Starts tasks for the next BGZF members until as many batches as cores are in flight or a
+  /// member does not declare its size (left in in_ for the streaming path).
+  void queue_batches() {
+    static const size_t in_flight = std::max(2u, std::thread::hardware_concurrency());
+    while (tasks_.size() < in_flight && !members_end_) {
+      std::string batch;
+      const int first = members_ + 1;
+      while (batch.size() < kBatchBytes) {
+        if (!in_.ensure(18)) {
+          members_end_ = true;
+          break;
+        }
+        const size_t size =
+            declared_member_size(reinterpret_cast<const unsigned char*>(in_.data()), in_.size());
+        if (size == 0) {
+          members_end_ = true;
+          break;
+        }
+        if (!in_.ensure(size))
+          throw IoError(fmt::format("'{}': gzip stream is truncated", in_.file().path()));
+        batch.append(in_.data(), size);
+        in_.consume(size);
+        ++members_;
+      }
+      if (batch.empty()) break;
+      tasks_.push_back(std::async(std::launch::async, [this, first, b = std::move(batch)] {
+        return inflate_members(b, first);
+      }));
+    }
+  }
+
+  /// The bytes of the whole BGZF members in `members`, the first of which is member `first`.
+  std::string inflate_members(const std::string& members, int first) const {
+    std::string out;
+    inflate_state z;
+    size_t at = 0;
+    for (int member = first; at < members.size(); ++member) {
+      const auto* p = reinterpret_cast<const unsigned char*>(members.data()) + at;
+      const size_t size = declared_member_size(p, members.size() - at);
+      if (size < 26)
+        throw IoError(fmt::format("'{}': gzip member {} is too short", path(), member));
+      const size_t length = p[size - 4] | size_t{p[size - 3]} << 8 | size_t{p[size - 2]} << 16 |
+                            size_t{p[size - 1]} << 24;  // ISIZE: the bytes it holds
+      const size_t base = out.size();
+      out.resize(base + length + 1);  // one byte more: a longer member is caught
+      isal_inflate_init(&z);
+      z.crc_flag = ISAL_GZIP;
+      z.next_in = const_cast<uint8_t*>(p);
+      z.avail_in = static_cast<uint32_t>(size);
+      z.next_out = reinterpret_cast<uint8_t*>(out.data() + base);
+      z.avail_out = static_cast<uint32_t>(length + 1);
+      const int rc = isal_inflate(&z);
+      if (rc < 0)
+        throw IoError(
+            fmt::format("'{}': corrupt gzip data ({}) in member {}", path(), what(rc), member));
+      if (z.block_state != ISAL_BLOCK_FINISH || z.avail_in != 0 || z.avail_out != 1)
+        throw IoError(
+            fmt::format("'{}': gzip member {} does not hold the size it declares", path(), member));
+      out.resize(base + length);
+      at += size;
+    }
+    return out;
+  }
+  const std::string& path() const { return in_.file().path(); }
+
   CompressedInput in_;
   inflate_state z_;
   int members_ = 0;
+  bool parallel_ = false, members_end_ = false, streaming_ = false;
+  std::deque<std::future<std::string>> tasks_;
+  std::string ready_;
+  size_t pos_ = 0;
 };
 
 class ZstdStream final : public ByteStream {

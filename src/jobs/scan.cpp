@@ -15,6 +15,7 @@
 
 #include "mqmon/common/error.h"
 #include "mqmon/common/numbers.h"
+#include "mqmon/common/time.h"
 #include "mqmon/readers/csv_reader.h"
 #include "mqmon/readers/json_reader.h"
 
@@ -206,6 +207,9 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
     fatal.push_back(std::move(lp));
   };
 
+  log_phase("reading");
+  std::atomic<bool> first_parse{true};
+  std::atomic<unsigned> running{threads};
   std::vector<std::unique_ptr<Accumulator>> accs(threads);
   for (auto& a : accs) a = make();
   std::vector<std::thread> workers;
@@ -218,6 +222,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
         batch.clear();
         std::exception_ptr failure;
         if (wanted) {
+          if (first_parse.exchange(false)) log_phase("parsing the first block");
           try {
             reader.parse_block(block, batch);
           } catch (...) {
@@ -262,6 +267,7 @@ std::unique_ptr<Accumulator> scan(RecordReader& reader, const AccumulatorFactory
         queue.recycle(std::move(block));
       }
       accs[t]->finish_updates();
+      if (--running == 0) log_phase("last rows accumulated");
     });
   }
 

@@ -390,6 +390,12 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
             part.positives[c] += pos[c];
             part.negatives[c] += neg[c];
           }
+        },
+        [&](bool positive, unsigned mask) {
+          ++part.distinct;
+          ScoreTable::Counts& c = positive ? part.positives : part.negatives;
+          ++c[0];
+          for (int k = 0; k < kReplicates; ++k) c[k + 1] += (mask >> k) & 1u;
         });
   });
   size_t distinct = 0;
@@ -408,20 +414,30 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     uint64_t cum_pos = above[0], cum_neg = 0;
     for (size_t q = 0; q < r; ++q) cum_neg += parts[q].negatives[0];
     part.sweep.start_below(above);
+    size_t to_point = group - i % group;  // thresholds left in the current group
+    auto threshold_done = [&] {
+      ++i;
+      if (--to_point == 0 || i == distinct) {  // the end of a group of thresholds
+        if (to_point == 0) to_point = group;
+        const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
+        part.fpr.push_back(ratio(fp, n_total));
+        part.tpr.push_back(ratio(tp, p_total));
+        part.recall.push_back(ratio(tp, p_total));
+        part.precision.push_back(ratio(tp, tp + fp));
+      }
+    };
     scores_.for_each_descending_in(
         range_from(r), range_to(r),
         [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
           part.sweep.add(pos, neg);
           cum_pos += pos[0];
           cum_neg += neg[0];
-          ++i;
-          if (i % group == 0 || i == distinct) {  // the end of a group of thresholds
-            const double tp = static_cast<double>(cum_pos), fp = static_cast<double>(cum_neg);
-            part.fpr.push_back(ratio(fp, n_total));
-            part.tpr.push_back(ratio(tp, p_total));
-            part.recall.push_back(ratio(tp, p_total));
-            part.precision.push_back(ratio(tp, tp + fp));
-          }
+          threshold_done();
+        },
+        [&](bool positive, unsigned mask) {
+          part.sweep.add_one(positive, mask);
+          (positive ? cum_pos : cum_neg) += 1;
+          threshold_done();
         });
   });
   s.roc_false_positive_rates.push_back(0.0);

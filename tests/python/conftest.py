@@ -44,6 +44,22 @@ def baseline(dataset, out_dir, *extra, check=True, label="label", prediction="pr
     return Run(run_mqmon(args + list(extra), check=check), out_dir)
 
 
+def bgzf(data, member=65280, level=6):
+    """`data` as BGZF (what bgzip writes): gzip members of at most `member` input bytes, each
+    declaring its compressed size in a 'BC' extra subfield, then BGZF's empty end-of-file member."""
+    import struct
+    import zlib
+
+    def one(chunk):
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        body = c.compress(chunk) + c.flush()
+        header = b"\x1f\x8b\x08\x04" + b"\x00" * 4 + b"\x00\xff" + struct.pack("<H", 6) + b"BC" + \
+            struct.pack("<HH", 2, 18 + len(body) + 8 - 1)
+        return header + body + struct.pack("<II", zlib.crc32(chunk), len(chunk))
+
+    return b"".join(one(data[i:i + member]) for i in range(0, len(data), member)) + one(b"")
+
+
 def close(a, b, rel=1e-12, abs_tol=1e-15):
     if isinstance(a, str) or isinstance(b, str):
         return a == b

@@ -28,4 +28,12 @@ int64_t utc_millis(int year, int month, int day, int hour, int minute = 0, int s
 /// The current time.
 int64_t now_millis();
 
+/// Seconds since the process's clock started (main() starts it by a first call).
+double seconds_since_start();
+
+/// --verbose: the phases of a job with their times since the start on stderr
+/// ("mqmon: [0.412 s] last rows accumulated").
+void set_log_phases(bool on);
+void log_phase(std::string_view what);
+
 }  // namespace mqmon

@@ -72,6 +72,21 @@ __extension__ typedef unsigned __int128 uint128;
 class AucSweep {
  public:
   void add(const ScoreTable::Counts& positives, const ScoreTable::Counts& negatives);
+  /// add() for a score one row carries: positive or not, in the replicates of `replicate_mask`.
+  void add_one(bool positive, unsigned replicate_mask) {
+    if (positive) {
+      ++pos_above_[0];
+      for (int c = 0; c < kReplicates; ++c) pos_above_[c + 1] += (replicate_mask >> c) & 1u;
+    } else {
+      numerator_[0] += 2 * static_cast<uint128>(pos_above_[0]);
+      ++neg_total_[0];
+      for (int c = 0; c < kReplicates; ++c) {
+        const uint64_t in = (replicate_mask >> c) & 1u;
+        numerator_[c + 1] += 2 * static_cast<uint128>(pos_above_[c + 1] * in);
+        neg_total_[c + 1] += in;
+      }
+    }
+  }
   double auc(int column) const;
   /// For a sweep over a range of scores below others: `positives_above` of each column are the
   /// rows above the range. Sweeps of consecutive ranges started so add up with `combine`.

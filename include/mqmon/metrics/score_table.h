@@ -58,9 +58,11 @@ class ScoreTable {
   }
   /// Up to `parts` - 1 sort keys that cut the scores into ranges of similar size, ascending.
   std::vector<uint64_t> split_keys(size_t parts) const;
-  /// for_each_descending over the scores whose sort_key is in [from, to).
-  template <typename F>
-  void for_each_descending_in(uint64_t from, uint64_t to, F&& f) const {
+  /// for_each_descending over the scores whose sort_key is in [from, to), with
+  /// single(positive, replicate_mask) instead of f for a score one row carries (most scores,
+  /// when they are continuous: no counts to build).
+  template <typename F, typename Single>
+  void for_each_descending_in(uint64_t from, uint64_t to, F&& f, Single&& single) const {
     settle();
     Counts pos, neg;
     if (!sorted_) {
@@ -71,7 +73,7 @@ class ScoreTable {
         }
     } else {
       merge_runs([&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); },
-                 from, to);
+                 from, to, false, [&](uint64_t, unsigned tag) { single(tag & 1u, tag >> 1); });
     }
   }
 
@@ -128,9 +130,12 @@ class ScoreTable {
   /// Calls f(key, positives, negatives) for every key of the main run and runs_ in [from, to),
   /// ascending, with the counts of all runs summed (a k-way merge; k is twice the number of
   /// absorbed tables + 2), and the wide side table's counts added unless `narrow_only`.
-  template <typename F>
-  void merge_runs(F&& f, uint64_t from = 0, uint64_t to = UINT64_MAX,
-                  bool narrow_only = false) const;
+  /// With `single`, a key that one single alone holds (and no wide count) goes to
+  /// single(key, tag) instead.
+  struct NoSingle {};
+  template <typename F, typename Single = NoSingle>
+  void merge_runs(F&& f, uint64_t from = 0, uint64_t to = UINT64_MAX, bool narrow_only = false,
+                  Single&& single = NoSingle()) const;
   void release_buffers() const;
   /// Merges the main run and every absorbed run into the main run.
   void compact_runs();
@@ -163,8 +168,9 @@ class ScoreTable {
   mutable std::unordered_map<uint64_t, std::pair<Counts, Counts>> wide_;
 };
 
-template <typename F>
-void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to, bool narrow_only) const {
+template <typename F, typename Single>
+void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to, bool narrow_only,
+                            Single&& single) const {
   // [next, end) of each array of entries and of singles.
   std::vector<std::pair<const Entry*, const Entry*>> entries;
   std::vector<std::pair<const Pending*, const Pending*>> singles;
@@ -184,12 +190,38 @@ void ScoreTable::merge_runs(F&& f, uint64_t from, uint64_t to, bool narrow_only)
   }
   Counts pos, neg;
   for (;;) {
+    // The smallest key, how many arrays hold it, and the single's cursor when one alone does.
     uint64_t key = UINT64_MAX;
-    for (const auto& [next, end] : entries)
-      if (next != end && next->key < key) key = next->key;
-    for (const auto& [next, end] : singles)
-      if (next != end && next->key < key) key = next->key;
+    int holders = 0;
+    std::pair<const Pending*, const Pending*>* only = nullptr;
+    for (const auto& [next, end] : entries) {
+      if (next == end) continue;
+      if (next->key < key) {
+        key = next->key;
+        holders = 1;
+      } else {
+        holders += next->key == key;
+      }
+    }
+    for (auto& cursor : singles) {
+      if (cursor.first == cursor.second) continue;
+      const uint64_t k = cursor.first->key;
+      if (k < key) {
+        key = k;
+        holders = 1;
+        only = &cursor;
+      } else if (k == key) {
+        ++holders;
+      }
+    }
     if (key == UINT64_MAX) return;  // no score has this key (it would be a NaN)
+    if constexpr (!std::is_same_v<std::decay_t<Single>, NoSingle>) {
+      // The common case with continuous scores: one single holds the key, nothing else does.
+      if (holders == 1 && only && only->first->key == key && (wide_.empty() || !wide_.count(key))) {
+        single(key, (only->first++)->tag);
+        continue;
+      }
+    }
     pos.fill(0);
     neg.fill(0);
     for (auto& [next, end] : entries) {
