@@ -120,33 +120,6 @@ double BigInt::to_double(int exp2) const {
 
 // ---- ExactSum ----
 
-void ExactSum::add(double x) {
-  // x = m · 2^e with an integer m < 2^53, read straight from the bits (no frexp/ldexp calls).
-  const uint64_t bits = std::bit_cast<uint64_t>(x);
-  const unsigned field = static_cast<unsigned>((bits >> 52) & 0x7ff);
-  const uint64_t m = field ? (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52)
-                           : bits & ((uint64_t{1} << 52) - 1);  // subnormal
-  if (m == 0) return;
-  const int e = field ? static_cast<int>(field) - 1075 : -1074;
-  const int p = e + kFracBits;  // >= 78 for every finite double
-  const int i = p >> 5, r = p & 31;
-  // Signed without a branch (error signs are random): v = P0 + P1·2^32 + P2·2^64 with P0, P1 in
-  // [0, 2^32) and P2 signed, the two's complement split of the shifted mantissa.
-  const int64_t sign = static_cast<int64_t>(bits >> 63);
-  const int64_t sm = (static_cast<int64_t>(m) ^ -sign) + sign;
-  const i128 v = static_cast<i128>(sm) * (i128{1} << r);  // |v| < 2^85
-  limbs_[i] += static_cast<int64_t>(static_cast<uint32_t>(v));
-  limbs_[i + 1] += static_cast<int64_t>(static_cast<uint32_t>(v >> 32));
-  limbs_[i + 2] += static_cast<int64_t>(v >> 64);
-  if (++pending_ == (1u << 30)) propagate();
-}
-
-void ExactSum::add_square(double x) {
-  const double hi = x * x;
-  add(hi);
-  add(std::fma(x, x, -hi));  // the rounding error of hi, exactly (barring underflow)
-}
-
 void ExactSum::propagate() {
   for (int i = 0; i + 1 < kLimbs; ++i) {
     const int64_t carry = limbs_[i] >> 32;  // floor division by 2^32

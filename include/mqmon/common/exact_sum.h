@@ -3,6 +3,8 @@
 /// same bit for bit however the rows are split across threads, shards or machines.
 
 #include <array>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,5 +56,35 @@ class ExactSum {
   std::array<int64_t, kLimbs> limbs_{};
   uint32_t pending_ = 0;
 };
+
+// Inline: the regression accumulator adds about ten values per row.
+__extension__ typedef __int128 exact_sum_i128;
+
+inline void ExactSum::add(double x) {
+  // x = m · 2^e with an integer m < 2^53, read straight from the bits (no frexp/ldexp calls).
+  const uint64_t bits = std::bit_cast<uint64_t>(x);
+  const unsigned field = static_cast<unsigned>((bits >> 52) & 0x7ff);
+  const uint64_t m = field ? (bits & ((uint64_t{1} << 52) - 1)) | (uint64_t{1} << 52)
+                           : bits & ((uint64_t{1} << 52) - 1);  // subnormal
+  if (m == 0) return;
+  const int e = field ? static_cast<int>(field) - 1075 : -1074;
+  const int p = e + kFracBits;  // >= 78 for every finite double
+  const int i = p >> 5, r = p & 31;
+  // Signed without a branch (error signs are random): v = P0 + P1·2^32 + P2·2^64 with P0, P1 in
+  // [0, 2^32) and P2 signed, the two's complement split of the shifted mantissa.
+  const int64_t sign = static_cast<int64_t>(bits >> 63);
+  const int64_t sm = (static_cast<int64_t>(m) ^ -sign) + sign;
+  const exact_sum_i128 v = static_cast<exact_sum_i128>(sm) * (exact_sum_i128{1} << r);  // |v| < 2^85
+  limbs_[i] += static_cast<int64_t>(static_cast<uint32_t>(v));
+  limbs_[i + 1] += static_cast<int64_t>(static_cast<uint32_t>(v >> 32));
+  limbs_[i + 2] += static_cast<int64_t>(v >> 64);
+  if (++pending_ == (1u << 30)) propagate();
+}
+
+inline void ExactSum::add_square(double x) {
+  const double hi = x * x;
+  add(hi);
+  add(std::fma(x, x, -hi));  // the rounding error of hi, exactly (barring underflow)
+}
 
 }  // namespace mqmon
