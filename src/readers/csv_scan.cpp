@@ -1,7 +1,9 @@
 // The CSV structural index (include/mqmon/readers/csv_scan.h), compiled once per instruction set
 // by Highway's foreach_target.h and dispatched at run time.
 
+#include <atomic>
 #include <cstring>
+#include <vector>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "src/readers/csv_scan.cpp"
@@ -110,11 +112,68 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace mqmon {
 
-HWY_EXPORT(IndexCsv);
+// Dispatch by this CPU's features rather than by libhwy's: Highway is used from its headers only,
+// since loading libhwy.so costs every process ~2 ms (its timer calibration at load), a fifth of a
+// short run's start. Each target's function needs the features Highway compiles it with
+// (HWY_TARGET_STR_* in hwy/ops/set_macros-inl.h); the portable path is the static target.
+namespace {
 
-void index_csv(const char* p, size_t n, CsvIndex& index) {
-  HWY_DYNAMIC_DISPATCH(IndexCsv)(p, n, &index);
+using IndexFn = void (*)(const char*, size_t, CsvIndex*);
+
+struct Target {
+  int64_t bit;
+  IndexFn index;
+  bool supported;
+};
+
+bool has_sse4() {
+  return __builtin_cpu_supports("sse2") && __builtin_cpu_supports("ssse3") &&
+         __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("sse4.2") &&
+         __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("aes");
 }
+bool has_avx2() {
+  return has_sse4() && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+         __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+bool has_avx3() {
+  return has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+}
+
+/// The compiled targets, best first.
+const std::vector<Target>& targets() {
+  static const std::vector<Target> all = [] {
+    std::vector<Target> v;
+#if HWY_ARCH_X86
+#if HWY_TARGETS & HWY_AVX3
+    v.push_back({HWY_AVX3, &N_AVX3::IndexCsv, has_avx3()});
+#endif
+#if HWY_TARGETS & HWY_AVX2
+    v.push_back({HWY_AVX2, &N_AVX2::IndexCsv, has_avx2()});
+#endif
+#if HWY_TARGETS & HWY_SSE4
+    v.push_back({HWY_SSE4, &N_SSE4::IndexCsv, has_sse4()});
+#endif
+#endif
+    v.push_back({HWY_STATIC_TARGET, &HWY_STATIC_DISPATCH(IndexCsv), true});
+    return v;
+  }();
+  return all;
+}
+
+std::atomic<int64_t> g_forced{0};
+
+const Target& chosen() {
+  const int64_t forced = g_forced.load(std::memory_order_relaxed);
+  for (const Target& t : targets())
+    if (t.supported && (forced == 0 || t.bit == forced)) return t;
+  return targets().back();
+}
+
+}  // namespace
+
+void index_csv(const char* p, size_t n, CsvIndex& index) { chosen().index(p, n, &index); }
 
 void index_csv_scalar(const char* p, size_t n, CsvIndex& index) {
   index.separators.clear();
@@ -133,13 +192,16 @@ void index_csv_scalar(const char* p, size_t n, CsvIndex& index) {
   }
 }
 
-const char* csv_scan_target() {
-  return hwy::TargetName(hwy::SupportedAndGeneratedTargets().front());
+const char* csv_scan_target() { return hwy::TargetName(chosen().bit); }
+
+std::vector<int64_t> csv_scan_targets() {
+  std::vector<int64_t> out;
+  for (const Target& t : targets())
+    if (t.supported) out.push_back(t.bit);
+  return out;
 }
 
-std::vector<int64_t> csv_scan_targets() { return hwy::SupportedAndGeneratedTargets(); }
-
-void force_csv_scan_target(int64_t target) { hwy::SetSupportedTargetsForTest(target); }
+void force_csv_scan_target(int64_t target) { g_forced = target; }
 
 const char* csv_scan_target_name(int64_t target) { return hwy::TargetName(target); }
 
