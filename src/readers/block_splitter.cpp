@@ -128,7 +128,11 @@ uint64_t BlockSplitter::lines_before(uint32_t file) const {
 bool BlockSplitter::next(Block& block) {
   for (;;) {
     if (!stream_ && !open_next_file()) return false;
-    if (carry_size_ < block_size_) fill(block_size_);
+    // The first blocks are smaller (64 KiB, doubling up to the block size), so that every worker
+    // has rows to parse soon after the start.
+    const size_t target =
+        next_index_ < 8 ? std::min(block_size_, (size_t{64} << 10) << next_index_) : block_size_;
+    if (carry_size_ < target) fill(target);
     if (carry_size_ == 0 && eof_) {
       close_stream();
       continue;
@@ -140,7 +144,11 @@ bool BlockSplitter::next(Block& block) {
           "break near byte {}); a CSV file whose quoted fields hold line breaks can be sharded "
           "by whole files only",
           file.path, file.begin, file.end, file.end));
-    size_t end = eof_ ? carry_size_ : record_end_(carry_.data(), carry_size_);
+    auto cut = [&](size_t n) {
+      return eof_ && n == carry_size_ ? n : record_end_(carry_.data(), n);
+    };
+    size_t end = cut(std::min(carry_size_, target));
+    if (end == 0 && carry_size_ > target) end = cut(carry_size_);
     while (end == 0) {  // a record longer than the block: grow until it fits, up to a bound
       if (carry_size_ > kMaxRecordBytes) record_too_long();
       fill(std::min(carry_size_ * 2 + 1, kMaxRecordBytes + 1));

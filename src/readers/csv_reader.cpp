@@ -26,14 +26,58 @@ size_t last_record_end(const char* p, size_t n) {
     const void* nl = memrchr(p, '\n', n);
     return nl ? static_cast<size_t>(static_cast<const char*>(nl) - p) + 1 : 0;
   }
-  bool quoted = false;
+  // The reader's own rules (scan_field, next_field): a quote opens a quoted field only at a
+  // field's start, after spaces; in it "" is a quote; after the closing quote and spaces the field
+  // must end, or the record is bad and the reader skips to the end of the line; a quote inside an
+  // unquoted field is text. A quoted field never closed holds the rest of the bytes.
+  enum { kFieldStart, kUnquoted, kQuoted, kQuote, kAfterQuote, kBadLine } state = kFieldStart;
   size_t last = 0;
   for (size_t i = 0; i < n; ++i) {
     const char c = p[i];
-    if (c == '"')
-      quoted = !quoted;
-    else if (c == '\n' && !quoted)
-      last = i + 1;
+    switch (state) {
+      case kFieldStart:
+        if (c == '"') {
+          state = kQuoted;
+          break;
+        }
+        if (is_space(c)) break;
+        state = kUnquoted;
+        [[fallthrough]];
+      case kUnquoted:
+        if (c == '\n') {
+          last = i + 1;
+          state = kFieldStart;
+        } else if (c == ',' || c == '\r') {
+          state = kFieldStart;
+        }
+        break;
+      case kQuoted:
+        if (c == '"') state = kQuote;
+        break;
+      case kQuote:  // after a quote inside a quoted field: a second quote, or its end
+        if (c == '"') {
+          state = kQuoted;
+          break;
+        }
+        state = kAfterQuote;
+        [[fallthrough]];
+      case kAfterQuote:
+        if (c == '\n') {
+          last = i + 1;
+          state = kFieldStart;
+        } else if (c == ',' || c == '\r') {
+          state = kFieldStart;
+        } else if (!is_space(c)) {
+          state = kBadLine;
+        }
+        break;
+      case kBadLine:
+        if (c == '\n') {
+          last = i + 1;
+          state = kFieldStart;
+        }
+        break;
+    }
   }
   return last;
 }
@@ -327,12 +371,11 @@ void CsvReader::parse_block(const Block& block, Batch& batch) const {
           const char* at = f.bad ? f.bad : p;
           const bool unterminated = *at == '"';
           problem = RowProblem{
-              record,
-              record_line,
-              static_cast<uint32_t>(col + 1),
+              record, record_line, static_cast<uint32_t>(col + 1),
               slot >= 0 ? *names[slot] : std::string(),
               unterminated ? "quoted field is not closed" : "unexpected text after a closing quote",
-              std::string(at, std::min<size_t>(40, static_cast<size_t>(end - at)))};
+              // Up to 40 bytes of the text, not past its line (nor the block).
+              std::string(at, std::find(at, std::min(end, at + 40), '\n'))};
         }
         // Resynchronise at the end of the line.
         while (p < end && *p != '\n') ++p;

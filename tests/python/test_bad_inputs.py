@@ -155,7 +155,7 @@ EXPECTED = {
     'csv_missing_field':
         "{d}/d.csv:3: column 3 (attribute 'probability') missing value: the record has 2 fields, the header has 3: ''",
     'csv_unclosed_quote':
-        '{d}/d.csv:3: column 2 (attribute \'prediction\') quoted field is not closed: \'"0,0.25\\n\'',
+        '{d}/d.csv:3: column 2 (attribute \'prediction\') quoted field is not closed: \'"0,0.25\'',
     'csv_labels_are_probabilities':
         "{d}/d.csv:2: (attribute 'label') label '0.73' looks like a probability, not a class: the labels of a binary problem are classes (0/1, yes/no); is 'label' a column of scores? Give scores as --probability-attribute (Python: probability_attribute): '0.73'",
     'csv_third_label':

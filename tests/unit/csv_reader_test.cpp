@@ -63,11 +63,11 @@ ReadResult read_all(const std::string& path, bool header, const AttributeSpec& a
              ":" + p.reason + ":" + p.text;
     };
     for (const auto& p : batch.skipped) r.errors.push_back(describe(p));
+    r.records += batch.records;  // with a fatal error: up to the bad record
     if (batch.error) {
       r.errors.push_back(describe(*batch.error));
       break;
     }
-    r.records += batch.records;
     line += batch.lines;
   }
   return r;
@@ -168,7 +168,7 @@ TEST(CsvReader, BadValuesAreLocated) {
   EXPECT_EQ(r.errors.at(0).substr(0, 42), "3:2:prediction:quoted field is not closed:");
 
   r = read_all(write_temp("probability,prediction,label\n0.5,\"1\"x,1\n"), true, kNamed, 1 << 20);
-  EXPECT_EQ(r.errors.at(0), "2:2:prediction:unexpected text after a closing quote:x,1\n");
+  EXPECT_EQ(r.errors.at(0), "2:2:prediction:unexpected text after a closing quote:x,1");
 
   r = read_all(write_temp("probability,prediction,label\nnan,1,1\n"), true, kNamed, 1 << 20);
   EXPECT_EQ(r.errors.at(0), "2:1:probability:not a finite number:nan");
