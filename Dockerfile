@@ -14,12 +14,12 @@ RUN scripts/install-deps \
  && cmake --build --preset release \
  && cmake --install build/release --prefix /opt/mqmon
 
-# Run: the shared libraries the binary needs (readelf -d: fmt, zlib, zstd, simdjson, OpenSSL's
+# Run: the shared libraries the binary needs (readelf -d: fmt, zlib, zstd, ISA-L, simdjson, OpenSSL's
 # libcrypto, curl, pugixml), SQLite for schedules, and Debian's python3 for scripts.
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libfmt9 zlib1g libzstd1 libsimdjson14 libssl3 libcurl4 libpugixml1v5 libsqlite3-0 \
+      libfmt9 zlib1g libzstd1 libisal2 libsimdjson14 libssl3 libcurl4 libpugixml1v5 libsqlite3-0 \
       python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/mqmon /opt/mqmon
