@@ -1,6 +1,8 @@
-// CSV reader, accumulators and finalize, with a differential check: a tiny block size (every
+// CSV reader, accumulators and finalize, with two differential checks: a tiny block size (every
 // record boundary a block boundary somewhere) must give the same statistics, or the same located
-// error, as one big block.
+// error, as one big block; and the reader's fast path (the vector structural index, on an
+// instruction set chosen by the input's length) must read the same rows and bad records as the
+// scalar reader alone.
 //
 // Input: a flags byte, then the file. Flags: header on/off, problem type, bad rows skipped,
 // unbounded scores, block size.
@@ -9,6 +11,8 @@
 
 #include "fuzz_common.h"
 #include "mqmon/jobs/evaluate.h"
+#include "mqmon/readers/csv_reader.h"
+#include "mqmon/readers/csv_scan.h"
 
 using namespace mqmon;
 
@@ -20,6 +24,42 @@ std::string outcome(const std::string& path, const EvaluationSpec& spec) {
   } catch (const Error& e) {
     return std::string("error: ") + e.what();
   }
+}
+
+/// Every row and bad record the reader gives, block by block, as text.
+std::string rows_read(const std::string& path, size_t size, const EvaluationSpec& spec,
+                      size_t block_size, bool simd) {
+  CsvOptions o;
+  o.header = spec.format.header;
+  o.block_size = block_size;
+  o.skip_bad_rows = true;
+  o.simd = simd;
+  std::string out;
+  try {
+    CsvReader reader({{path, size}}, o, spec.attributes);
+    Block block;
+    Batch batch;
+    while (reader.next_block(block)) {
+      reader.parse_block(block, batch);
+      const auto& labels = batch.labels.entries();
+      for (size_t i = 0; i < batch.rows(); ++i) {
+        out += std::to_string(block.offset + batch.record[i]) + ":";
+        if (!batch.actual.empty()) out += labels[batch.actual[i]].canonical + ",";
+        if (!batch.predicted.empty()) out += labels[batch.predicted[i]].canonical + ",";
+        if (!batch.truth.empty()) out += std::to_string(batch.truth[i]) + ",";
+        if (!batch.prediction.empty()) out += std::to_string(batch.prediction[i]) + ",";
+        if (!batch.score.empty()) out += std::to_string(batch.score[i]);
+        out += "\n";
+      }
+      for (const auto& p : batch.skipped)
+        out += "bad " + std::to_string(p.record) + ":" + std::to_string(p.line) + ":" +
+               std::to_string(p.column) + ":" + p.reason + ":" + p.text + "\n";
+      out += "block " + std::to_string(batch.records) + " " + std::to_string(batch.lines) + "\n";
+    }
+  } catch (const Error& e) {
+    out += std::string("error: ") + e.what();
+  }
+  return out;
 }
 
 }  // namespace
@@ -52,6 +92,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr,
                  "block size changes the outcome:\n--- one block:\n%s\n--- small blocks:\n%s\n",
                  whole.c_str(), split.c_str());
+    std::abort();
+  }
+  static const std::vector<int64_t> targets = csv_scan_targets();
+  force_csv_scan_target(targets[size % targets.size()]);
+  const std::string fast = rows_read(file.path(), text.size(), spec, spec.block_size, true);
+  const std::string scalar = rows_read(file.path(), text.size(), spec, spec.block_size, false);
+  force_csv_scan_target(0);
+  if (fast != scalar) {
+    std::fprintf(stderr, "the fast path (%s) reads otherwise:\n--- scalar:\n%s\n--- fast:\n%s\n",
+                 csv_scan_target_name(targets[size % targets.size()]), scalar.c_str(),
+                 fast.c_str());
     std::abort();
   }
   return 0;
