@@ -8,8 +8,10 @@ the statistics.json metrics on all rows and on the same five 80 % subsamples mqm
 be compared), the ROC and PR curves (drop_intermediate=True) and exact AUC for binary, and writes
 {metric: [value, standard_deviation]} to OUT.json.
 """
+import gzip
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,13 +26,41 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-def subsamples(n, seed=0x6D716D6F6E):
+def file_key(name):
+    """The subsample key of a file name: FNV-1a of its bytes without a .gz/.zst suffix, mixed."""
+    for suffix in (".gz", ".zst"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    h = 0xCBF29CE484222325
+    for b in name.encode():
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     with np.errstate(over="ignore"):
-        base = mix64(np.uint64(seed) ^ np.uint64(0x9E3779B97F4A7C15)) ^ (np.arange(n, dtype=np.uint64) * np.uint64(5))
+        return int(mix64(np.uint64(h)))
+
+
+def record_offsets(path, header):
+    """Byte offsets (in the decoded bytes) where the file's records start, read in chunks."""
+    opener = gzip.open if path.endswith(".gz") else open
+    starts, at = [np.zeros(1, dtype=np.uint64)], 0
+    with opener(path, "rb") as f:
+        while chunk := f.read(64 << 20):
+            starts.append(np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10).astype(np.uint64) + np.uint64(at + 1))
+            at += len(chunk)
+    starts = np.concatenate(starts)
+    starts = starts[starts < at]  # no record after the final line feed
+    return starts[1:] if header else starts
+
+
+def subsamples(path, header, seed=0x6D716D6F6E):
+    """mqmon's five replicates: record k of a file is in replicate r when a hash of (seed, its file's
+    name XOR its byte offset, r) falls below 0.8 * 2^64."""
+    keys = np.uint64(file_key(Path(path).name)) ^ record_offsets(path, header)
+    with np.errstate(over="ignore"):
+        base = mix64(np.uint64(seed) ^ np.uint64(0x9E3779B97F4A7C15)) ^ (keys * np.uint64(5))
         return [mix64(mix64(base + np.uint64(k))) < np.uint64(14757395258967641292) for k in range(5)]
 
 
-def binary(df):
+def binary(df, reps):
     y = df["label"].to_numpy() == 1
     pred = df["prediction"].to_numpy() == 1
     score = df["probability"].to_numpy()
@@ -53,10 +83,10 @@ def binary(df):
 
     roc_curve(y, score, drop_intermediate=True)
     precision_recall_curve(y, score)
-    return metrics(y, pred, score), [metrics(y[k], pred[k], score[k]) for k in subsamples(len(y))]
+    return metrics(y, pred, score), [metrics(y[k], pred[k], score[k]) for k in reps]
 
 
-def multiclass(df):
+def multiclass(df, reps):
     # Labels as integer codes of one shared vocabulary (what a careful user does before calling
     # scikit-learn on millions of rows); ties between classes resolve by label text as mqmon does.
     vocab = np.union1d(df["label"].astype(str).unique(), df["prediction"].astype(str).unique())
@@ -78,7 +108,7 @@ def multiclass(df):
                 out[f"weighted_{name}{suffix}"] = f
         return out
 
-    return metrics(y, pred), [metrics(y[k], pred[k]) for k in subsamples(len(y))]
+    return metrics(y, pred), [metrics(y[k], pred[k]) for k in reps]
 
 
 def _is_number(text):
@@ -89,7 +119,7 @@ def _is_number(text):
         return False
 
 
-def regression(df):
+def regression(df, reps):
     y = df["label"].to_numpy(dtype=float)
     pred = df["prediction"].to_numpy(dtype=float)
 
@@ -97,13 +127,15 @@ def regression(df):
         mse = mean_squared_error(y, pred)
         return {"mae": mean_absolute_error(y, pred), "mse": mse, "rmse": float(np.sqrt(mse)), "r2": r2_score(y, pred)}
 
-    return metrics(y, pred), [metrics(y[k], pred[k]) for k in subsamples(len(y))]
+    return metrics(y, pred), [metrics(y[k], pred[k]) for k in reps]
 
 
 def main():
     kind, path, out = sys.argv[1:4]
-    df = pd.read_json(path, lines=True) if path.endswith(".jsonl") else pd.read_csv(path)
-    values, reps = {"binary": binary, "multiclass": multiclass, "regression": regression}[kind](df)
+    jsonl = path.removesuffix(".gz").endswith(".jsonl")
+    df = pd.read_json(path, lines=True) if jsonl else pd.read_csv(path)
+    values, reps = {"binary": binary, "multiclass": multiclass, "regression": regression}[kind](
+        df, subsamples(path, header=not jsonl))
     result = {k: [float(v), float(np.std([r[k] for r in reps], ddof=1))] for k, v in values.items()}
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
