@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <random>
+#include <thread>
 #include <type_traits>
 #include <variant>
 
@@ -138,7 +140,27 @@ std::vector<double> proportions(const std::vector<uint64_t>& counts) {
   return p;
 }
 
-std::mt19937_64 threshold_rng(uint64_t seed) { return std::mt19937_64(seed ^ 0x636f6e737472ULL); }
+/// Calls draw(rng, b) for every replicate b, on every core: the replicates are cut into chunks
+/// of 64, each with its own generator seeded by (seed, chunk), so the draws do not depend on the
+/// number of threads. draw must only write what belongs to replicate b.
+template <typename Draw>
+void for_each_replicate(int replicates, uint64_t seed, Draw&& draw) {
+  constexpr int kChunk = 64;
+  const int chunks = (replicates + kChunk - 1) / kChunk;
+  std::atomic<int> next{0};
+  auto work = [&] {
+    for (int c; (c = next++) < chunks;) {
+      std::mt19937_64 rng(mix64(seed ^ 0x636f6e737472ULL) + static_cast<uint64_t>(c));
+      for (int b = c * kChunk; b < std::min(replicates, (c + 1) * kChunk); ++b) draw(rng, b);
+    }
+  };
+  const unsigned threads =
+      std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()), chunks);
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
 
 void validate(const SuggestOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 0.5)) throw ConfigError("--alpha must be in (0, 0.5)");
@@ -196,11 +218,11 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
   if (o.method == ThresholdMethod::kWindow) {
     const auto& c = stats.counts;
     const auto p = proportions({c.tn, c.fp, c.fn, c.tp});
-    auto rng = threshold_rng(o.seed);
-    for (int b = 0; b < o.replicates; ++b) {
+    drawn.resize(static_cast<size_t>(o.replicates));
+    for_each_replicate(o.replicates, o.seed, [&](std::mt19937_64& rng, int b) {
       const auto d = multinomial_draw(p, n, rng);
-      drawn.push_back(binary_scalars({d[0], d[1], d[2], d[3]}, NAN));
-    }
+      drawn[static_cast<size_t>(b)] = binary_scalars({d[0], d[1], d[2], d[3]}, NAN);
+    });
   }
   std::vector<Constraint> out;
   for (const auto& [metric, op] : kBinaryConstrained) {
@@ -242,15 +264,15 @@ std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistic
       counts.push_back(count);
     }
     const auto p = proportions(counts);
-    auto rng = threshold_rng(o.seed);
-    for (int b = 0; b < o.replicates; ++b) {
+    for (MulticlassScalar k : kConstrained) drawn[k].resize(static_cast<size_t>(o.replicates));
+    for_each_replicate(o.replicates, o.seed, [&](std::mt19937_64& rng, int b) {
       const auto d = multinomial_draw(p, n, rng);
       SparseConfusion draw;
       for (size_t i = 0; i < cells.size(); ++i)
         if (d[i]) draw[cells[i]] = d[i];
       const auto m = multiclass_scalars(draw, stats.labels.size());
-      for (MulticlassScalar k : kConstrained) drawn[k].push_back(m[k]);
-    }
+      for (MulticlassScalar k : kConstrained) drawn[k][static_cast<size_t>(b)] = m[k];
+    });
   }
   for (MulticlassScalar k : kConstrained) {
     double threshold = stats.metrics[k].value;

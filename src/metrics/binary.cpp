@@ -118,6 +118,7 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
 
   const size_t n = batch.rows();
   const double* scores = batch.score_data();
+  const uint8_t* masks = origin.masks(batch, options_.seed);
   // Counts per cell (tn, fp, fn, tp) for all rows and each replicate, added without branches.
   uint64_t cells[kReplicates + 1][4] = {};
   for (size_t i = 0; i < n; ++i) {
@@ -125,7 +126,7 @@ void BinaryAccumulator::update(const Batch& batch, const BatchOrigin& origin) {
     const bool predicted_pos = options_.has_inference ? positive[batch.predicted[i]] != 0
                                                       : scores[i] >= options_.threshold;
     const double score = options_.has_probability ? scores[i] : (predicted_pos ? 1.0 : 0.0);
-    const unsigned mask = subsample_mask(options_.seed, origin.row_key(batch, i));
+    const unsigned mask = masks[i];
     const int cell = (actual_pos ? 2 : 0) | (predicted_pos ? 1 : 0);
     ++cells[0][cell];
     for (int k = 0; k < kReplicates; ++k) cells[k + 1][cell] += (mask >> k) & 1u;

@@ -94,10 +94,11 @@ void MulticlassAccumulator::update(const Batch& batch, const BatchOrigin& origin
   // loop does no hashing; large label sets go to the sparse map directly.
   const size_t k = entries.size();
   const size_t n = batch.rows();
+  const uint8_t* masks = origin.masks(batch, seed_);
   if (k <= 32) {
     std::vector<Counts> dense(k * k, Counts{});
     for (size_t i = 0; i < n; ++i) {
-      const unsigned mask = subsample_mask(seed_, origin.row_key(batch, i));
+      const unsigned mask = masks[i];
       Counts& c = dense[batch.actual[i] * k + batch.predicted[i]];
       c[0] += 1;
       for (int r = 0; r < kReplicates; ++r) c[r + 1] += (mask >> r) & 1u;
@@ -107,7 +108,7 @@ void MulticlassAccumulator::update(const Batch& batch, const BatchOrigin& origin
         if (dense[a * k + p][0]) add_cell(global[a], global[p], dense[a * k + p]);
   } else {
     for (size_t i = 0; i < n; ++i) {
-      const unsigned mask = subsample_mask(seed_, origin.row_key(batch, i));
+      const unsigned mask = masks[i];
       Counts one{};
       one[0] = 1;
       for (int r = 0; r < kReplicates; ++r) one[r + 1] = (mask >> r) & 1u;

@@ -70,11 +70,12 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
   const size_t n = batch.rows();
   const double* truth = batch.truth_data();
   const double* prediction = batch.prediction_data();
+  const uint8_t* masks = origin.masks(batch, seed_);
   for (size_t i = 0; i < n; ++i) {
     const double y = truth[i];
     const double e = prediction[i] - y;
     const double ae = std::fabs(e), e2 = e * e;
-    const unsigned mask = subsample_mask(seed_, origin.row_key(batch, i));
+    const unsigned mask = masks[i];
     auto add = [&](RegressionSums& s) {
       ++s.n;
       s.abs_error.add(ae);

@@ -30,6 +30,9 @@ struct BatchOrigin {
     if (!batch.sub.empty() && batch.sub[i]) key ^= mix64(0x5bd1e995ULL + batch.sub[i]);
     return key;
   }
+  /// subsample_mask(seed, row_key(batch, i)) of every row i, computed several rows at once with
+  /// the CPU's widest vectors (into a buffer of the calling thread, valid until its next call).
+  const uint8_t* masks(const Batch& batch, uint64_t seed) const;
 };
 
 /// The key of a file name (FNV-1a, mixed) without a .gz or .zst suffix; 0 for in-memory rows.
