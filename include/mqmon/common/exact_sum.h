@@ -74,7 +74,8 @@ inline void ExactSum::add(double x) {
   // [0, 2^32) and P2 signed, the two's complement split of the shifted mantissa.
   const int64_t sign = static_cast<int64_t>(bits >> 63);
   const int64_t sm = (static_cast<int64_t>(m) ^ -sign) + sign;
-  const exact_sum_i128 v = static_cast<exact_sum_i128>(sm) * (exact_sum_i128{1} << r);  // |v| < 2^85
+  const exact_sum_i128 v =
+      static_cast<exact_sum_i128>(sm) * (exact_sum_i128{1} << r);  // |v| < 2^85
   limbs_[i] += static_cast<int64_t>(static_cast<uint32_t>(v));
   limbs_[i + 1] += static_cast<int64_t>(static_cast<uint32_t>(v >> 32));
   limbs_[i + 2] += static_cast<int64_t>(v >> 64);
