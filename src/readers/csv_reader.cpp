@@ -32,24 +32,25 @@ size_t last_record_end(const char* p, size_t n) {
   // unquoted field is text. A quoted field never closed holds the rest of the bytes.
   enum { kFieldStart, kUnquoted, kQuoted, kQuote, kAfterQuote, kBadLine } state = kFieldStart;
   size_t last = 0;
+  // A field's end: a line feed ends the record, a comma or carriage return the field.
+  auto ends_field = [&](char c, size_t i) {
+    if (c == '\n') last = i + 1;
+    const bool end = c == '\n' || c == ',' || c == '\r';
+    if (end) state = kFieldStart;
+    return end;
+  };
   for (size_t i = 0; i < n; ++i) {
     const char c = p[i];
     switch (state) {
       case kFieldStart:
         if (c == '"') {
           state = kQuoted;
-          break;
+        } else if (!is_space(c) && !ends_field(c, i)) {
+          state = kUnquoted;
         }
-        if (is_space(c)) break;
-        state = kUnquoted;
-        [[fallthrough]];
+        break;
       case kUnquoted:
-        if (c == '\n') {
-          last = i + 1;
-          state = kFieldStart;
-        } else if (c == ',' || c == '\r') {
-          state = kFieldStart;
-        }
+        ends_field(c, i);
         break;
       case kQuoted:
         if (c == '"') state = kQuote;
@@ -62,14 +63,7 @@ size_t last_record_end(const char* p, size_t n) {
         state = kAfterQuote;
         [[fallthrough]];
       case kAfterQuote:
-        if (c == '\n') {
-          last = i + 1;
-          state = kFieldStart;
-        } else if (c == ',' || c == '\r') {
-          state = kFieldStart;
-        } else if (!is_space(c)) {
-          state = kBadLine;
-        }
+        if (!ends_field(c, i) && !is_space(c)) state = kBadLine;
         break;
       case kBadLine:
         if (c == '\n') {

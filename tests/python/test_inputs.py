@@ -118,3 +118,19 @@ def test_help_has_examples():
     out = run_mqmon(["suggest-baseline", "--help"]).stdout
     assert "Examples:" in out and "--threshold-method" in out and "--max-bad-rows" in out
     assert run_mqmon(["--version"]).stdout.startswith("mqmon ")
+
+
+def test_verbose_logs_the_phases_of_a_job_in_order(tmp_path):
+    # --verbose prints each phase with its time since the start; the phases come in the job's
+    # order and the times never go back.
+    path = tmp_path / "d.csv"
+    dataset(20000).to_csv(path, index=False)
+    run = baseline(path, tmp_path / "o", "--verbose", "--no-progress")
+    lines = [line for line in run.stderr.splitlines() if line.startswith("mqmon: [")]
+    phases = [line.split("] ", 1)[1] for line in lines]
+    assert phases == ["reading", "parsing the first block", "last rows accumulated", "statistics computed",
+                      "constraints suggested", "report drawn", "outputs written", "done"], run.stderr
+    times = [float(line.split("[", 1)[1].split(" s]")[0]) for line in lines]
+    assert times == sorted(times) and times[-1] < 60
+    quiet = baseline(path, tmp_path / "q", "--no-progress")
+    assert "mqmon: [" not in quiet.stderr

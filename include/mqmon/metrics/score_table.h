@@ -58,11 +58,15 @@ class ScoreTable {
   }
   /// Up to `parts` - 1 sort keys that cut the scores into ranges of similar size, ascending.
   std::vector<uint64_t> split_keys(size_t parts) const;
-  /// for_each_descending over the scores whose sort_key is in [from, to), with
+  /// No separate callback for scores one row carries: f gets their counts too.
+  struct NoSingle {};
+
+  /// for_each_descending over the scores whose sort_key is in [from, to); with `single`,
   /// single(positive, replicate_mask) instead of f for a score one row carries (most scores,
   /// when they are continuous: no counts to build).
-  template <typename F, typename Single>
-  void for_each_descending_in(uint64_t from, uint64_t to, F&& f, Single&& single) const {
+  template <typename F, typename Single = NoSingle>
+  void for_each_descending_in(uint64_t from, uint64_t to, F&& f,
+                              Single&& single = NoSingle()) const {
     settle();
     Counts pos, neg;
     if (!sorted_) {
@@ -71,25 +75,20 @@ class ScoreTable {
           counts(entries_[i], pos, neg);
           f(score_of(entries_[i].key), pos, neg);
         }
-    } else {
-      merge_runs([&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); },
-                 from, to, false, [&](uint64_t, unsigned tag) { single(tag & 1u, tag >> 1); });
+      return;
     }
+    auto each = [&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); };
+    if constexpr (std::is_same_v<std::decay_t<Single>, NoSingle>)
+      merge_runs(each, from, to);
+    else
+      merge_runs(each, from, to, false,
+                 [&](uint64_t, unsigned tag) { single(tag & 1u, tag >> 1); });
   }
 
   /// Calls f(score, positives, negatives) for every distinct score in descending order.
   template <typename F>
   void for_each_descending(F&& f) const {
-    settle();
-    Counts pos, neg;
-    if (!sorted_) {
-      for (uint32_t i : hash_order()) {
-        counts(entries_[i], pos, neg);
-        f(score_of(entries_[i].key), pos, neg);
-      }
-    } else {
-      merge_runs([&](uint64_t key, const Counts& p, const Counts& n) { f(score_of(key), p, n); });
-    }
+    for_each_descending_in(0, UINT64_MAX, f);
   }
 
   void serialize(std::string& out) const;
@@ -132,7 +131,6 @@ class ScoreTable {
   /// absorbed tables + 2), and the wide side table's counts added unless `narrow_only`.
   /// With `single`, a key that one single alone holds (and no wide count) goes to
   /// single(key, tag) instead.
-  struct NoSingle {};
   template <typename F, typename Single = NoSingle>
   void merge_runs(F&& f, uint64_t from = 0, uint64_t to = UINT64_MAX, bool narrow_only = false,
                   Single&& single = NoSingle()) const;
