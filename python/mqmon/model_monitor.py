@@ -12,7 +12,7 @@ from ._keywords import checked
 _EVALUATION_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "seed",
                        "curve_points", "max_bad_rows", "evaluation_time", "s3_endpoint",
                        "unbounded_scores", "record_preprocessor_script", "script_workers")
-_BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "window_size", "replicates",
+_BASELINE_OPTIONS = _EVALUATION_OPTIONS + ("threshold_method", "alpha", "alpha_scope", "window_size", "replicates",
                                            "strict_layout", "report")
 _MONITOR_OPTIONS = _EVALUATION_OPTIONS + ("max_lookback", "ignore_undefined_metrics",
                                           "post_analytics_processor_script", "report", "baseline_statistics")
@@ -307,7 +307,7 @@ class ModelQualityMonitor:
 
         Besides the SDK's arguments, mqmon's options are accepted by keyword: ``positive_label``,
         ``negative_label``, ``label_type``, ``class_labels``, ``seed``, ``curve_points``,
-        ``threshold_method``, ``alpha``, ``window_size``, ``replicates``, ``strict_layout``,
+        ``threshold_method``, ``alpha``, ``alpha_scope`` ("metric" or "execution"), ``window_size``, ``replicates``, ``strict_layout``,
         ``max_bad_rows``, ``evaluation_time``, ``report`` (default True: report.html beside the
         files; ``job.report()``). Any other keyword is a TypeError.
         """

@@ -19,7 +19,7 @@ from .in_memory import _columns
 
 # mqmon's options a partial records (those of ModelQualityMonitor.suggest_baseline).
 _PARTIAL_OPTIONS = ("positive_label", "negative_label", "label_type", "class_labels", "seed", "curve_points",
-                    "threshold_method", "alpha", "window_size", "replicates", "strict_layout", "max_bad_rows",
+                    "threshold_method", "alpha", "alpha_scope", "window_size", "replicates", "strict_layout", "max_bad_rows",
                     "unbounded_scores", "record_preprocessor_script", "threads", "script_workers")
 
 

@@ -107,13 +107,15 @@ mqmon::EvaluationSpec evaluation_spec(const py::dict& o) {
 }
 
 /// The constraint-suggestion options of a baseline (suggest_baseline, partial).
-const std::vector<std::string> kSuggestKeys = {"threshold_method", "alpha", "window_size",
-                                               "replicates", "strict_layout"};
+const std::vector<std::string> kSuggestKeys = {"threshold_method", "alpha",      "alpha_scope",
+                                               "window_size",      "replicates", "strict_layout"};
 mqmon::SuggestOptions suggest_options(const py::dict& o) {
   mqmon::SuggestOptions s;
   std::string method;
   if (option(o, "threshold_method", method)) s.method = mqmon::parse_threshold_method(method);
   option(o, "alpha", s.alpha);
+  std::string scope;
+  if (option(o, "alpha_scope", scope)) s.scope = mqmon::parse_alpha_scope(scope);
   option(o, "window_size", s.window_size);
   option(o, "replicates", s.replicates);
   option(o, "strict_layout", s.strict_layout);

@@ -304,16 +304,22 @@ struct EvaluationOptions {
 
 /// The options of a baseline's constraints (suggest-baseline, and partial, which records them).
 void add_suggest_options(CLI::App* cmd, mqmon::SuggestOptions& suggest,
-                         std::string& threshold_method) {
+                         std::string& threshold_method, std::string& alpha_scope) {
   cmd->add_option("--threshold-method", threshold_method,
                   "window (chance crossing at the window size) or baseline (the baseline value)")
       ->capture_default_str();
-  cmd->add_option("--alpha", suggest.alpha, "Window method: false-alarm probability per metric")
+  cmd->add_option("--alpha", suggest.alpha,
+                  "Window method: false-alarm probability of a healthy window (per metric, or per "
+                  "execution with --alpha-scope execution)")
+      ->capture_default_str();
+  cmd->add_option("--alpha-scope", alpha_scope,
+                  "Window method: metric (each metric alarms with probability alpha) or execution "
+                  "(a healthy window violates any constraint with probability alpha)")
       ->capture_default_str();
   cmd->add_option("--window-size", suggest.window_size,
                   "Window method: rows per monitoring window (default: the baseline's rows)");
   cmd->add_option("--replicates", suggest.replicates,
-                  "Window method: multinomial draws per threshold")
+                  "Window method: draws of a window's metrics per threshold")
       ->capture_default_str();
   cmd->add_flag("--strict-layout", suggest.strict_layout,
                 "Write constraints.json without mqmon's extra block");
@@ -366,7 +372,7 @@ int main(int argc, char** argv) {
   // suggest-baseline
   mqmon::BaselineConfig cfg;
   EvaluationOptions base_eval;
-  std::string threshold_method = "window";
+  std::string threshold_method = "window", alpha_scope = "metric";
   auto* base =
       app.add_subcommand("suggest-baseline",
                          "Compute a labelled dataset's model quality and suggest constraints "
@@ -378,7 +384,7 @@ int main(int argc, char** argv) {
           "gzip/zstd read transparently")
       ->required();
   base_eval.add_to(base, cfg.evaluation);
-  add_suggest_options(base, cfg.suggest, threshold_method);
+  add_suggest_options(base, cfg.suggest, threshold_method, alpha_scope);
   base->add_option("--post-analytics-processor-script", cfg.post_analytics_processor_script,
                    "Python file defining postprocess_handler(), run once the outputs are written");
   bool base_no_report = false;
@@ -476,7 +482,8 @@ int main(int argc, char** argv) {
   monitor->add_option("--evaluation-time", mon.evaluation_time, "Fixed evaluation_time")->group("");
 
   // partial: one shard's mergeable state, for any engine
-  std::string part_dataset, part_shard, part_range, part_output, part_threshold_method = "window";
+  std::string part_dataset, part_shard, part_range, part_output, part_threshold_method = "window",
+                                                                 part_alpha_scope = "metric";
   mqmon::EvaluationSpec part_spec;
   mqmon::SuggestOptions part_suggest;
   EvaluationOptions part_eval;
@@ -493,7 +500,7 @@ int main(int argc, char** argv) {
   partial->add_option("--byte-range", part_range,
                       "A:B: the records starting in bytes A to B of a one-file dataset");
   part_eval.add_to(partial, part_spec);
-  add_suggest_options(partial, part_suggest, part_threshold_method);
+  add_suggest_options(partial, part_suggest, part_threshold_method, part_alpha_scope);
   partial->add_option("--output", part_output, "The .mqp file to write (local or s3://)")
       ->required();
 
@@ -634,6 +641,7 @@ int main(int argc, char** argv) {
       if (base->parsed()) {
         base_eval.apply(cfg.evaluation);
         cfg.suggest.method = mqmon::parse_threshold_method(threshold_method);
+        cfg.suggest.scope = mqmon::parse_alpha_scope(alpha_scope);
         if (!base_no_report)
           cfg.render_report = mqmon::report::baseline_renderer(cfg.dataset, kVersion);
         const auto r = mqmon::run_baseline(cfg);
@@ -647,6 +655,7 @@ int main(int argc, char** argv) {
           throw mqmon::ConfigError("give --shard I/N or --byte-range A:B");
         part_eval.apply(part_spec);
         part_suggest.method = mqmon::parse_threshold_method(part_threshold_method);
+        part_suggest.scope = mqmon::parse_alpha_scope(part_alpha_scope);
         const auto shard = part_shard.empty() ? mqmon::ShardSpec::parse_byte_range(part_range)
                                               : mqmon::ShardSpec::parse_shard(part_shard);
         const auto p = mqmon::compute_partial(part_dataset, shard, part_spec, part_suggest);

@@ -64,6 +64,11 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
       const double a = auc.is_number() ? auc.get<double>() : NAN;
       const auto v = binary_scalars(s.counts, a);
       for (int m = 0; m < kBinaryScalarCount; ++m) s.metrics[m].value = v[m];
+      if (!std::isnan(a)) {
+        const auto& placement = b.at("auc_placement_variance");
+        s.auc_placement_variance_positives = number_at(placement, "positives", where);
+        s.auc_placement_variance_negatives = number_at(placement, "negatives", where);
+      }
       return s;
     }
     case ProblemType::kMulticlassClassification: {
@@ -99,6 +104,20 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
       s.metrics[kRmse].value = std::sqrt(s.mean_squared_error);
       s.metrics[kR2].value =
           s.truth_variance > 0 ? 1 - s.mean_squared_error / s.truth_variance : NAN;
+      const auto& sample = b.at("sample");
+      const auto& abs_error = sample.at("absolute_error");
+      const auto& truth = sample.at("truth");
+      if (!abs_error.is_array() || !truth.is_array() || abs_error.size() != truth.size() ||
+          abs_error.empty() || abs_error.size() > std::min<uint64_t>(n, kRegressionSampleRows))
+        throw ConfigError(fmt::format(
+            "{}: the sample needs absolute_error and truth arrays of the same length, 1 to {}",
+            where, std::min<uint64_t>(n, kRegressionSampleRows)));
+      for (size_t i = 0; i < abs_error.size(); ++i) {
+        if (!abs_error[i].is_number() || !truth[i].is_number() || abs_error[i].get<double>() < 0)
+          throw ConfigError(fmt::format("{}: sample row {} is not a number pair with |error| >= 0",
+                                        where, i + 1));
+        s.sample.emplace_back(abs_error[i].get<double>(), truth[i].get<double>());
+      }
       return s;
     }
   }
@@ -194,8 +213,8 @@ ConstraintSet read_constraints(const std::string& path) {
     const auto op = entry.find("comparison_operator");
     if (op == entry.end() || !op->is_string())
       throw ConfigError(where + ": missing 'comparison_operator'");
-    set.constraints.push_back(
-        {metric, number_at(entry, "threshold", where), parse_comparison_operator(*op, where)});
+    set.constraints.push_back({metric, number_at(entry, "threshold", where),
+                               parse_comparison_operator(*op, where), "", 0});
   }
   if (doc.contains("mqmon")) {
     const json& m = doc["mqmon"];
@@ -208,6 +227,8 @@ ConstraintSet read_constraints(const std::string& path) {
             fmt::format("{}: threshold_method '{}' is not window or baseline", where, method));
       w.options.method = method == "window" ? ThresholdMethod::kWindow : ThresholdMethod::kBaseline;
       w.options.alpha = number_at(m, "alpha", where);
+      if (m.contains("alpha_scope"))
+        w.options.scope = parse_alpha_scope(m.at("alpha_scope").get<std::string>());
       w.options.window_size = count_at(m, "window_size", where);
       w.options.replicates = static_cast<int>(count_at(m, "replicates", where));
       w.options.seed = m.at("seed").get<uint64_t>();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <thread>
 #include <type_traits>
@@ -35,6 +36,14 @@ ThresholdMethod parse_threshold_method(const std::string& text) {
   if (text == "baseline") return ThresholdMethod::kBaseline;
   throw ConfigError(not_one_of("threshold method", text, {"window", "baseline"}));
 }
+
+AlphaScope parse_alpha_scope(const std::string& text) {
+  if (text == "metric") return AlphaScope::kMetric;
+  if (text == "execution") return AlphaScope::kExecution;
+  throw ConfigError(not_one_of("alpha scope", text, {"metric", "execution"}));
+}
+
+const char* scope_name(AlphaScope s) { return s == AlphaScope::kMetric ? "metric" : "execution"; }
 
 const char* method_name(ThresholdMethod m) {
   return m == ThresholdMethod::kWindow ? "window" : "baseline";
@@ -73,14 +82,6 @@ double normal_quantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
-double hanley_mcneil_se(double a, double n_pos, double n_neg) {
-  const double q1 = a / (2 - a);
-  const double q2 = 2 * a * a / (1 + a);
-  const double var =
-      (a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg);
-  return std::sqrt(std::max(var, 0.0));
-}
-
 namespace {
 
 struct ConstrainedMetric {
@@ -100,6 +101,8 @@ constexpr ConstrainedMetric kBinaryConstrained[] = {
     {kF1, ComparisonOperator::kLessThan},
     {kF2, ComparisonOperator::kLessThan},
 };
+constexpr MulticlassScalar kMulticlassConstrained[] = {
+    kMcAccuracy, kWeightedRecall, kWeightedPrecision, kWeightedF0_5, kWeightedF1, kWeightedF2};
 
 bool lower_is_alarm(ComparisonOperator op) {
   return op == ComparisonOperator::kLessThan || op == ComparisonOperator::kLessThanOrEqualTo;
@@ -113,11 +116,20 @@ double quantile_sorted(const std::vector<double>& v, double q) {
   return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+size_t uniform_index(std::mt19937_64& rng, size_t n) {
+  return static_cast<size_t>((static_cast<uint128>(rng()) * n) >> 64);
+}
+double standard_normal(std::mt19937_64& rng) {
+  std::normal_distribution<double> normal;
+  return normal(rng);
+}
+
 /// One draw of n rows from a multinomial over cells with the given proportions (sequential
 /// conditional binomials; std::binomial_distribution is deterministic for a given libstdc++).
-std::vector<uint64_t> multinomial_draw(const std::vector<double>& p, uint64_t n,
-                                       std::mt19937_64& rng) {
-  std::vector<uint64_t> cells(p.size(), 0);
+void multinomial_draw(const std::vector<double>& p, uint64_t n, std::mt19937_64& rng,
+                      std::vector<uint64_t>& cells) {
+  cells.assign(p.size(), 0);
   int64_t remaining = static_cast<int64_t>(n);
   double rest = 1.0;
   for (size_t k = 0; k + 1 < p.size() && remaining > 0; ++k) {
@@ -129,29 +141,79 @@ std::vector<uint64_t> multinomial_draw(const std::vector<double>& p, uint64_t n,
     rest -= p[k];
   }
   if (!cells.empty()) cells.back() += static_cast<uint64_t>(remaining);
-  return cells;
 }
 
-std::vector<double> proportions(const std::vector<uint64_t>& counts) {
+/// Proportions drawn from the Dirichlet with the given parameters (normalized gamma variates).
+void dirichlet_draw(const std::vector<double>& a, std::mt19937_64& rng, std::vector<double>& p) {
+  p.resize(a.size());
   double total = 0;
-  for (uint64_t c : counts) total += static_cast<double>(c);
-  std::vector<double> p;
-  for (uint64_t c : counts) p.push_back(static_cast<double>(c) / total);
-  return p;
+  for (size_t k = 0; k < a.size(); ++k) {
+    std::gamma_distribution<double> gamma(a[k]);
+    p[k] = a[k] > 0 ? gamma(rng) : 0.0;
+    total += p[k];
+  }
+  for (double& x : p) x /= total;
 }
+
+/// The window's counts over the cells of a confusion matrix drawn from the posterior predictive:
+/// cell probabilities from Dirichlet(counts + prior), then n rows. The cells the baseline never
+/// saw share one Dirichlet component (their prior mass together), and the rows that land there are
+/// spread over them by a Pólya urn with the per-cell prior as weights, which is the same law as
+/// drawing every empty cell on its own at a cost independent of their number.
+class ConfusionPredictive {
+ public:
+  /// `seen`: the baseline's non-zero counts; `empty_cells`: how many cells it never saw.
+  ConfusionPredictive(const std::vector<uint64_t>& seen, uint64_t empty_cells, double per_cell)
+      : empty_(empty_cells), per_cell_(per_cell) {
+    for (uint64_t c : seen) a_.push_back(static_cast<double>(c) + per_cell);
+    a_.push_back(static_cast<double>(empty_cells) * per_cell);  // the empty cells together
+  }
+  /// counts[k] for the seen cells; `empty` gets (cell number among the empty ones, count).
+  void draw(uint64_t n, std::mt19937_64& rng, std::vector<uint64_t>& counts,
+            std::vector<std::pair<uint64_t, uint64_t>>& empty) {
+    dirichlet_draw(a_, rng, p_);
+    multinomial_draw(p_, n, rng, counts);
+    const uint64_t in_empty = counts.back();
+    counts.pop_back();
+    empty.clear();
+    for (uint64_t k = 0; k < in_empty; ++k) {
+      // Urn: a new empty cell with probability (cells · prior) / (that + rows placed so far).
+      const double fresh = static_cast<double>(empty_) * per_cell_;
+      if (uniform01(rng) * (fresh + static_cast<double>(k)) < fresh) {
+        empty.emplace_back(uniform_index(rng, empty_), 1);
+      } else {
+        uint64_t pick = uniform_index(rng, k);  // one of the k rows placed, by its cell
+        for (auto& [cell, count] : empty) {
+          if (pick < count) {
+            ++count;
+            break;
+          }
+          pick -= count;
+        }
+      }
+    }
+  }
+
+ private:
+  std::vector<double> a_, p_;
+  uint64_t empty_;
+  double per_cell_;
+};
 
 /// Calls draw(rng, b) for every replicate b, on every core: the replicates are cut into chunks
 /// of 64, each with its own generator seeded by (seed, chunk), so the draws do not depend on the
-/// number of threads. draw must only write what belongs to replicate b.
-template <typename Draw>
-void for_each_replicate(int replicates, uint64_t seed, Draw&& draw) {
+/// number of threads. draw must only write what belongs to replicate b. `make_state` gives each
+/// thread its scratch space.
+template <typename MakeState, typename Draw>
+void for_each_replicate(int replicates, uint64_t seed, MakeState&& make_state, Draw&& draw) {
   constexpr int kChunk = 64;
   const int chunks = (replicates + kChunk - 1) / kChunk;
   std::atomic<int> next{0};
   auto work = [&] {
+    auto state = make_state();
     for (int c; (c = next++) < chunks;) {
       std::mt19937_64 rng(mix64(seed ^ 0x636f6e737472ULL) + static_cast<uint64_t>(c));
-      for (int b = c * kChunk; b < std::min(replicates, (c + 1) * kChunk); ++b) draw(rng, b);
+      for (int b = c * kChunk; b < std::min(replicates, (c + 1) * kChunk); ++b) draw(state, rng, b);
     }
   };
   const unsigned threads =
@@ -167,17 +229,439 @@ void validate(const SuggestOptions& o) {
   if (o.replicates < 10) throw ConfigError("the number of replicates must be at least 10");
 }
 
-/// The alarm-side quantile of a metric's sampling distribution.
-double window_threshold(std::vector<double> values, ComparisonOperator op, double alpha) {
-  std::sort(values.begin(), values.end());
-  return quantile_sorted(values, lower_is_alarm(op) ? alpha : 1 - alpha);
+/// One constrained metric of the window method: its joint draws (a column of `Draws`), and
+/// optionally a closed formula giving its threshold at a tail probability instead of the draws'
+/// quantile.
+struct Planned {
+  const char* name;
+  ComparisonOperator op;
+  double value;  // the baseline's
+  std::string method;
+  std::function<double(double level)> formula;  // empty: the draws' quantile
+  bool bounded = true;                          // a rate in [0, 1]
+};
+
+/// Replicate-major draws: row b holds every planned metric of replicate b.
+struct Draws {
+  size_t metrics = 0;
+  std::vector<double> values;
+  double at(int b, size_t m) const { return values[static_cast<size_t>(b) * metrics + m]; }
+};
+
+/// Thresholds of the planned metrics: each at tail probability alpha (metric scope), or all at
+/// the one level that gives a healthy window probability alpha of violating any of them
+/// (execution scope), found from the joint draws.
+std::vector<Constraint> choose(const std::vector<Planned>& plan, const Draws& draws,
+                               const SuggestOptions& o) {
+  const int replicates = o.replicates;
+  std::vector<std::vector<double>> sorted(plan.size());
+  if (draws.metrics)
+    for (size_t m = 0; m < plan.size(); ++m) {
+      for (int b = 0; b < replicates; ++b) sorted[m].push_back(draws.at(b, m));
+      std::sort(sorted[m].begin(), sorted[m].end());
+    }
+  auto from_draws = [&](size_t m, double level) {
+    return quantile_sorted(sorted[m], lower_is_alarm(plan[m].op) ? level : 1 - level);
+  };
+  double level = o.alpha;
+  if (o.scope == AlphaScope::kExecution && plan.size() > 1) {
+    // The share of replicates violating any threshold grows with the level: bisect for the
+    // largest level whose share is at most alpha (between alpha/metrics, the union bound, and
+    // alpha).
+    auto any_share = [&](double l) {
+      std::vector<double> t(plan.size());
+      for (size_t m = 0; m < plan.size(); ++m) t[m] = from_draws(m, l);
+      int violating = 0;
+      for (int b = 0; b < replicates; ++b)
+        for (size_t m = 0; m < plan.size(); ++m) {
+          const double v = draws.at(b, m);
+          if (lower_is_alarm(plan[m].op) ? v < t[m] : v > t[m]) {
+            ++violating;
+            break;
+          }
+        }
+      return static_cast<double>(violating) / replicates;
+    };
+    double lo = o.alpha / static_cast<double>(plan.size()), hi = o.alpha;
+    if (any_share(hi) > o.alpha) {
+      for (int i = 0; i < 40; ++i) {
+        const double mid = (lo + hi) / 2;
+        (any_share(mid) <= o.alpha ? lo : hi) = mid;
+      }
+      level = lo;
+    }
+  }
+  std::vector<Constraint> out;
+  for (size_t m = 0; m < plan.size(); ++m) {
+    double t = plan[m].formula ? plan[m].formula(level) : from_draws(m, level);
+    if (plan[m].bounded) t = std::clamp(t, 0.0, 1.0);
+    out.push_back({plan[m].name, t, plan[m].op, plan[m].method, level});
+  }
+  return out;
 }
+
+std::vector<Constraint> baseline_values(const std::vector<Planned>& plan) {
+  std::vector<Constraint> out;
+  for (const auto& p : plan) out.push_back({p.name, p.value, p.op, "baseline", 0});
+  return out;
+}
+
+uint64_t window_of(const SuggestOptions& o, uint64_t item_count) {
+  return o.window_size ? o.window_size : item_count;
+}
+
+/// The AUC of a window of n rows from a model consistent with the baseline: normal on the logit
+/// scale, with DeLong's variance of the window's AUC (at the expected 1/n_pos and 1/n_neg of a
+/// window with the baseline's prevalence) plus that of the baseline's own AUC, which is what the
+/// Bayesian bootstrap's posterior spread of the AUC tends to.
+struct AucPredictive {
+  double auc = NAN, sd_logit = 0, sd = 0;
+  AucPredictive(const BinaryStatistics& s, uint64_t n_window) {
+    auc = s.metrics[kAuc].value;
+    const double pos = static_cast<double>(s.counts.tp + s.counts.fn);
+    const double neg = static_cast<double>(s.counts.tn + s.counts.fp);
+    const double n = static_cast<double>(n_window);
+    const double pi = pos / (pos + neg);
+    // E[1/X] for X ~ Binomial(n, p), to second order.
+    auto inverse = [&](double p) { return 1 / (n * p) * (1 + (1 - p) / (n * p)); };
+    const double var = s.auc_placement_variance_positives * (inverse(pi) + 1 / pos) +
+                       s.auc_placement_variance_negatives * (inverse(1 - pi) + 1 / neg);
+    sd = std::sqrt(std::max(0.0, var));
+    if (auc > 0 && auc < 1) sd_logit = sd / (auc * (1 - auc));
+  }
+  /// The value at standard normal deviate z.
+  double at(double z) const {
+    if (!(auc > 0 && auc < 1)) return auc + z * sd;
+    const double logit = std::log(auc / (1 - auc)) + z * sd_logit;
+    return 1 / (1 + std::exp(-logit));
+  }
+};
+
+}  // namespace
+
+std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
+                                                   const SuggestOptions& o) {
+  validate(o);
+  std::vector<Planned> plan;
+  int auc_column = -1;
+  const uint64_t n = window_of(o, stats.item_count);
+  const AucPredictive auc(stats, n);
+  for (const auto& [metric, op] : kBinaryConstrained) {
+    const double value = stats.metrics[metric].value;
+    if (std::isnan(value)) continue;
+    Planned p{kBinaryScalarNames[metric], op, value, "dirichlet_multinomial", {}};
+    if (metric == kAuc) {
+      auc_column = static_cast<int>(plan.size());
+      p.method = "delong_logit";
+      p.formula = [auc](double level) { return auc.at(normal_quantile(level)); };
+    }
+    plan.push_back(std::move(p));
+  }
+  if (o.method == ThresholdMethod::kBaseline) return baseline_values(plan);
+  // Confusion cells drawn from their posterior (Jeffreys' 1/2 per cell), then the window's rows.
+  const auto& c = stats.counts;
+  const std::array<uint64_t, 4> cells = {c.tn, c.fp, c.fn, c.tp};
+  std::vector<uint64_t> seen;
+  std::vector<int> seen_cell;
+  for (int k = 0; k < 4; ++k)
+    if (cells[k]) {
+      seen.push_back(cells[k]);
+      seen_cell.push_back(k);
+    }
+  const uint64_t empty = 4 - seen.size();
+  const double per_cell = kDirichletPriorMass / 4;
+  Draws draws{plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
+  struct Scratch {
+    ConfusionPredictive predictive;
+    std::vector<uint64_t> counts;
+    std::vector<std::pair<uint64_t, uint64_t>> empty;
+  };
+  std::vector<int> empty_cell;
+  for (int k = 0; k < 4; ++k)
+    if (!cells[k]) empty_cell.push_back(k);
+  for_each_replicate(
+      o.replicates, o.seed,
+      [&] {
+        return Scratch{{seen, empty, per_cell}, {}, {}};
+      },
+      [&](Scratch& s, std::mt19937_64& rng, int b) {
+        s.predictive.draw(n, rng, s.counts, s.empty);
+        std::array<uint64_t, 4> d{};
+        for (size_t k = 0; k < s.counts.size(); ++k) d[seen_cell[k]] = s.counts[k];
+        for (const auto& [cell, count] : s.empty) d[empty_cell[cell]] += count;
+        // The AUC's deviate is drawn on its own: independent of the confusion cells, which makes
+        // the execution scope's level slightly conservative for it.
+        const double z = standard_normal(rng);
+        const auto m = binary_scalars({d[0], d[1], d[2], d[3]}, auc.at(z));
+        size_t j = 0;
+        for (const auto& [metric, op] : kBinaryConstrained) {
+          if (std::isnan(stats.metrics[metric].value)) continue;
+          draws.values[static_cast<size_t>(b) * plan.size() + j++] = m[metric];
+        }
+      });
+  (void)auc_column;
+  return choose(plan, draws, o);
+}
+
+std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistics& stats,
+                                                       const SuggestOptions& o) {
+  validate(o);
+  std::vector<Planned> plan;
+  for (MulticlassScalar k : kMulticlassConstrained)
+    plan.push_back({kMulticlassScalarNames[k],
+                    ComparisonOperator::kLessThan,
+                    stats.metrics[k].value,
+                    "dirichlet_multinomial",
+                    {}});
+  if (o.method == ThresholdMethod::kBaseline) return baseline_values(plan);
+  const uint64_t n = window_of(o, stats.item_count);
+  const uint64_t labels = stats.labels.size();
+  std::vector<std::pair<uint32_t, uint32_t>> cells;
+  std::vector<uint64_t> counts;
+  for (const auto& [cell, count] : stats.confusion) {
+    cells.push_back(cell);
+    counts.push_back(count);
+  }
+  const uint64_t empty = labels * labels - cells.size();
+  const double per_cell = kDirichletPriorMass / static_cast<double>(labels * labels);
+  // The k-th empty cell, in row-major order of the label indices.
+  auto empty_cell = [&](uint64_t k) {
+    size_t i = 0;
+    for (uint64_t flat = 0;; ++flat) {
+      const std::pair<uint32_t, uint32_t> cell{static_cast<uint32_t>(flat / labels),
+                                               static_cast<uint32_t>(flat % labels)};
+      if (i < cells.size() && cells[i] == cell) {
+        ++i;
+      } else if (k-- == 0) {
+        return cell;
+      }
+    }
+  };
+  Draws draws{plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
+  struct Scratch {
+    ConfusionPredictive predictive;
+    std::vector<uint64_t> counts;
+    std::vector<std::pair<uint64_t, uint64_t>> empty;
+  };
+  for_each_replicate(
+      o.replicates, o.seed,
+      [&] {
+        return Scratch{{counts, empty, per_cell}, {}, {}};
+      },
+      [&](Scratch& s, std::mt19937_64& rng, int b) {
+        s.predictive.draw(n, rng, s.counts, s.empty);
+        SparseConfusion draw;
+        for (size_t i = 0; i < cells.size(); ++i)
+          if (s.counts[i]) draw[cells[i]] = s.counts[i];
+        for (const auto& [k, count] : s.empty) draw[empty_cell(k)] += count;
+        const auto m = multiclass_scalars(draw, labels);
+        for (size_t j = 0; j < plan.size(); ++j)
+          draws.values[static_cast<size_t>(b) * plan.size() + j] = m[kMulticlassConstrained[j]];
+      });
+  return choose(plan, draws, o);
+}
+
+namespace {
+
+/// Mean and central moments 2..4 of values.
+struct Moments {
+  double mean = 0, m2 = 0, m3 = 0, m4 = 0;
+  template <typename Get>
+  static Moments of(size_t n, Get&& get) {
+    Moments r;
+    for (size_t i = 0; i < n; ++i) r.mean += get(i);
+    r.mean /= static_cast<double>(n);
+    for (size_t i = 0; i < n; ++i) {
+      const double d = get(i) - r.mean, d2 = d * d;
+      r.m2 += d2;
+      r.m3 += d2 * d;
+      r.m4 += d2 * d2;
+    }
+    r.m2 /= static_cast<double>(n);
+    r.m3 /= static_cast<double>(n);
+    r.m4 /= static_cast<double>(n);
+    return r;
+  }
+};
+
+/// How far the Cornish-Fisher expansion (skewness and kurtosis terms) moves the tail-`level`
+/// quantile of a mean of a window of n rows, drawn from a model consistent with N baseline rows
+/// (the Bayesian bootstrap's posterior spread plus the window's own), from the normal one: the
+/// cumulants of such a mean, for per-row central moments m2..m4, are
+///   κ2 = m2(1/n + 1/N), κ3 = m3(1/n² + 2/N²), κ4 = (m4 - 3m2²)/n³ + 6 m4/N³.
+double cornish_fisher_shift(const Moments& x, double n, double N, double z) {
+  const double k2 = x.m2 * (1 / n + 1 / N);
+  if (!(k2 > 0)) return 0;
+  const double k3 = x.m3 * (1 / (n * n) + 2 / (N * N));
+  const double k4 = (x.m4 - 3 * x.m2 * x.m2) / (n * n * n) + 6 * x.m4 / (N * N * N);
+  const double g = k3 / std::pow(k2, 1.5), k = k4 / (k2 * k2);
+  const double dz =
+      (z * z - 1) * g / 6 + (z * z * z - 3 * z) * k / 24 - (2 * z * z * z - 5 * z) * g * g / 36;
+  return std::fabs(dz) * std::sqrt(k2);
+}
+
+}  // namespace
+
+std::vector<Constraint> suggest_regression_constraints(const RegressionStatistics& s,
+                                                       const SuggestOptions& o) {
+  validate(o);
+  std::vector<Planned> plan;
+  for (int m = 0; m < kRegressionScalarCount; ++m)
+    plan.push_back({kRegressionScalarNames[m],
+                    m == kR2 ? ComparisonOperator::kLessThan : ComparisonOperator::kGreaterThan,
+                    s.metrics[m].value,
+                    "bayesian_bootstrap",
+                    {},
+                    false});
+  if (o.method == ThresholdMethod::kBaseline) return baseline_values(plan);
+  const auto& rows = s.sample;
+  if (rows.empty()) throw ConfigError("the regression statistics carry no sample of rows");
+  const double n = static_cast<double>(window_of(o, s.item_count));
+  const double N = static_cast<double>(s.item_count);
+  const size_t S = rows.size();
+  const bool subsample = s.item_count > S;
+
+  // Per-row quantities of the sample: |e|, e², (y - ȳ)² about the sample's truth mean.
+  const Moments abs_e = Moments::of(S, [&](size_t i) { return rows[i].first; });
+  const Moments sq_e = Moments::of(S, [&](size_t i) { return rows[i].first * rows[i].first; });
+  const Moments y = Moments::of(S, [&](size_t i) { return rows[i].second; });
+  // When the sample is a subsample, the exact moments of all rows fix the draws' centre and
+  // spread; the sample gives their shape.
+  const double m1 = s.mean_abs_error, m2 = s.mean_squared_error, var_y = s.truth_variance;
+  const double sd1 = std::sqrt(std::max(0.0, m2 - m1 * m1));
+  const double sd2 = std::sqrt(std::max(0.0, s.mean_fourth_power_error - m2 * m2));
+  auto ratio_or_one = [&](double full, double sample) {
+    return subsample && sample > 0 ? full / sample : 1.0;
+  };
+  const double scale1 = ratio_or_one(sd1, std::sqrt(abs_e.m2));
+  const double scale2 = ratio_or_one(sd2, std::sqrt(sq_e.m2));
+  const double scale_y = ratio_or_one(var_y, y.m2);
+
+  // The cheaper formula: normal quantiles with the same spread, used for mae and mse where the
+  // sample's skewness and kurtosis move the quantile by at most 1e-3 of the threshold.
+  const double f = 1 / n + 1 / N;
+  Moments abs_full = abs_e, sq_full = sq_e;  // the sample's shape at the full data's spread
+  abs_full.m2 = sd1 * sd1;
+  abs_full.m3 *= std::pow(scale1, 3);
+  abs_full.m4 *= std::pow(scale1, 4);
+  sq_full.m2 = sd2 * sd2;
+  sq_full.m3 *= std::pow(scale2, 3);
+  sq_full.m4 *= std::pow(scale2, 4);
+  // How far skewness and kurtosis move each mean's quantile (at the smallest level the execution
+  // scope can choose, so the choice holds for both scopes).
+  const double z_min = normal_quantile(1 - o.alpha / static_cast<double>(kRegressionScalarCount));
+  auto shift = [&](const Moments& x) {
+    return n >= 30 && N >= 30 ? cornish_fisher_shift(x, n, N, z_min) : INFINITY;
+  };
+  const double shift_abs = shift(abs_full), shift_sq = shift(sq_full);
+  if (shift_abs <= 1e-3 * m1) {
+    plan[kMae].method = "normal";
+    plan[kMae].formula = [=](double level) {
+      return m1 + normal_quantile(1 - level) * sd1 * std::sqrt(f);
+    };
+  }
+  if (shift_sq <= 1e-3 * m2) {
+    plan[kMse].method = plan[kRmse].method = "normal";
+    plan[kMse].formula = [=](double level) {
+      return m2 + normal_quantile(1 - level) * sd2 * std::sqrt(f);
+    };
+    plan[kRmse].formula = [=](double level) {
+      return std::sqrt(std::max(0.0, m2 + normal_quantile(1 - level) * sd2 * std::sqrt(f)));
+    };
+  }
+  // r2 = 1 - mse/var(y): the delta method with the sample's covariance of e² and (y - ȳ)².
+  const Moments dy2 = Moments::of(S, [&](size_t i) {
+    const double d = rows[i].second - y.mean;
+    return d * d * scale_y;
+  });
+  if (!(var_y > 0)) {
+    plan[kR2].method = "baseline";  // a constant truth: r2 is 1 or 0, kept as the baseline's
+    plan[kR2].formula = [v = s.metrics[kR2].value](double) { return v; };
+  } else if (plan[kMse].formula && shift_sq / var_y + m2 / (var_y * var_y) * shift(dy2) <= 1e-3) {
+    double cov = 0;
+    for (size_t i = 0; i < S; ++i) {
+      const double d = rows[i].second - y.mean;
+      cov += (rows[i].first * rows[i].first - sq_e.mean) * scale2 * (d * d * scale_y - dy2.mean);
+    }
+    cov /= static_cast<double>(S);
+    const double var_r2 = (sd2 * sd2 / (var_y * var_y) + m2 * m2 * dy2.m2 / std::pow(var_y, 4) -
+                           2 * m2 * cov / std::pow(var_y, 3)) *
+                          f;
+    plan[kR2].method = "normal";
+    plan[kR2].formula = [r2 = s.metrics[kR2].value, sd = std::sqrt(std::max(0.0, var_r2))](
+                            double level) { return r2 - normal_quantile(1 - level) * sd; };
+  }
+  const bool need_draws =
+      o.scope == AlphaScope::kExecution ||
+      std::any_of(plan.begin(), plan.end(), [](const Planned& p) { return !p.formula; });
+  Draws draws;
+  if (need_draws) {
+    draws = {plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
+    const uint64_t n_rows = window_of(o, s.item_count);
+    // Each sample row stands for N/S baseline rows (1 when the sample is every row): the window
+    // is n draws from the baseline with Dirichlet(N/S, ..., N/S) weights. Up to 20·S rows that is
+    // the Pólya urn (a fresh row with probability N/(N + k), else a copy of one of the k drawn);
+    // beyond, the Dirichlet weights and a multinomial over the S rows, the same law at O(S).
+    const bool urn = n_rows <= 20 * S;
+    struct Scratch {
+      std::vector<uint32_t> drawn;
+      std::vector<double> a, p;
+      std::vector<uint64_t> counts;
+    };
+    for_each_replicate(
+        o.replicates, o.seed ^ 0x72656772ULL,
+        [&] {
+          Scratch sc;
+          if (!urn) sc.a.assign(S, N / static_cast<double>(S));
+          return sc;
+        },
+        [&](Scratch& sc, std::mt19937_64& rng, int b) {
+          double sum_abs = 0, sum_sq = 0, sum_y = 0, sum_y2 = 0;
+          auto add = [&](size_t i, double times) {
+            const double ae = rows[i].first, d = rows[i].second - y.mean;
+            sum_abs += times * ae;
+            sum_sq += times * ae * ae;
+            sum_y += times * d;
+            sum_y2 += times * d * d;
+          };
+          if (urn) {
+            sc.drawn.resize(n_rows);
+            for (uint64_t k = 0; k < n_rows; ++k) {
+              const double kk = static_cast<double>(k);
+              const uint32_t i = uniform01(rng) * (N + kk) < N
+                                     ? static_cast<uint32_t>(uniform_index(rng, S))
+                                     : sc.drawn[uniform_index(rng, k)];
+              sc.drawn[k] = i;
+              add(i, 1);
+            }
+          } else {
+            dirichlet_draw(sc.a, rng, sc.p);
+            multinomial_draw(sc.p, n_rows, rng, sc.counts);
+            for (size_t i = 0; i < S; ++i)
+              if (sc.counts[i]) add(i, static_cast<double>(sc.counts[i]));
+          }
+          const double mae = m1 + (sum_abs / n - abs_e.mean) * scale1;
+          const double mse = std::max(0.0, m2 + (sum_sq / n - sq_e.mean) * scale2);
+          const double vy = std::max(0.0, sum_y2 / n - (sum_y / n) * (sum_y / n)) * scale_y;
+          double* row = &draws.values[static_cast<size_t>(b) * plan.size()];
+          row[kMae] = mae;
+          row[kMse] = mse;
+          row[kRmse] = std::sqrt(mse);
+          row[kR2] = vy > 0 ? 1 - mse / vy : (mse == 0 ? 1.0 : 0.0);
+        });
+  }
+  auto out = choose(plan, draws, o);
+  out[kR2].threshold = std::min(out[kR2].threshold, 1.0);
+  return out;
+}
+
+namespace {
 
 /// constraints.json: the constraints, then (unless strict) the "mqmon" block whose "baseline"
 /// member `baseline` writes.
 template <typename BaselineWriter>
 std::string write_constraints(const char* block, const std::vector<Constraint>& constraints,
-                              const SuggestOptions& o, uint64_t item_count,
+                              const SuggestOptions& o, uint64_t item_count, double prior_per_cell,
                               BaselineWriter&& baseline) {
   JsonWriter w;
   w.begin_object();
@@ -195,9 +679,27 @@ std::string write_constraints(const char* block, const std::vector<Constraint>& 
     w.key("mqmon").begin_object();
     w.key("threshold_method").value(method_name(o.method));
     w.key("alpha").value(o.alpha);
+    w.key("alpha_scope").value(scope_name(o.scope));
     w.key("window_size").value(o.window_size ? o.window_size : item_count);
     w.key("replicates").value(static_cast<int64_t>(o.replicates));
     w.key("seed").value(o.seed);
+    if (prior_per_cell > 0) {
+      w.key("prior").begin_object();
+      w.key("confusion_cells").value("dirichlet");
+      w.key("per_cell").value(prior_per_cell);
+      w.end_object();
+    }
+    if (o.method == ThresholdMethod::kWindow) {
+      // How each threshold was made at window_size, and at which tail probability.
+      w.key("thresholds").begin_object();
+      for (const auto& c : constraints) {
+        w.key(c.metric).begin_object();
+        w.key("method").value(c.method);
+        w.key("level").value(c.level);
+        w.end_object();
+      }
+      w.end_object();
+    }
     w.key("baseline").begin_object();
     w.key("item_count").value(item_count);
     baseline(w);
@@ -210,112 +712,11 @@ std::string write_constraints(const char* block, const std::vector<Constraint>& 
 
 }  // namespace
 
-std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
-                                                   const SuggestOptions& o) {
-  validate(o);
-  const uint64_t n = o.window_size ? o.window_size : stats.item_count;
-  std::vector<std::array<double, kBinaryScalarCount>> drawn;
-  if (o.method == ThresholdMethod::kWindow) {
-    const auto& c = stats.counts;
-    const auto p = proportions({c.tn, c.fp, c.fn, c.tp});
-    drawn.resize(static_cast<size_t>(o.replicates));
-    for_each_replicate(o.replicates, o.seed, [&](std::mt19937_64& rng, int b) {
-      const auto d = multinomial_draw(p, n, rng);
-      drawn[static_cast<size_t>(b)] = binary_scalars({d[0], d[1], d[2], d[3]}, NAN);
-    });
-  }
-  std::vector<Constraint> out;
-  for (const auto& [metric, op] : kBinaryConstrained) {
-    const double value = stats.metrics[metric].value;
-    if (std::isnan(value)) continue;
-    double threshold = value;
-    if (o.method == ThresholdMethod::kWindow) {
-      if (metric == kAuc) {
-        const double prevalence = static_cast<double>(stats.counts.tp + stats.counts.fn) /
-                                  static_cast<double>(stats.counts.total());
-        const double n_pos = static_cast<double>(n) * prevalence;
-        const double n_neg = static_cast<double>(n) - n_pos;
-        threshold = value - normal_quantile(1 - o.alpha) * hanley_mcneil_se(value, n_pos, n_neg);
-      } else {
-        std::vector<double> v;
-        for (const auto& d : drawn) v.push_back(d[metric]);
-        threshold = window_threshold(std::move(v), op, o.alpha);
-      }
-      threshold = std::clamp(threshold, 0.0, 1.0);
-    }
-    out.push_back({kBinaryScalarNames[metric], threshold, op});
-  }
-  return out;
-}
-
-std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistics& stats,
-                                                       const SuggestOptions& o) {
-  validate(o);
-  static constexpr MulticlassScalar kConstrained[] = {
-      kMcAccuracy, kWeightedRecall, kWeightedPrecision, kWeightedF0_5, kWeightedF1, kWeightedF2};
-  std::vector<Constraint> out;
-  std::vector<std::vector<double>> drawn(kMulticlassScalarCount);
-  if (o.method == ThresholdMethod::kWindow) {
-    const uint64_t n = o.window_size ? o.window_size : stats.item_count;
-    std::vector<std::pair<uint32_t, uint32_t>> cells;
-    std::vector<uint64_t> counts;
-    for (const auto& [cell, count] : stats.confusion) {
-      cells.push_back(cell);
-      counts.push_back(count);
-    }
-    const auto p = proportions(counts);
-    for (MulticlassScalar k : kConstrained) drawn[k].resize(static_cast<size_t>(o.replicates));
-    for_each_replicate(o.replicates, o.seed, [&](std::mt19937_64& rng, int b) {
-      const auto d = multinomial_draw(p, n, rng);
-      SparseConfusion draw;
-      for (size_t i = 0; i < cells.size(); ++i)
-        if (d[i]) draw[cells[i]] = d[i];
-      const auto m = multiclass_scalars(draw, stats.labels.size());
-      for (MulticlassScalar k : kConstrained) drawn[k][static_cast<size_t>(b)] = m[k];
-    });
-  }
-  for (MulticlassScalar k : kConstrained) {
-    double threshold = stats.metrics[k].value;
-    if (o.method == ThresholdMethod::kWindow)
-      threshold =
-          std::clamp(window_threshold(drawn[k], ComparisonOperator::kLessThan, o.alpha), 0.0, 1.0);
-    out.push_back({kMulticlassScalarNames[k], threshold, ComparisonOperator::kLessThan});
-  }
-  return out;
-}
-
-std::vector<Constraint> suggest_regression_constraints(const RegressionStatistics& s,
-                                                       const SuggestOptions& o) {
-  validate(o);
-  std::array<double, kRegressionScalarCount> t{};
-  for (int m = 0; m < kRegressionScalarCount; ++m) t[m] = s.metrics[m].value;
-  if (o.method == ThresholdMethod::kWindow) {
-    // Normal approximations at the window size n (docs/constraints.md): the window's mae and
-    // mse are means of n draws of |e| and e²; r2 = 1 - mse/var(y) by the delta method.
-    const double n = static_cast<double>(o.window_size ? o.window_size : s.item_count);
-    const double z = normal_quantile(1 - o.alpha);
-    const double a = s.mean_squared_error, b = s.truth_variance;
-    const double var_abs = std::max(0.0, a - s.mean_abs_error * s.mean_abs_error);
-    const double var_sq = std::max(0.0, s.mean_fourth_power_error - a * a);
-    t[kMae] = s.mean_abs_error + z * std::sqrt(var_abs / n);
-    t[kMse] = a + z * std::sqrt(var_sq / n);
-    t[kRmse] = std::sqrt(t[kMse]);
-    if (b > 0) {
-      const double var_r2 = (var_sq / (b * b) + 2 * a * a / (b * b)) / n;
-      t[kR2] = std::min(1.0, s.metrics[kR2].value - z * std::sqrt(var_r2));
-    }
-  }
-  std::vector<Constraint> out;
-  for (int m = 0; m < kRegressionScalarCount; ++m)
-    out.push_back({kRegressionScalarNames[m], t[m],
-                   m == kR2 ? ComparisonOperator::kLessThan : ComparisonOperator::kGreaterThan});
-  return out;
-}
-
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,
                                      const BinaryStatistics& stats, const SuggestOptions& o) {
   return write_constraints(
-      "binary_classification_constraints", constraints, o, stats.item_count, [&](JsonWriter& w) {
+      "binary_classification_constraints", constraints, o, stats.item_count,
+      kDirichletPriorMass / 4, [&](JsonWriter& w) {
         const auto& c = stats.counts;
         w.key("confusion_counts").begin_object();
         w.key("true_negatives").value(c.tn);
@@ -326,14 +727,20 @@ std::string write_binary_constraints(const std::vector<Constraint>& constraints,
         w.key("auc").value(stats.metrics[kAuc].value);
         w.key("prevalence")
             .value(static_cast<double>(c.tp + c.fn) / static_cast<double>(c.total()));
+        w.key("auc_placement_variance").begin_object();
+        w.key("positives").value(stats.auc_placement_variance_positives);
+        w.key("negatives").value(stats.auc_placement_variance_negatives);
+        w.end_object();
       });
 }
 
 std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
                                          const MulticlassStatistics& stats,
                                          const SuggestOptions& o) {
+  const double labels = static_cast<double>(stats.labels.size());
   return write_constraints("multiclass_classification_constraints", constraints, o,
-                           stats.item_count, [&](JsonWriter& w) {
+                           stats.item_count, kDirichletPriorMass / (labels * labels),
+                           [&](JsonWriter& w) {
                              // The non-zero cells: confusion_counts[actual][predicted].
                              w.key("confusion_counts").begin_object();
                              uint32_t row = UINT32_MAX;
@@ -352,12 +759,21 @@ std::string write_multiclass_constraints(const std::vector<Constraint>& constrai
 
 std::string write_regression_constraints(const std::vector<Constraint>& constraints,
                                          const RegressionStatistics& s, const SuggestOptions& o) {
-  return write_constraints("regression_constraints", constraints, o, s.item_count,
+  return write_constraints("regression_constraints", constraints, o, s.item_count, 0,
                            [&](JsonWriter& w) {
                              w.key("mean_absolute_error").value(s.mean_abs_error);
                              w.key("mean_squared_error").value(s.mean_squared_error);
                              w.key("mean_fourth_power_error").value(s.mean_fourth_power_error);
                              w.key("truth_variance").value(s.truth_variance);
+                             // The sample the Bayesian bootstrap draws from.
+                             w.key("sample").begin_object();
+                             w.key("absolute_error").begin_array();
+                             for (const auto& r : s.sample) w.value(r.first);
+                             w.end_array();
+                             w.key("truth").begin_array();
+                             for (const auto& r : s.sample) w.value(r.second);
+                             w.end_array();
+                             w.end_object();
                            });
 }
 

@@ -75,6 +75,7 @@ Options options_of(const EvaluationSpec& e, const SuggestOptions& s) {
       {"record_preprocessor_script", e.record_preprocessor_script},
       {"threshold_method", method_name(s.method)},
       {"alpha", text_of(s.alpha)},
+      {"alpha_scope", scope_name(s.scope)},
       {"window_size", std::to_string(s.window_size)},
       {"replicates", std::to_string(s.replicates)},
       {"strict_layout", text_of(s.strict_layout)},
@@ -142,6 +143,8 @@ void apply_options(const Options& options, EvaluationSpec& e, SuggestOptions& s)
       s.method = parse_threshold_method(value);
     } else if (key == "alpha") {
       s.alpha = number();
+    } else if (key == "alpha_scope") {
+      s.scope = parse_alpha_scope(value);
     } else if (key == "window_size") {
       s.window_size = parse_count(value, key);
     } else if (key == "replicates") {

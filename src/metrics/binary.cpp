@@ -378,6 +378,7 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     size_t distinct = 0;
     ScoreTable::Counts positives{}, negatives{};
     AucSweep sweep;
+    long double pos_placement_sq = 0, neg_placement_sq = 0;  // in rows², before dividing
     std::vector<double> fpr, tpr, recall, precision;
   };
   std::vector<Range> parts(ranges);
@@ -427,16 +428,26 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
         part.precision.push_back(ratio(tp, tp + fp));
       }
     };
+    // DeLong's placements: each positive's share of negatives below it (ties count half), each
+    // negative's share of positives above it; their second moments give the AUC's variance.
+    auto placements = [&](double pos, double neg) {
+      const double pos_place = n_total - static_cast<double>(cum_neg) - neg / 2;
+      const double neg_place = static_cast<double>(cum_pos) + pos / 2;
+      part.pos_placement_sq += pos * pos_place * pos_place;
+      part.neg_placement_sq += neg * neg_place * neg_place;
+    };
     scores_.for_each_descending_in(
         range_from(r), range_to(r),
         [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
           part.sweep.add(pos, neg);
+          placements(static_cast<double>(pos[0]), static_cast<double>(neg[0]));
           cum_pos += pos[0];
           cum_neg += neg[0];
           threshold_done();
         },
         [&](bool positive, unsigned mask) {
           part.sweep.add_one(positive, mask);
+          placements(positive, !positive);
           (positive ? cum_pos : cum_neg) += 1;
           threshold_done();
         });
@@ -455,6 +466,18 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
   }
 
   const auto values = binary_scalars(all, sweep.auc(0));
+  if (!std::isnan(values[kAuc])) {
+    long double pos_sq = 0, neg_sq = 0;
+    for (const Range& part : parts) {
+      pos_sq += part.pos_placement_sq;
+      neg_sq += part.neg_placement_sq;
+    }
+    const long double a = values[kAuc];
+    s.auc_placement_variance_positives =
+        static_cast<double>(std::max(0.0L, pos_sq / (n_total * n_total) / p_total - a * a));
+    s.auc_placement_variance_negatives =
+        static_cast<double>(std::max(0.0L, neg_sq / (p_total * p_total) / n_total - a * a));
+  }
   std::array<std::array<double, kReplicates>, kBinaryScalarCount> replicate{};
   for (int k = 0; k < kReplicates; ++k) {
     const auto r = binary_scalars(counts_[k + 1], sweep.auc(k + 1));

@@ -1,5 +1,6 @@
 #include "mqmon/metrics/regression.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -9,7 +10,8 @@
 namespace mqmon {
 
 namespace {
-constexpr char kMagic[] = "mqmon.regression.v2";
+constexpr char kMagic[] = "mqmon.regression.v3";
+constexpr uint64_t kSampleSalt = 0x73616d706c65ULL;  // "sample"
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 /// n·Σy² − (Σy)², exactly, scaled by 2^(2·kFracBits).
@@ -87,7 +89,20 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
     fourth_power_error_.add(e2 * e2);
     for (int k = 0; k < kReplicates; ++k)
       if (!((mask >> k) & 1u)) add(dropped_[k]);
+    const uint64_t hash = mix64(seed_ ^ kSampleSalt ^ origin.row_key(batch, i));
+    if (sample_.size() < kRegressionSampleRows || hash < sample_.front().hash) offer({hash, ae, y});
   }
+}
+
+void RegressionAccumulator::offer(const SampleRow& row) {
+  if (sample_.size() == kRegressionSampleRows) {
+    if (!(row < sample_.front())) return;
+    std::pop_heap(sample_.begin(), sample_.end());
+    sample_.back() = row;
+  } else {
+    sample_.push_back(row);
+  }
+  std::push_heap(sample_.begin(), sample_.end());
 }
 
 void RegressionAccumulator::merge(const Accumulator& other_base) {
@@ -98,6 +113,7 @@ void RegressionAccumulator::merge(const Accumulator& other_base) {
   all_.merge(other->all_);
   fourth_power_error_.merge(other->fourth_power_error_);
   for (int k = 0; k < kReplicates; ++k) dropped_[k].merge(other->dropped_[k]);
+  for (const SampleRow& row : other->sample_) offer(row);
 }
 
 namespace {
@@ -119,6 +135,12 @@ std::string RegressionAccumulator::serialize() const {
   put_sums(out, all_);
   fourth_power_error_.serialize(out);
   for (const auto& r : dropped_) put_sums(out, r);
+  blob::put(out, static_cast<uint64_t>(sample_.size()));
+  for (const SampleRow& row : sample_) {
+    blob::put(out, row.hash);
+    blob::put(out, row.abs_error);
+    blob::put(out, row.truth);
+  }
   return out;
 }
 
@@ -130,6 +152,15 @@ RegressionAccumulator RegressionAccumulator::deserialize(const std::string& in) 
   get_sums(in, pos, acc.all_);
   acc.fourth_power_error_.deserialize(in, pos);
   for (auto& r : acc.dropped_) get_sums(in, pos, r);
+  const uint64_t rows = blob::get<uint64_t>(in, pos);
+  if (rows > kRegressionSampleRows) throw DataError("regression state has too many sample rows");
+  for (uint64_t i = 0; i < rows; ++i) {
+    SampleRow row;
+    row.hash = blob::get<uint64_t>(in, pos);
+    row.abs_error = blob::get<double>(in, pos);
+    row.truth = blob::get<double>(in, pos);
+    acc.offer(row);
+  }
   if (pos != in.size()) throw DataError("regression state has trailing bytes");
   return acc;
 }
@@ -151,6 +182,9 @@ RegressionStatistics RegressionAccumulator::finalize() const {
   s.mean_squared_error = values[kMse];
   s.mean_fourth_power_error = fourth_power_error_.value() / n;
   s.truth_variance = all_.truth_variance();
+  auto rows = sample_;
+  std::sort(rows.begin(), rows.end());
+  for (const SampleRow& row : rows) s.sample.emplace_back(row.abs_error, row.truth);
   return s;
 }
 

@@ -220,18 +220,21 @@ std::string method_note(const Constraints& c, double window_rows = kNaN) {
   if (!m.is_object() || !m.contains("threshold_method")) return "";
   const std::string method =
       m["threshold_method"].is_string() ? m["threshold_method"].get<std::string>() : "";
+  const bool execution = m.contains("alpha_scope") && m["alpha_scope"] == "execution";
   if (method == "window" && m.contains("window_size") && m.contains("alpha"))
     return fmt::format(
         "<p class=\"note\" id=\"threshold-method\">Thresholds by the window method: a healthy "
         "model "
-        "crosses each one on a window of <span data-window-size=\"{0}\">{0}</span> rows with "
-        "probability <span data-alpha=\"{1}\">{1}</span> (the false-alarm rate per metric); "
+        "crosses {3} on a window of <span data-window-size=\"{0}\">{0}</span> rows with "
+        "probability <span data-alpha=\"{1}\">{1}</span> ({4}); "
         "{2}</p>",
         rows_text(number(m["window_size"])), exact(number(m["alpha"])),
         std::isnan(window_rows)
             ? "mqmon recomputes them at each window's size."
             : fmt::format("the thresholds below were recomputed for this window's {} rows.",
-                          rows_text(window_rows)));
+                          rows_text(window_rows)),
+        execution ? "any of them" : "each one",
+        execution ? "the false-alarm rate per execution" : "the false-alarm rate per metric");
   if (method == "baseline")
     return "<p class=\"note\" id=\"threshold-method\">Thresholds by the baseline method: the "
            "baseline's own values.</p>";

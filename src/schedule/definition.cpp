@@ -260,8 +260,9 @@ MonitorResult monitor_result_from_json(const std::string& text) {
     m.name = o.at("name");
     m.value = {number_of(o.at("value")), number_of(o.at("standard_deviation"))};
     if (o.contains("threshold"))
-      m.constraint = Constraint{m.name, number_of(o.at("threshold")),
-                                parse_comparison_operator(o.at("comparison_operator"), "result")};
+      m.constraint =
+          Constraint{m.name, number_of(o.at("threshold")),
+                     parse_comparison_operator(o.at("comparison_operator"), "result"), "", 0};
     r.metrics.push_back(std::move(m));
   }
   return r;

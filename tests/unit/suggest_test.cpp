@@ -15,17 +15,6 @@ TEST(NormalQuantile, MatchesKnownValues) {
   EXPECT_NEAR(normal_quantile(1e-10), -6.361340902404056, 1e-9);
 }
 
-TEST(HanleyMcNeil, MatchesTheFormula) {
-  // A = 0.8, 50 positives, 150 negatives, worked by hand from the window formula in
-  // docs/constraints.md.
-  const double a = 0.8, q1 = a / (2 - a), q2 = 2 * a * a / (1 + a);
-  const double var = (a * (1 - a) + 49 * (q1 - a * a) + 149 * (q2 - a * a)) / (50.0 * 150.0);
-  EXPECT_DOUBLE_EQ(hanley_mcneil_se(0.8, 50, 150), std::sqrt(var));
-  // By hand: Q1 = 2/3, Q2 = 32/45, var = (0.16 + 49(2/3 - 0.64) + 149(32/45 - 0.64)) / 7500 =
-  // 0.0016083.
-  EXPECT_NEAR(hanley_mcneil_se(0.8, 50, 150), 0.0401036, 1e-6);
-}
-
 BinaryStatistics stats_for(ConfusionCounts c, double auc) {
   BinaryStatistics s;
   s.counts = c;
@@ -53,7 +42,9 @@ TEST(Suggest, BaselineMethodUsesTheValuesAndDirections) {
 }
 
 TEST(Suggest, WindowThresholdsWidenAsTheWindowShrinks) {
-  const auto s = stats_for({4000, 1000, 500, 4500}, 0.9);
+  auto s = stats_for({4000, 1000, 500, 4500}, 0.9);
+  s.auc_placement_variance_positives = 0.02;
+  s.auc_placement_variance_negatives = 0.03;
   SuggestOptions big, small;
   big.window_size = 10000;
   small.window_size = 100;
@@ -70,10 +61,18 @@ TEST(Suggest, WindowThresholdsWidenAsTheWindowShrinks) {
     EXPECT_GE(b[i].threshold, 0.0);
     EXPECT_LE(b[i].threshold, 1.0);
   }
-  // accuracy 0.85 at n=10000: binomial sd 0.00357, 1% quantile ~ 0.85 - 2.326*0.00357 = 0.8417.
-  EXPECT_NEAR(a[2].threshold, 0.85 - 2.326 * std::sqrt(0.85 * 0.15 / 10000), 0.0015);
-  // auc: exactly A - z(0.99)·SE_HM(n_pos = 5000·... at prevalence 0.5).
-  EXPECT_DOUBLE_EQ(a[7].threshold, 0.9 - normal_quantile(0.99) * hanley_mcneil_se(0.9, 5000, 5000));
+  // accuracy 0.85: the window's sd at n = 10000 and the baseline's at N = 10000 add up:
+  // sd = sqrt(0.85·0.15·(1/10000 + 1/10000)); the 1% quantile ~ 0.85 - 2.326·sd.
+  EXPECT_NEAR(a[2].threshold, 0.85 - 2.326 * std::sqrt(0.85 * 0.15 * 2 / 10000), 0.002);
+  // auc by hand: var = 0.02·(E[1/n_pos] + 1/5000) + 0.03·(E[1/n_neg] + 1/5000) with
+  // E[1/n_pos] = 1/5000·(1 + 0.5/5000); on the logit scale, sd/(0.9·0.1).
+  const double e_inv = 1.0 / 5000 * (1 + 0.5 / 5000);
+  const double sd = std::sqrt(0.02 * (e_inv + 1.0 / 5000) + 0.03 * (e_inv + 1.0 / 5000));
+  const double logit = std::log(9.0) - normal_quantile(0.99) * sd / 0.09;
+  EXPECT_EQ(a[7].metric, "auc");
+  EXPECT_NEAR(a[7].threshold, 1 / (1 + std::exp(-logit)), 1e-12);
+  EXPECT_EQ(a[7].method, "delong_logit");
+  EXPECT_EQ(a[0].method, "dirichlet_multinomial");
 }
 
 }  // namespace

@@ -25,8 +25,16 @@ const char* method_name(ThresholdMethod m);
 /// "window" or "baseline". Throws ConfigError.
 ThresholdMethod parse_threshold_method(const std::string& text);
 
+/// What alpha bounds: each metric's false-alarm probability on its own (one alarm per metric), or
+/// the probability that a healthy window violates any constraint (one alarm per execution).
+enum class AlphaScope { kMetric, kExecution };
+const char* scope_name(AlphaScope s);
+/// "metric" or "execution". Throws ConfigError.
+AlphaScope parse_alpha_scope(const std::string& text);
+
 struct SuggestOptions {
   ThresholdMethod method = ThresholdMethod::kWindow;
+  AlphaScope scope = AlphaScope::kMetric;
   double alpha = 0.01;
   uint64_t window_size = 0;      ///< 0: the baseline's item count
   int replicates = 2000;         ///< multinomial draws for confusion-matrix metrics
@@ -38,14 +46,21 @@ struct Constraint {
   std::string metric;
   double threshold = 0;
   ComparisonOperator op = ComparisonOperator::kLessThan;
+  /// How a suggestion made it (empty for constraints read from a file): "baseline",
+  /// "dirichlet_multinomial", "bayesian_bootstrap", "normal" (the cheaper formula where it equals
+  /// the bootstrap's quantile to 1e-3) or "delong_logit"; and the per-metric tail probability used
+  /// (alpha, or the execution scope's common level).
+  std::string method;
+  double level = 0;
 };
+
+/// The confusion cells' Dirichlet prior: this total mass spread evenly over the K² cells of K
+/// labels (Jeffreys' 1/2 per cell for binary problems).
+constexpr double kDirichletPriorMass = 2.0;
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation refined by one Halley
 /// step; |error| < 1e-15 over (0, 1)).
 double normal_quantile(double p);
-
-/// Hanley & McNeil (1982) standard error of an AUC `a` at n_pos positives and n_neg negatives.
-double hanley_mcneil_se(double a, double n_pos, double n_neg);
 
 /// One constraint per scalar binary metric (not the curves or best-constant variants). The auc
 /// constraint is left out when the baseline's auc is undefined (one class).

@@ -63,6 +63,10 @@ struct BinaryStatistics {
   std::vector<double> roc_false_positive_rates, roc_true_positive_rates;
   std::vector<double> pr_precisions, pr_recalls;
   ConfusionCounts counts;  ///< all rows, for constraint suggestion
+  /// DeLong's variance components of the AUC (for its threshold): the population variances of
+  /// each positive's share of negatives scored below it and of each negative's share of positives
+  /// scored above it (ties count half). 0 without an AUC.
+  double auc_placement_variance_positives = 0, auc_placement_variance_negatives = 0;
 };
 
 __extension__ typedef unsigned __int128 uint128;

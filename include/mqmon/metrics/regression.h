@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "mqmon/common/exact_sum.h"
 #include "mqmon/metrics/accumulator.h"
@@ -34,7 +35,14 @@ struct RegressionStatistics {
   /// Moments of the errors and of the truth for constraint suggestion.
   double mean_abs_error = 0, mean_squared_error = 0, mean_fourth_power_error = 0;
   double truth_variance = 0;
+  /// A uniform sample of at most kRegressionSampleRows rows (all of them in smaller datasets):
+  /// their |prediction - truth| and truth, for the window thresholds' Bayesian bootstrap.
+  std::vector<std::pair<double, double>> sample;
 };
+
+/// The rows kept for thresholds: the ones whose keyed hash is among the smallest this many, so
+/// the sample does not depend on threads, blocks, shards or machines.
+constexpr size_t kRegressionSampleRows = 2000;
 
 class RegressionAccumulator final : public Accumulator {
  public:
@@ -53,6 +61,14 @@ class RegressionAccumulator final : public Accumulator {
   // The rows each replicate leaves out (about 20 %): replicate k = all_ - dropped_[k], exactly,
   // at a quarter of the additions that summing the kept rows would take.
   std::array<RegressionSums, kReplicates> dropped_;
+  /// The sample: a max-heap on the hash while filling, so a row enters only below its top.
+  struct SampleRow {
+    uint64_t hash;
+    double abs_error, truth;
+    bool operator<(const SampleRow& o) const { return hash < o.hash; }
+  };
+  std::vector<SampleRow> sample_;
+  void offer(const SampleRow& row);
 };
 
 }  // namespace mqmon
