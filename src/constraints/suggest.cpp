@@ -104,6 +104,9 @@ constexpr ConstrainedMetric kBinaryConstrained[] = {
 constexpr MulticlassScalar kMulticlassConstrained[] = {
     kMcAccuracy, kWeightedRecall, kWeightedPrecision, kWeightedF0_5, kWeightedF1, kWeightedF2};
 
+/// Pseudo-rows of each class in the AUC's prior.
+constexpr double kAucPriorRows = 0.2;
+
 bool lower_is_alarm(ComparisonOperator op) {
   return op == ComparisonOperator::kLessThan || op == ComparisonOperator::kLessThanOrEqualTo;
 }
@@ -148,8 +151,12 @@ void dirichlet_draw(const std::vector<double>& a, std::mt19937_64& rng, std::vec
   p.resize(a.size());
   double total = 0;
   for (size_t k = 0; k < a.size(); ++k) {
-    std::gamma_distribution<double> gamma(a[k]);
-    p[k] = a[k] > 0 ? gamma(rng) : 0.0;
+    if (a[k] == 1) {
+      p[k] = -std::log1p(-uniform01(rng));  // Gamma(1) = Exponential(1)
+    } else {
+      std::gamma_distribution<double> gamma(a[k]);
+      p[k] = a[k] > 0 ? gamma(rng) : 0.0;
+    }
     total += p[k];
   }
   for (double& x : p) x /= total;
@@ -310,30 +317,44 @@ uint64_t window_of(const SuggestOptions& o, uint64_t item_count) {
   return o.window_size ? o.window_size : item_count;
 }
 
-/// The AUC of a window of n rows from a model consistent with the baseline: normal on the logit
-/// scale, with DeLong's variance of the window's AUC (at the expected 1/n_pos and 1/n_neg of a
-/// window with the baseline's prevalence) plus that of the baseline's own AUC, which is what the
-/// Bayesian bootstrap's posterior spread of the AUC tends to.
+/// The AUC of a window of n rows from a model consistent with the baseline. Its spread is
+/// DeLong's variance of the window's AUC (at the expected 1/n_pos and 1/n_neg of a window with the
+/// baseline's prevalence) plus that of the baseline's own AUC (what the Bayesian bootstrap's
+/// posterior spread of the AUC tends to); its shape, that of the share of misordered pairs
+/// 1 - AUC as a gamma variable, which is skewed the way small windows are (Wilson-Hilferty's
+/// quantiles).
 struct AucPredictive {
-  double auc = NAN, sd_logit = 0, sd = 0;
+  double auc = NAN, sd = 0;
   AucPredictive(const BinaryStatistics& s, uint64_t n_window) {
-    auc = s.metrics[kAuc].value;
+    const double a = s.metrics[kAuc].value;
     const double pos = static_cast<double>(s.counts.tp + s.counts.fn);
     const double neg = static_cast<double>(s.counts.tn + s.counts.fp);
+    // The prior: kAucPriorRows pseudo-positives and pseudo-negatives whose placements are uniform
+    // on [0, 1] (a Dirichlet-process prior on each class's placements, centred on a useless
+    // score), so a small baseline that ranked (almost) every pair right does not promise a window
+    // that will.
+    const double m = kAucPriorRows;
+    auc = (a * pos * neg + m * (pos + neg + m) / 2) / ((pos + m) * (neg + m));
+    auto with_prior = [&](double v, double rows) {
+      return (rows * (v + (a - auc) * (a - auc)) + m * (1.0 / 12 + (0.5 - auc) * (0.5 - auc))) /
+             (rows + m);
+    };
+    const double v10 = with_prior(s.auc_placement_variance_positives, pos);
+    const double v01 = with_prior(s.auc_placement_variance_negatives, neg);
     const double n = static_cast<double>(n_window);
     const double pi = pos / (pos + neg);
     // E[1/X] for X ~ Binomial(n, p), to second order.
     auto inverse = [&](double p) { return 1 / (n * p) * (1 + (1 - p) / (n * p)); };
-    const double var = s.auc_placement_variance_positives * (inverse(pi) + 1 / pos) +
-                       s.auc_placement_variance_negatives * (inverse(1 - pi) + 1 / neg);
+    const double var =
+        v10 * (inverse(pi) + 1 / (pos + m)) + v01 * (inverse(1 - pi) + 1 / (neg + m));
     sd = std::sqrt(std::max(0.0, var));
-    if (auc > 0 && auc < 1) sd_logit = sd / (auc * (1 - auc));
   }
   /// The value at standard normal deviate z.
   double at(double z) const {
-    if (!(auc > 0 && auc < 1)) return auc + z * sd;
-    const double logit = std::log(auc / (1 - auc)) + z * sd_logit;
-    return 1 / (1 + std::exp(-logit));
+    if (!(auc < 1 && sd > 0)) return auc;
+    const double miss = 1 - auc, shape = miss * miss / (sd * sd), c = 1 / (9 * shape);
+    const double cube = 1 - c - z * std::sqrt(c);
+    return 1 - miss * std::max(0.0, cube * cube * cube);
   }
 };
 
@@ -352,7 +373,7 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
     Planned p{kBinaryScalarNames[metric], op, value, "dirichlet_multinomial", {}};
     if (metric == kAuc) {
       auc_column = static_cast<int>(plan.size());
-      p.method = "delong_logit";
+      p.method = "delong_gamma";
       p.formula = [auc](double level) { return auc.at(normal_quantile(level)); };
     }
     plan.push_back(std::move(p));
@@ -500,6 +521,68 @@ double cornish_fisher_shift(const Moments& x, double n, double N, double z) {
   return std::fabs(dz) * std::sqrt(k2);
 }
 
+/// Student's t quantile at the normal quantile z and df degrees of freedom (the Cornish-Fisher
+/// expansion in 1/df, Abramowitz & Stegun 26.7.5; within 1e-4 of the exact value from 5 df on).
+double t_quantile(double z, double df) {
+  if (!std::isfinite(df)) return z;
+  const double z2 = z * z, z3 = z2 * z, z5 = z3 * z2, z7 = z5 * z2, z9 = z7 * z2;
+  const double g1 = (z3 + z) / 4, g2 = (5 * z5 + 16 * z3 + 3 * z) / 96,
+               g3 = (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / 384,
+               g4 = (79 * z9 + 776 * z7 + 1482 * z5 - 1920 * z3 - 945 * z) / 92160;
+  return z + g1 / df + g2 / (df * df) + g3 / (df * df * df) + g4 / (df * df * df * df);
+}
+
+/// The effective degrees of freedom of a spread estimated from N rows of a quantity with
+/// kurtosis k (Satterthwaite: Var(s²)/σ⁴ ≈ (k - 1)/N), at least 5.
+double spread_df(const Moments& x, double N) {
+  const double k = x.m2 > 0 ? x.m4 / (x.m2 * x.m2) : 0;
+  return k > 1 ? std::max(5.0, 2 * N / (k - 1)) : INFINITY;
+}
+
+/// The variance of |e|^p (p = 1 or 2) with the largest errors' contribution extrapolated by a
+/// Pareto tail (Hill's estimate of the tail index from the top k = max(10, √S) of the S sampled
+/// |e|, at least kMinTailIndex: the errors' fourth moment is assumed finite), where a sample's
+/// own variance would miss the rare large errors a heavy-tailed model makes.
+constexpr double kMinTailIndex = 4.5, kTailIndexQuantile = 0.22;
+
+double tail_variance(std::vector<double> abs_errors, int p) {
+  const size_t S = abs_errors.size();
+  const size_t k = std::max<size_t>(10, static_cast<size_t>(std::sqrt(static_cast<double>(S))));
+  if (S < 2 * k) return 0;
+  std::sort(abs_errors.begin(), abs_errors.end(), std::greater<>());
+  const double u = abs_errors[k];
+  if (!(u > 0)) return 0;
+  double hill = 0;
+  for (size_t i = 0; i < k; ++i) hill += std::log(abs_errors[i] / u);
+  // Hill's estimate is k/Σlog ~ alpha·k/Gamma(k): its lower q-quantile, so that the few largest
+  // errors of a small sample do not promise a light tail.
+  const double q = kTailIndexQuantile;
+  const double kk = static_cast<double>(k), c = 1 / (9 * kk);
+  const double lower = std::pow(1 - c + normal_quantile(q) * std::sqrt(c), 3);
+  const double alpha = std::max(kMinTailIndex, kk / hill * lower);
+  double m1 = 0, m2 = 0;  // of |e|^p
+  for (size_t i = k; i < S; ++i) {
+    const double x = p == 1 ? abs_errors[i] : abs_errors[i] * abs_errors[i];
+    m1 += x;
+    m2 += x * x;
+  }
+  const double up = p == 1 ? u : u * u;
+  m1 += static_cast<double>(k) * up * alpha / (alpha - p);
+  m2 += static_cast<double>(k) * up * up * alpha / (alpha - 2 * p);
+  m1 /= static_cast<double>(S);
+  m2 /= static_cast<double>(S);
+  return m2 - m1 * m1;
+}
+
+/// df/χ²(df) for the standard normal deviate z (Wilson-Hilferty): the factor by which a
+/// replicate's variance is scaled so that its spread carries the uncertainty of the estimate.
+double inverse_chi2_factor(double df, double z) {
+  if (!std::isfinite(df)) return 1;
+  const double c = 2 / (9 * df);
+  const double cube = 1 - c + z * std::sqrt(c);
+  return cube > 0.1 ? 1 / (cube * cube * cube) : 1000;
+}
+
 }  // namespace
 
 std::vector<Constraint> suggest_regression_constraints(const RegressionStatistics& s,
@@ -519,77 +602,96 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
   const double n = static_cast<double>(window_of(o, s.item_count));
   const double N = static_cast<double>(s.item_count);
   const size_t S = rows.size();
-  const bool subsample = s.item_count > S;
 
-  // Per-row quantities of the sample: |e|, e², (y - ȳ)² about the sample's truth mean.
+  // Per-row quantities of the sample: |e|, e², and the truth about the sample's mean.
   const Moments abs_e = Moments::of(S, [&](size_t i) { return rows[i].first; });
   const Moments sq_e = Moments::of(S, [&](size_t i) { return rows[i].first * rows[i].first; });
   const Moments y = Moments::of(S, [&](size_t i) { return rows[i].second; });
-  // When the sample is a subsample, the exact moments of all rows fix the draws' centre and
-  // spread; the sample gives their shape.
-  const double m1 = s.mean_abs_error, m2 = s.mean_squared_error, var_y = s.truth_variance;
-  const double sd1 = std::sqrt(std::max(0.0, m2 - m1 * m1));
-  const double sd2 = std::sqrt(std::max(0.0, s.mean_fourth_power_error - m2 * m2));
-  auto ratio_or_one = [&](double full, double sample) {
-    return subsample && sample > 0 ? full / sample : 1.0;
-  };
-  const double scale1 = ratio_or_one(sd1, std::sqrt(abs_e.m2));
-  const double scale2 = ratio_or_one(sd2, std::sqrt(sq_e.m2));
-  const double scale_y = ratio_or_one(var_y, y.m2);
-
-  // The cheaper formula: normal quantiles with the same spread, used for mae and mse where the
-  // sample's skewness and kurtosis move the quantile by at most 1e-3 of the threshold.
-  const double f = 1 / n + 1 / N;
-  Moments abs_full = abs_e, sq_full = sq_e;  // the sample's shape at the full data's spread
-  abs_full.m2 = sd1 * sd1;
-  abs_full.m3 *= std::pow(scale1, 3);
-  abs_full.m4 *= std::pow(scale1, 4);
-  sq_full.m2 = sd2 * sd2;
-  sq_full.m3 *= std::pow(scale2, 3);
-  sq_full.m4 *= std::pow(scale2, 4);
-  // How far skewness and kurtosis move each mean's quantile (at the smallest level the execution
-  // scope can choose, so the choice holds for both scopes).
-  const double z_min = normal_quantile(1 - o.alpha / static_cast<double>(kRegressionScalarCount));
-  auto shift = [&](const Moments& x) {
-    return n >= 30 && N >= 30 ? cornish_fisher_shift(x, n, N, z_min) : INFINITY;
-  };
-  const double shift_abs = shift(abs_full), shift_sq = shift(sq_full);
-  if (shift_abs <= 1e-3 * m1) {
-    plan[kMae].method = "normal";
-    plan[kMae].formula = [=](double level) {
-      return m1 + normal_quantile(1 - level) * sd1 * std::sqrt(f);
-    };
-  }
-  if (shift_sq <= 1e-3 * m2) {
-    plan[kMse].method = plan[kRmse].method = "normal";
-    plan[kMse].formula = [=](double level) {
-      return m2 + normal_quantile(1 - level) * sd2 * std::sqrt(f);
-    };
-    plan[kRmse].formula = [=](double level) {
-      return std::sqrt(std::max(0.0, m2 + normal_quantile(1 - level) * sd2 * std::sqrt(f)));
-    };
-  }
-  // r2 = 1 - mse/var(y): the delta method with the sample's covariance of e² and (y - ȳ)².
   const Moments dy2 = Moments::of(S, [&](size_t i) {
     const double d = rows[i].second - y.mean;
-    return d * d * scale_y;
+    return d * d;
   });
+  // All rows' exact values; the sample gives the shapes, in units of its own means.
+  const double m1 = s.mean_abs_error, m2 = s.mean_squared_error, var_y = s.truth_variance;
+  auto relative = [](Moments x) {
+    if (x.mean > 0) {
+      x.m2 /= x.mean * x.mean;
+      x.m3 /= x.mean * x.mean * x.mean;
+      x.m4 /= x.mean * x.mean * x.mean * x.mean;
+      x.mean = 1;
+    }
+    return x;
+  };
+
+  // The cheaper formula: normal quantiles with the pivot's spread, cv·√(1/n + 1/N) in units of
+  // the baseline's value, used where the sample's skewness and kurtosis move the quantile by at
+  // most 1e-3 of it (judged at the smallest level the execution scope can choose, so the choice
+  // holds for both scopes).
+  const double f = 1 / n + 1 / N;
+  const double z_min = normal_quantile(1 - o.alpha / static_cast<double>(kRegressionScalarCount));
+  auto shift = [&](const Moments& x) {  // in units of the mean
+    return o.cheaper_formula && n >= 30 && N >= 30 ? cornish_fisher_shift(relative(x), n, N, z_min)
+                                                   : INFINITY;
+  };
+  // The sample's spreads are estimates: their uncertainty is carried as Student's t would carry
+  // it, with the effective degrees of freedom of each spread.
+  const double df_abs = spread_df(abs_e, N), df_sq = spread_df(sq_e, N);
+  const double df_y = spread_df(dy2, N);
+  // All rows' exact spreads of |e| and e² where the sample is a subsample.
+  const bool subsample = s.item_count > S;
+  double cv1 = subsample && m1 > 0 ? std::sqrt(std::max(0.0, m2 - m1 * m1)) / m1
+                                   : std::sqrt(relative(abs_e).m2);
+  double cv2 = subsample && m2 > 0
+                   ? std::sqrt(std::max(0.0, s.mean_fourth_power_error - m2 * m2)) / m2
+                   : std::sqrt(relative(sq_e).m2);
+  std::vector<double> abs_errors;
+  for (const auto& r : rows) abs_errors.push_back(r.first);
+  auto tail_widening = [&](const Moments& x, int p) {
+    return x.m2 > 0 ? std::sqrt(std::max(1.0, tail_variance(abs_errors, p) / x.m2)) : 1.0;
+  };
+  const double tail_abs = tail_widening(abs_e, 1), tail_sq = tail_widening(sq_e, 2);
+  const double widen_abs =
+      tail_abs * (subsample && abs_e.m2 > 0 ? cv1 / std::sqrt(relative(abs_e).m2) : 1);
+  const double widen_sq =
+      tail_sq * (subsample && sq_e.m2 > 0 ? cv2 / std::sqrt(relative(sq_e).m2) : 1);
+  cv1 *= tail_abs;
+  cv2 *= tail_sq;
+  const double shift_sq = shift(sq_e);
+  if (shift(abs_e) <= 1e-3) {
+    plan[kMae].method = "normal";
+    plan[kMae].formula = [=](double level) {
+      return m1 * (1 + t_quantile(normal_quantile(1 - level), df_abs) * cv1 * std::sqrt(f));
+    };
+  }
+  if (shift_sq <= 1e-3) {
+    plan[kMse].method = plan[kRmse].method = "normal";
+    plan[kMse].formula = [=](double level) {
+      return m2 * (1 + t_quantile(normal_quantile(1 - level), df_sq) * cv2 * std::sqrt(f));
+    };
+    plan[kRmse].formula = [=](double level) {
+      return std::sqrt(std::max(
+          0.0, m2 * (1 + t_quantile(normal_quantile(1 - level), df_sq) * cv2 * std::sqrt(f))));
+    };
+  }
   if (!(var_y > 0)) {
     plan[kR2].method = "baseline";  // a constant truth: r2 is 1 or 0, kept as the baseline's
     plan[kR2].formula = [v = s.metrics[kR2].value](double) { return v; };
-  } else if (plan[kMse].formula && shift_sq / var_y + m2 / (var_y * var_y) * shift(dy2) <= 1e-3) {
+  } else if (plan[kMse].formula && (m2 / var_y) * (shift_sq + shift(dy2)) <= 1e-3) {
+    // r2 = 1 - mse/var(y) by the delta method, with the sample's relative covariance of e² and
+    // (y - ȳ)².
     double cov = 0;
     for (size_t i = 0; i < S; ++i) {
       const double d = rows[i].second - y.mean;
-      cov += (rows[i].first * rows[i].first - sq_e.mean) * scale2 * (d * d * scale_y - dy2.mean);
+      cov += (rows[i].first * rows[i].first / sq_e.mean - 1) * (d * d / dy2.mean - 1);
     }
     cov /= static_cast<double>(S);
-    const double var_r2 = (sd2 * sd2 / (var_y * var_y) + m2 * m2 * dy2.m2 / std::pow(var_y, 4) -
-                           2 * m2 * cov / std::pow(var_y, 3)) *
-                          f;
+    const double var_r2 =
+        (m2 / var_y) * (m2 / var_y) * (cv2 * cv2 + relative(dy2).m2 - 2 * cov) * f;
     plan[kR2].method = "normal";
-    plan[kR2].formula = [r2 = s.metrics[kR2].value, sd = std::sqrt(std::max(0.0, var_r2))](
-                            double level) { return r2 - normal_quantile(1 - level) * sd; };
+    plan[kR2].formula = [r2 = s.metrics[kR2].value, sd = std::sqrt(std::max(0.0, var_r2)),
+                         df = std::min(df_sq, df_y)](double level) {
+      return r2 - t_quantile(normal_quantile(1 - level), df) * sd;
+    };
   }
   const bool need_draws =
       o.scope == AlphaScope::kExecution ||
@@ -598,51 +700,64 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
   if (need_draws) {
     draws = {plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
     const uint64_t n_rows = window_of(o, s.item_count);
-    // Each sample row stands for N/S baseline rows (1 when the sample is every row): the window
-    // is n draws from the baseline with Dirichlet(N/S, ..., N/S) weights. Up to 20·S rows that is
-    // the Pólya urn (a fresh row with probability N/(N + k), else a copy of one of the k drawn);
-    // beyond, the Dirichlet weights and a multinomial over the S rows, the same law at O(S).
-    const bool urn = n_rows <= 20 * S;
+    // The scale pivot. A window's mean of a per-row quantity (|e|, e², (y - ȳ)²) is the
+    // baseline's mean times (window mean / true mean) / (baseline mean / true mean). The first
+    // ratio's law is the window's resampled from the baseline's rows; the second's, the Bayesian
+    // bootstrap's law of the true mean over the baseline's mean: Dirichlet(N/S, ..., N/S)
+    // weights on the S sample rows, each standing for N/S baseline rows. Both are scale-free, so
+    // a baseline that came out low gets the wider threshold it needs (for normal errors the mse
+    // pivot is the exact F ratio).
+    const bool iid = n_rows <= 20 * S;  // the window's rows one by one, else multinomial counts
     struct Scratch {
-      std::vector<uint32_t> drawn;
-      std::vector<double> a, p;
+      std::vector<double> a, w, uniform;
       std::vector<uint64_t> counts;
     };
     for_each_replicate(
         o.replicates, o.seed ^ 0x72656772ULL,
         [&] {
           Scratch sc;
-          if (!urn) sc.a.assign(S, N / static_cast<double>(S));
+          sc.a.assign(S, N / static_cast<double>(S));
+          if (!iid) sc.uniform.assign(S, 1.0 / static_cast<double>(S));
           return sc;
         },
         [&](Scratch& sc, std::mt19937_64& rng, int b) {
-          double sum_abs = 0, sum_sq = 0, sum_y = 0, sum_y2 = 0;
-          auto add = [&](size_t i, double times) {
-            const double ae = rows[i].first, d = rows[i].second - y.mean;
-            sum_abs += times * ae;
-            sum_sq += times * ae * ae;
-            sum_y += times * d;
-            sum_y2 += times * d * d;
-          };
-          if (urn) {
-            sc.drawn.resize(n_rows);
-            for (uint64_t k = 0; k < n_rows; ++k) {
-              const double kk = static_cast<double>(k);
-              const uint32_t i = uniform01(rng) * (N + kk) < N
-                                     ? static_cast<uint32_t>(uniform_index(rng, S))
-                                     : sc.drawn[uniform_index(rng, k)];
-              sc.drawn[k] = i;
-              add(i, 1);
+          struct Sums {
+            double abs = 0, sq = 0, y = 0, y2 = 0;
+            void add(const std::pair<double, double>& row, double centre, double times) {
+              const double d = row.second - centre;
+              abs += times * row.first;
+              sq += times * row.first * row.first;
+              y += times * d;
+              y2 += times * d * d;
             }
+            double var_y(double total) const {
+              return std::max(0.0, y2 / total - (y / total) * (y / total));
+            }
+          } posterior, window;
+          dirichlet_draw(sc.a, rng, sc.w);
+          for (size_t i = 0; i < S; ++i) posterior.add(rows[i], y.mean, sc.w[i]);
+          if (iid) {
+            for (uint64_t k = 0; k < n_rows; ++k)
+              window.add(rows[uniform_index(rng, S)], y.mean, 1);
           } else {
-            dirichlet_draw(sc.a, rng, sc.p);
-            multinomial_draw(sc.p, n_rows, rng, sc.counts);
+            multinomial_draw(sc.uniform, n_rows, rng, sc.counts);
             for (size_t i = 0; i < S; ++i)
-              if (sc.counts[i]) add(i, static_cast<double>(sc.counts[i]));
+              if (sc.counts[i]) window.add(rows[i], y.mean, static_cast<double>(sc.counts[i]));
           }
-          const double mae = m1 + (sum_abs / n - abs_e.mean) * scale1;
-          const double mse = std::max(0.0, m2 + (sum_sq / n - sq_e.mean) * scale2);
-          const double vy = std::max(0.0, sum_y2 / n - (sum_y / n) * (sum_y / n)) * scale_y;
+          auto pivot = [](double baseline, double in_window, double in_posterior) {
+            return in_posterior > 0 ? baseline * in_window / in_posterior : 0.0;
+          };
+          // One deviate scales every spread of the replicate (they are estimated together).
+          const double z = standard_normal(rng);
+          auto spread = [&](double centre, double value, double df, double widen) {
+            return centre + (value - centre) * widen * std::sqrt(inverse_chi2_factor(df, z));
+          };
+          const double mae =
+              spread(m1, pivot(m1, window.abs / n, posterior.abs), df_abs, widen_abs);
+          const double mse =
+              std::max(0.0, spread(m2, pivot(m2, window.sq / n, posterior.sq), df_sq, widen_sq));
+          const double vy = std::max(
+              0.0, spread(var_y, pivot(var_y, window.var_y(n), posterior.var_y(1)), df_y, 1));
           double* row = &draws.values[static_cast<size_t>(b) * plan.size()];
           row[kMae] = mae;
           row[kMse] = mse;

@@ -2,12 +2,13 @@
 against independent computations."""
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from conftest import baseline
+from conftest import Run, baseline, run_mqmon
 
 HIGHER_IS_BETTER = ["recall", "precision", "accuracy", "true_positive_rate", "true_negative_rate", "auc",
                     "f0_5", "f1", "f2"]
@@ -37,6 +38,18 @@ def test_baseline_method_is_the_service_rule(tmp_path):
                                                 else "LessThanThreshold")
 
 
+def confusion_draws(counts, window, rng, prior=0.5, size=40000):
+    """numpy: cell probabilities from Dirichlet(counts + 1/2), then the window's counts."""
+    cells = np.array([counts["true_negatives"], counts["false_positives"], counts["false_negatives"],
+                      counts["true_positives"]], float)
+    p = rng.dirichlet(cells + prior, size=size)
+    draws = np.array([rng.multinomial(window, q) for q in p], float)
+    tn, fp, fn, tp = draws.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"accuracy": (tp + tn) / window, "recall": np.nan_to_num(tp / (tp + fn)),
+                "precision": np.nan_to_num(tp / (tp + fp)), "false_positive_rate": np.nan_to_num(fp / (fp + tn))}
+
+
 def test_window_method_matches_an_independent_simulation(tmp_path):
     path, df = write_dataset(tmp_path)
     window = 500
@@ -45,39 +58,145 @@ def test_window_method_matches_an_independent_simulation(tmp_path):
     s = run.statistics()["binary_classification_metrics"]
     info = c["mqmon"]
     assert info["threshold_method"] == "window" and info["alpha"] == 0.05 and info["window_size"] == window
+    assert info["alpha_scope"] == "metric" and info["prior"] == {"confusion_cells": "dirichlet", "per_cell": 0.5}
     cm = s["confusion_matrix"]
     counts = info["baseline"]["confusion_counts"]
     assert counts == {"true_negatives": cm["0"]["0"], "false_positives": cm["0"]["1"],
                       "false_negatives": cm["1"]["0"], "true_positives": cm["1"]["1"]}
     assert info["baseline"]["item_count"] == len(df)
 
-    # Independent: numpy's multinomial at the window size, 20000 draws.
-    rng = np.random.default_rng(0)
-    cells = np.array([counts["true_negatives"], counts["false_positives"], counts["false_negatives"],
-                      counts["true_positives"]], float)
-    tn, fp, fn, tp = rng.multinomial(window, cells / cells.sum(), size=20000).T.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sims = {"accuracy": (tp + tn) / window, "recall": np.nan_to_num(tp / (tp + fn)),
-                "precision": np.nan_to_num(tp / (tp + fp)), "false_positive_rate": fp / (fp + tn)}
+    # Independent: numpy's Dirichlet posterior and multinomial window, 40000 draws.
+    sims = confusion_draws(counts, window, np.random.default_rng(0))
     cons = c["binary_classification_constraints"]
     for name, values in sims.items():
         q = 0.95 if name in LOWER_IS_BETTER else 0.05
         expected = np.quantile(values, q)
-        spread = np.std(values)
-        assert abs(cons[name]["threshold"] - expected) < 0.25 * spread + 1e-9  # Monte Carlo error of B=2000 and a 1/n grid, (name, cons[name], expected)
-        # And the threshold really sits on the alarm side of the baseline value.
+        assert abs(cons[name]["threshold"] - expected) < 0.25 * np.std(values) + 1e-9, name  # B = 2000
+        assert info["thresholds"][name] == {"method": "dirichlet_multinomial", "level": 0.05}
         if name in LOWER_IS_BETTER:
             assert cons[name]["threshold"] > s[name]["value"]
         else:
             assert cons[name]["threshold"] < s[name]["value"]
+    # The baseline's uncertainty widens the threshold beyond the window's own spread: the plain
+    # multinomial at the baseline's proportions is narrower.
+    cells = np.array(list(counts.values()), float)
+    tn, fp, fn, tp = np.random.default_rng(1).multinomial(window, cells / cells.sum(), size=40000).T
+    assert cons["accuracy"]["threshold"] < np.quantile((tp + tn) / window, 0.05)
 
-    # auc: Hanley-McNeil at the window's class sizes, exactly.
-    a = s["auc"]["value"]
-    p = info["baseline"]["prevalence"]
-    n_pos, n_neg = window * p, window * (1 - p)
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    se = np.sqrt((a * (1 - a) + (n_pos - 1) * (q1 - a * a) + (n_neg - 1) * (q2 - a * a)) / (n_pos * n_neg))
-    assert np.isclose(cons["auc"]["threshold"], a - norm.ppf(0.95) * se, rtol=1e-12)
+    # auc: DeLong's placements computed here with numpy (ties count half), the prior's 0.2
+    # pseudo-rows per class, and 1 - AUC as a gamma variable (Wilson-Hilferty).
+    pos, neg = df.probability[df.label == 1].to_numpy(), df.probability[df.label == 0].to_numpy()
+    below = np.searchsorted(np.sort(neg), pos, "left") + 0.5 * (
+        np.searchsorted(np.sort(neg), pos, "right") - np.searchsorted(np.sort(neg), pos, "left"))
+    above = len(pos) - np.searchsorted(np.sort(pos), neg, "right") + 0.5 * (
+        np.searchsorted(np.sort(pos), neg, "right") - np.searchsorted(np.sort(pos), neg, "left"))
+    v10, v01 = np.var(below / len(neg)), np.var(above / len(pos))
+    a = np.mean(below / len(neg))
+    assert np.isclose(a, s["auc"]["value"], rtol=1e-12)
+    placed = info["baseline"]["auc_placement_variance"]
+    assert np.isclose(placed["positives"], v10, rtol=1e-9) and np.isclose(placed["negatives"], v01, rtol=1e-9)
+    P, Q, m = len(pos), len(neg), 0.2
+    a_prior = (a * P * Q + m * (P + Q + m) / 2) / ((P + m) * (Q + m))
+    v10p = (P * (v10 + (a - a_prior) ** 2) + m * (1 / 12 + (0.5 - a_prior) ** 2)) / (P + m)
+    v01p = (Q * (v01 + (a - a_prior) ** 2) + m * (1 / 12 + (0.5 - a_prior) ** 2)) / (Q + m)
+    pi = P / (P + Q)
+    inv = lambda p: 1 / (window * p) * (1 + (1 - p) / (window * p))  # noqa: E731
+    sd = np.sqrt(v10p * (inv(pi) + 1 / (P + m)) + v01p * (inv(1 - pi) + 1 / (Q + m)))
+    miss = 1 - a_prior
+    k = miss ** 2 / sd ** 2
+    expected = 1 - miss * (1 - 1 / (9 * k) + norm.ppf(0.95) * np.sqrt(1 / (9 * k))) ** 3
+    assert np.isclose(cons["auc"]["threshold"], expected, rtol=1e-9)
+    assert info["thresholds"]["auc"] == {"method": "delong_gamma", "level": 0.05}
+
+
+def test_execution_scope_bounds_the_chance_of_any_violation(tmp_path):
+    """--alpha-scope execution: one level for every metric, chosen from the same draws so that a
+    healthy window violates any constraint with probability alpha; checked on numpy's draws."""
+    path, _ = write_dataset(tmp_path)
+    window = 400
+    per_metric = baseline(path, tmp_path / "m", "--window-size", str(window), "--alpha", "0.05").constraints()
+    run = baseline(path, tmp_path / "e", "--window-size", str(window), "--alpha", "0.05",
+                   "--alpha-scope", "execution")
+    c = run.constraints()
+    assert c["mqmon"]["alpha_scope"] == "execution"
+    levels = {t["level"] for t in c["mqmon"]["thresholds"].values()}
+    assert len(levels) == 1
+    level = levels.pop()
+    # Much tighter than Bonferroni's alpha/11, since the metrics move together; below alpha.
+    assert 0.05 / 11 < level < 0.05
+    cons, loose = c["binary_classification_constraints"], per_metric["binary_classification_constraints"]
+    for name in HIGHER_IS_BETTER:
+        assert cons[name]["threshold"] <= loose[name]["threshold"], name
+    # Independent draws of the window's confusion metrics: the share violating any of the four
+    # is at most alpha (the auc and the F scores add a little more), and clearly above alpha/4.
+    sims = confusion_draws(c["mqmon"]["baseline"]["confusion_counts"], window, np.random.default_rng(5))
+    any_violation = np.zeros(len(sims["accuracy"]), bool)
+    for name, values in sims.items():
+        t = cons[name]["threshold"]
+        any_violation |= values > t if name in LOWER_IS_BETTER else values < t
+    assert 0.05 / 4 < any_violation.mean() < 0.05 + 0.01
+
+
+def test_aws_churn_example_baseline_and_window_methods(tmp_path):
+    """AWS's own model-quality example (tests/data/aws-churn, Apache-2.0): the baseline method
+    reproduces the service's published f2 0.625 and precision 1.0; the window method does not
+    promise a first false positive will never come."""
+    data = Path(__file__).resolve().parents[1] / "data" / "aws-churn" / "validation_with_predictions.csv"
+    df = pd.read_csv(data)
+    assert len(df) == 201
+    base = baseline(data, tmp_path / "b", "--threshold-method", "baseline").constraints()
+    cons = base["binary_classification_constraints"]
+    assert cons["f2"]["threshold"] == 0.625 and cons["precision"]["threshold"] == 1.0
+    assert cons["false_positive_rate"]["threshold"] == 0.0  # no false positive in the 201 rows
+    win = baseline(data, tmp_path / "w").constraints()["binary_classification_constraints"]
+    assert win["precision"]["threshold"] < 1.0
+    assert win["false_positive_rate"]["threshold"] > 0.0
+    assert win["f2"]["threshold"] < 0.625
+
+
+def test_regression_window_thresholds_match_the_f_ratio_for_normal_errors(tmp_path):
+    """For normal errors the window's mse over the baseline's is F(n, N) distributed, so the exact
+    threshold is mse·F_{1-alpha}(n, N) (scipy); mqmon's, from the rows alone, comes close."""
+    from scipy.stats import f as f_dist
+    rng = np.random.default_rng(11)
+    ratios = []
+    for k in range(8):
+        y = rng.normal(10, 2, 1000)
+        pd.DataFrame({"label": y, "prediction": y + rng.standard_normal(1000)}).to_csv(tmp_path / f"r{k}.csv", index=False)
+        run = run_regression(tmp_path / f"r{k}.csv", tmp_path / f"o{k}", "--window-size", "500")
+        mse = run.statistics()["regression_metrics"]["mse"]["value"]
+        c = run.constraints()
+        assert c["mqmon"]["thresholds"]["mse"]["method"] == "bayesian_bootstrap"
+        assert len(c["mqmon"]["baseline"]["sample"]["absolute_error"]) == 1000
+        ratios.append(c["regression_constraints"]["mse"]["threshold"] / (mse * f_dist.ppf(0.99, 500, 1000)))
+    # Never narrower than the exact ratio by more than Monte Carlo error, and at most ~12 % wider
+    # (the allowance for heavy tails a sample of 1000 rows cannot rule out).
+    assert 0.97 < np.median(ratios) < 1.12, ratios
+
+
+def test_regression_switches_to_the_normal_formula_for_large_windows(tmp_path):
+    """Where skewness moves the quantile by less than 1e-3 the cheaper normal formula is used:
+    mse · (1 + z·cv·sqrt(1/n + 1/N)), cv from the data (numpy), here with n = N = 200000 and
+    bounded (uniform) errors, whose tail needs no widening."""
+    rng = np.random.default_rng(3)
+    y = rng.normal(10, 2, 200_000)
+    e = rng.uniform(-1.7, 1.7, 200_000)
+    pd.DataFrame({"label": y, "prediction": y + e}).to_csv(tmp_path / "r.csv", index=False)
+    run = run_regression(tmp_path / "r.csv", tmp_path / "o")
+    c = run.constraints()
+    assert c["mqmon"]["thresholds"]["mse"] == {"method": "normal", "level": 0.01}
+    e2 = (y + e - y) ** 2
+    cv = e2.std() / e2.mean()
+    expected = e2.mean() * (1 + norm.ppf(0.99) * cv * np.sqrt(2 / 200_000))
+    assert np.isclose(c["regression_constraints"]["mse"]["threshold"], expected, rtol=2e-4)
+    small = run_regression(tmp_path / "r.csv", tmp_path / "s", "--window-size", "100").constraints()
+    assert small["mqmon"]["thresholds"]["mse"]["method"] == "bayesian_bootstrap"
+
+
+def run_regression(path, out, *extra):
+    return Run(run_mqmon(["suggest-baseline", "--baseline-dataset", path, "--problem-type", "Regression",
+                          "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+                          "--output", out, *extra]), out)
 
 
 def test_default_window_is_the_baseline_size_and_seed_reproduces(tmp_path):

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 namespace mqmon {
 namespace {
@@ -64,15 +65,82 @@ TEST(Suggest, WindowThresholdsWidenAsTheWindowShrinks) {
   // accuracy 0.85: the window's sd at n = 10000 and the baseline's at N = 10000 add up:
   // sd = sqrt(0.85·0.15·(1/10000 + 1/10000)); the 1% quantile ~ 0.85 - 2.326·sd.
   EXPECT_NEAR(a[2].threshold, 0.85 - 2.326 * std::sqrt(0.85 * 0.15 * 2 / 10000), 0.002);
-  // auc by hand: var = 0.02·(E[1/n_pos] + 1/5000) + 0.03·(E[1/n_neg] + 1/5000) with
-  // E[1/n_pos] = 1/5000·(1 + 0.5/5000); on the logit scale, sd/(0.9·0.1).
+  // auc by hand: 5000 positives and negatives, the prior's 0.2 pseudo-rows of each class
+  // (placements uniform on [0, 1]); var = v10·(E[1/n_pos] + 1/5000.2) + v01·(...), with
+  // E[1/n_pos] = 1/5000·(1 + 0.5/5000); then 1 - AUC as a gamma variable (Wilson-Hilferty).
+  const double m = 0.2, p = 5000;
+  const double a_prior = (0.9 * p * p + m * (2 * p + m) / 2) / ((p + m) * (p + m));
+  auto mix = [&](double v) {
+    return (p * (v + (0.9 - a_prior) * (0.9 - a_prior)) +
+            m * (1.0 / 12 + (0.5 - a_prior) * (0.5 - a_prior))) /
+           (p + m);
+  };
   const double e_inv = 1.0 / 5000 * (1 + 0.5 / 5000);
-  const double sd = std::sqrt(0.02 * (e_inv + 1.0 / 5000) + 0.03 * (e_inv + 1.0 / 5000));
-  const double logit = std::log(9.0) - normal_quantile(0.99) * sd / 0.09;
+  const double sd = std::sqrt((mix(0.02) + mix(0.03)) * (e_inv + 1 / (p + m)));
+  const double miss = 1 - a_prior, shape = miss * miss / (sd * sd), c9 = 1 / (9 * shape);
+  const double cube = 1 - c9 + normal_quantile(0.99) * std::sqrt(c9);
   EXPECT_EQ(a[7].metric, "auc");
-  EXPECT_NEAR(a[7].threshold, 1 / (1 + std::exp(-logit)), 1e-12);
-  EXPECT_EQ(a[7].method, "delong_logit");
+  EXPECT_NEAR(a[7].threshold, 1 - miss * cube * cube * cube, 1e-12);
+  EXPECT_EQ(a[7].method, "delong_gamma");
   EXPECT_EQ(a[0].method, "dirichlet_multinomial");
+}
+
+/// Regression statistics of N rows with errors from `draw`: exact moments from all rows, the
+/// first min(N, 2000) rows as the sample.
+template <typename Draw>
+RegressionStatistics regression_stats(size_t N, Draw&& draw) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> truth(10, 2);
+  RegressionStatistics s;
+  s.item_count = N;
+  double a = 0, b = 0, c = 0, sy = 0, syy = 0;
+  for (size_t i = 0; i < N; ++i) {
+    const double e = draw(rng), y = truth(rng);
+    a += std::fabs(e);
+    b += e * e;
+    c += e * e * e * e;
+    sy += y;
+    syy += y * y;
+    if (i < kRegressionSampleRows) s.sample.emplace_back(std::fabs(e), y);
+  }
+  const double n = static_cast<double>(N);
+  s.mean_abs_error = a / n;
+  s.mean_squared_error = b / n;
+  s.mean_fourth_power_error = c / n;
+  s.truth_variance = syy / n - (sy / n) * (sy / n);
+  s.metrics[kMae].value = s.mean_abs_error;
+  s.metrics[kMse].value = s.mean_squared_error;
+  s.metrics[kRmse].value = std::sqrt(s.mean_squared_error);
+  s.metrics[kR2].value = 1 - s.mean_squared_error / s.truth_variance;
+  return s;
+}
+
+TEST(Suggest, TheNormalFormulaIsUsedWhereItEqualsTheDrawsTo1e3) {
+  // Bounded errors (no tail widening), N = 10^6 rows, windows of 10^5 and 10^6: the switch picks
+  // the formula, and the draws (10000 replicates, forced) agree to 1e-3 of the threshold.
+  const auto s = regression_stats(1000000, [](std::mt19937_64& rng) {
+    return std::uniform_real_distribution<double>(-1.7, 1.7)(rng);
+  });
+  for (uint64_t n : {100000u, 1000000u}) {
+    SuggestOptions o;
+    o.window_size = n;
+    const auto formula = suggest_regression_constraints(s, o);
+    EXPECT_EQ(formula[kMae].method, "normal") << n;
+    EXPECT_EQ(formula[kMse].method, "normal") << n;
+    o.cheaper_formula = false;
+    o.replicates = 10000;
+    const auto draws = suggest_regression_constraints(s, o);
+    EXPECT_EQ(draws[kMse].method, "bayesian_bootstrap");
+    for (int m : {kMae, kMse, kRmse})
+      EXPECT_NEAR(draws[m].threshold / formula[m].threshold, 1.0, 1e-3) << n << " " << m;
+    EXPECT_NEAR(draws[kR2].threshold, formula[kR2].threshold, 1e-3) << n;
+  }
+  // A small window of heavy-tailed errors keeps the draws.
+  const auto t5 = regression_stats(
+      2000, [](std::mt19937_64& rng) { return std::student_t_distribution<double>(5)(rng); });
+  SuggestOptions o;
+  o.window_size = 200;
+  EXPECT_EQ(suggest_regression_constraints(t5, o)[kMse].method, "bayesian_bootstrap");
 }
 
 }  // namespace

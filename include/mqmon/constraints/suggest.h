@@ -40,6 +40,9 @@ struct SuggestOptions {
   int replicates = 2000;         ///< multinomial draws for confusion-matrix metrics
   uint64_t seed = kDefaultSeed;  ///< the baseline job sets it to the job's --seed
   bool strict_layout = false;    ///< omit the "mqmon" block that records the method and inputs
+  /// Use the normal formula where it equals the draws' quantile to 1e-3 (false: always draw; for
+  /// tests that show the two agree where the switch is made).
+  bool cheaper_formula = true;
 };
 
 struct Constraint {
@@ -48,7 +51,7 @@ struct Constraint {
   ComparisonOperator op = ComparisonOperator::kLessThan;
   /// How a suggestion made it (empty for constraints read from a file): "baseline",
   /// "dirichlet_multinomial", "bayesian_bootstrap", "normal" (the cheaper formula where it equals
-  /// the bootstrap's quantile to 1e-3) or "delong_logit"; and the per-metric tail probability used
+  /// the bootstrap's quantile to 1e-3) or "delong_gamma"; and the per-metric tail probability used
   /// (alpha, or the execution scope's common level).
   std::string method;
   double level = 0;
