@@ -237,6 +237,39 @@ def test_monitoring_execution_shaped_like_the_sdk(tmp_path):
     assert monitor.latest_monitoring_constraint_violations().body_dict == execution.constraint_violations().body_dict
 
 
+def test_alpha_scope_through_the_sdk_shape_and_the_monitor_recomputes_at_the_window_size(tmp_path):
+    """alpha_scope="execution" as a keyword of suggest_baseline, recorded in constraints.json; a
+    monitoring run on a healthy window of another size checks thresholds recomputed for it, the
+    same as a baseline suggested at that size (same seed, same draws)."""
+    df = binary_frame(3000, 5)
+    df.to_csv(tmp_path / "baseline.csv", index=False)
+    monitor = mqmon.ModelQualityMonitor(role=mqmon.get_execution_role())
+    kw = dict(baseline_dataset=str(tmp_path / "baseline.csv"), dataset_format=mqmon.DatasetFormat.csv(header=True),
+              problem_type="BinaryClassification", inference_attribute="prediction",
+              probability_attribute="probability", ground_truth_attribute="label")
+    monitor.suggest_baseline(output_s3_uri=str(tmp_path / "b"), alpha_scope="execution", alpha=0.05, **kw)
+    c = monitor.suggested_constraints().body_dict
+    assert c["mqmon"]["alpha_scope"] == "execution" and c["mqmon"]["alpha"] == 0.05
+    assert len({t["level"] for t in c["mqmon"]["thresholds"].values()}) == 1
+    at_400 = mqmon.ModelQualityMonitor(role=mqmon.get_execution_role())
+    at_400.suggest_baseline(output_s3_uri=str(tmp_path / "b400"), alpha_scope="execution", alpha=0.05,
+                            window_size=400, **kw)
+    expected = at_400.suggested_constraints().body_dict["binary_classification_constraints"]
+    binary_frame(400, 9).to_csv(tmp_path / "window.csv", index=False)
+    execution = monitor.run_monitoring(constraints=monitor.suggested_constraints(), problem_type="BinaryClassification",
+                                       dataset=str(tmp_path / "window.csv"), inference_attribute="prediction",
+                                       probability_attribute="probability", ground_truth_attribute="label",
+                                       start_time="2024-05-01T10:00:00Z", end_time="2024-05-01T11:00:00Z",
+                                       output_s3_uri=str(tmp_path / "execution"))
+    assert execution.statistics().body_dict["dataset"]["item_count"] == 400
+    # execution.json records the thresholds the window was checked against: the 400-row ones.
+    applied = json.loads((tmp_path / "execution" / "execution.json").read_text())["thresholds"]
+    assert applied == expected
+    assert applied != c["binary_classification_constraints"]
+    with pytest.raises(Exception, match="alpha scope 'both' is not one of"):
+        monitor.suggest_baseline(output_s3_uri=str(tmp_path / "x"), alpha_scope="both", **kw)
+
+
 def test_pip_installs_the_package_without_network(tmp_path):
     source = tmp_path / "src"
     shutil.copytree(ROOT / "python", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
