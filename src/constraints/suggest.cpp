@@ -707,43 +707,48 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
     // weights on the S sample rows, each standing for N/S baseline rows. Both are scale-free, so
     // a baseline that came out low gets the wider threshold it needs (for normal errors the mse
     // pivot is the exact F ratio).
-    const bool iid = n_rows <= 20 * S;  // the window's rows one by one, else multinomial counts
+    // The window's rows one by one up to 20·S of them; beyond, independent Poisson(n/S) counts of
+    // the S rows, the window's means taken as ratios to the counts' total: the multinomial's law
+    // to O(1/n), at O(S) cost with one distribution object per thread.
+    const bool iid = n_rows <= 20 * S;
+    const double share = static_cast<double>(n_rows) / static_cast<double>(S);
+    const double weight = N / static_cast<double>(S);  // baseline rows per sample row
     struct Scratch {
-      std::vector<double> a, w, uniform;
-      std::vector<uint64_t> counts;
+      std::gamma_distribution<double> gamma;
+      std::poisson_distribution<int64_t> poisson;
     };
     for_each_replicate(
         o.replicates, o.seed ^ 0x72656772ULL,
         [&] {
-          Scratch sc;
-          sc.a.assign(S, N / static_cast<double>(S));
-          if (!iid) sc.uniform.assign(S, 1.0 / static_cast<double>(S));
-          return sc;
+          return Scratch{std::gamma_distribution<double>(weight),
+                         std::poisson_distribution<int64_t>(iid ? 1.0 : share)};
         },
         [&](Scratch& sc, std::mt19937_64& rng, int b) {
           struct Sums {
-            double abs = 0, sq = 0, y = 0, y2 = 0;
+            double abs = 0, sq = 0, y = 0, y2 = 0, total = 0;
             void add(const std::pair<double, double>& row, double centre, double times) {
               const double d = row.second - centre;
               abs += times * row.first;
               sq += times * row.first * row.first;
               y += times * d;
               y2 += times * d * d;
+              total += times;
             }
-            double var_y(double total) const {
-              return std::max(0.0, y2 / total - (y / total) * (y / total));
-            }
+            double var_y() const { return std::max(0.0, y2 / total - (y / total) * (y / total)); }
           } posterior, window;
-          dirichlet_draw(sc.a, rng, sc.w);
-          for (size_t i = 0; i < S; ++i) posterior.add(rows[i], y.mean, sc.w[i]);
+          // Dirichlet(N/S, ..., N/S) weights as normalized gamma variates (exponential for 1).
+          for (size_t i = 0; i < S; ++i)
+            posterior.add(rows[i], y.mean,
+                          weight == 1 ? -std::log1p(-uniform01(rng)) : sc.gamma(rng));
           if (iid) {
             for (uint64_t k = 0; k < n_rows; ++k)
               window.add(rows[uniform_index(rng, S)], y.mean, 1);
           } else {
-            multinomial_draw(sc.uniform, n_rows, rng, sc.counts);
             for (size_t i = 0; i < S; ++i)
-              if (sc.counts[i]) window.add(rows[i], y.mean, static_cast<double>(sc.counts[i]));
+              if (const int64_t c = sc.poisson(rng))
+                window.add(rows[i], y.mean, static_cast<double>(c));
           }
+          if (!(window.total > 0)) window.total = 1;  // no row drawn: every sum is 0
           auto pivot = [](double baseline, double in_window, double in_posterior) {
             return in_posterior > 0 ? baseline * in_window / in_posterior : 0.0;
           };
@@ -753,11 +758,13 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
             return centre + (value - centre) * widen * std::sqrt(inverse_chi2_factor(df, z));
           };
           const double mae =
-              spread(m1, pivot(m1, window.abs / n, posterior.abs), df_abs, widen_abs);
-          const double mse =
-              std::max(0.0, spread(m2, pivot(m2, window.sq / n, posterior.sq), df_sq, widen_sq));
+              spread(m1, pivot(m1, window.abs / window.total, posterior.abs / posterior.total),
+                     df_abs, widen_abs);
+          const double mse = std::max(
+              0.0, spread(m2, pivot(m2, window.sq / window.total, posterior.sq / posterior.total),
+                          df_sq, widen_sq));
           const double vy = std::max(
-              0.0, spread(var_y, pivot(var_y, window.var_y(n), posterior.var_y(1)), df_y, 1));
+              0.0, spread(var_y, pivot(var_y, window.var_y(), posterior.var_y()), df_y, 1));
           double* row = &draws.values[static_cast<size_t>(b) * plan.size()];
           row[kMae] = mae;
           row[kMse] = mse;

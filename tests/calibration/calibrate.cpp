@@ -9,7 +9,8 @@
 // a degraded process, next to the thresholds computed from the true process (the healthy pool's
 // own quantiles), the best any method can do.
 //
-//   calibrate [--baselines R] [--regression-baselines R] [--windows W] [--replicates B] [--seed S]
+//   calibrate [--baselines R] [--regression-baselines R] [--windows W] [--grid N:n,...] [--alpha A]
+//   [--replicates B] [--seed S]
 //   [--check] [--only NAME]
 //
 // With --check the exit status is 1 when a rate leaves [alpha/3, 1.5·alpha] or a power falls
@@ -40,7 +41,8 @@ struct Args {
   int baselines = 400, regression_baselines = 150, windows = 3000, replicates = 2000;
   uint64_t seed = 1;
   bool check = false;
-  std::string only;
+  std::string only, grid;
+  double alpha = 0;
 };
 
 /// A window's (or a baseline's) rows: what each problem type needs.
@@ -331,8 +333,25 @@ int main(int argc, char** argv) {
   }
   const std::vector<Process> processes = {binary_process(), multiclass_process(),
                                           regression_process(false), regression_process(true)};
-  const std::vector<size_t> baseline_sizes = {200, 2000}, window_sizes = {200, 1000};
-  const std::vector<double> alphas = {0.01, 0.05};
+  std::vector<size_t> baseline_sizes = {200, 2000}, window_sizes = {200, 1000};
+  std::vector<double> alphas = {0.01, 0.05};
+  if (!a.grid.empty()) {  // "N:n,N:n": these baseline and window sizes, each with each
+    baseline_sizes.clear();
+    window_sizes.clear();
+    for (size_t pos = 0; pos < a.grid.size();) {
+      const size_t comma = std::min(a.grid.find(',', pos), a.grid.size());
+      const std::string pair = a.grid.substr(pos, comma - pos);
+      baseline_sizes.push_back(std::stoul(pair.substr(0, pair.find(':'))));
+      window_sizes.push_back(std::stoul(pair.substr(pair.find(':') + 1)));
+      pos = comma + 1;
+    }
+    std::sort(baseline_sizes.begin(), baseline_sizes.end());
+    baseline_sizes.erase(std::unique(baseline_sizes.begin(), baseline_sizes.end()),
+                         baseline_sizes.end());
+    std::sort(window_sizes.begin(), window_sizes.end());
+    window_sizes.erase(std::unique(window_sizes.begin(), window_sizes.end()), window_sizes.end());
+  }
+  if (a.alpha > 0) alphas = {a.alpha};
   int failures = 0, gaps = 0;
   fmt::print("{} windows per pool, {} replicates\n\n", a.windows, a.replicates);
   for (const Process& p : processes) {
@@ -398,7 +417,7 @@ int main(int argc, char** argv) {
                    scope ? "execution" : "metric", scope ? std::string("-") : cells, any,
                    any_bad ? " **OUT**" : "");
       }
-      if (N != 2000) continue;
+      if (N != 2000 || !healthy.count(1000)) continue;
       fmt::print(
           "\nPower at N = 2000, n = 1000 (fraction of degraded windows flagged: these "
           "thresholds / the true process's):\n\n");
