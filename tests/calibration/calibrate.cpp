@@ -295,6 +295,15 @@ const std::map<std::string, std::string> kKnownGaps = {
     {"binary 200 1000 f0_5", "rare cell, discrete counts"},
     {"binary 200 1000 auc", "30 positives: the AUC's spread is too uncertain"},
     {"binary 200 1000 any", "the rare cell's conservative thresholds"},
+    // The same allowance on normal errors at 200 rows: the tail index from 14 errors cannot tell
+    // normal from Student-t tails, so normal errors get the wider thresholds too (measured
+    // 0.0015-0.0035 at alpha 0.01, 0.010-0.015 at 0.05: conservative).
+    {"regression-normal 200 200 mse", "tail allowance, 200 rows"},
+    {"regression-normal 200 200 rmse", "tail allowance, 200 rows"},
+    {"regression-normal 200 200 r2", "tail allowance, 200 rows"},
+    {"regression-normal 200 1000 mse", "tail allowance, 200 rows"},
+    {"regression-normal 200 1000 rmse", "tail allowance, 200 rows"},
+    {"regression-normal 200 1000 r2", "tail allowance, 200 rows"},
     // Heavy tails in 200 rows: the tail index from the top 14 errors is too uncertain; measured
     // at 0.0151-0.0159 for alpha 0.01 (band up to 0.015).
     {"regression-t5 200 200 mse", "heavy tails, 200 rows"},
@@ -326,6 +335,10 @@ int main(int argc, char** argv) {
       a.check = true;
     else if (k == "--only")
       a.only = next();
+    else if (k == "--grid")
+      a.grid = next();
+    else if (k == "--alpha")
+      a.alpha = std::stod(next());
     else {
       fmt::print(stderr, "unknown option {}\n", k);
       return 2;
@@ -371,7 +384,7 @@ int main(int argc, char** argv) {
     fmt::print("|---|---|---|---|---|---|\n");
     for (size_t N : baseline_sizes) {
       // rate[(n, alpha, scope)][metric], power[(alpha, degradation)][metric]
-      std::map<std::tuple<size_t, double, int>, std::map<std::string, double>> rate;
+      std::map<std::tuple<size_t, double, int>, std::map<std::string, double>> rate, squares;
       std::map<std::tuple<double, int, int>, std::map<std::string, double>> power;
       std::map<std::tuple<double, int>, std::vector<Constraint>> like;
       std::mt19937_64 rng(a.seed * 1000003 + N);
@@ -388,7 +401,10 @@ int main(int argc, char** argv) {
               o.seed = rng();
               o.scope = scope ? AlphaScope::kExecution : AlphaScope::kMetric;
               const auto cs = suggest_constraints(stats, o);
-              for (const auto& [k, v] : rates(cs, healthy[n])) rate[{n, alpha, scope}][k] += v;
+              for (const auto& [k, v] : rates(cs, healthy[n])) {
+                rate[{n, alpha, scope}][k] += v;
+                squares[{n, alpha, scope}][k] += v * v;
+              }
               if (N == 2000 && n == 1000) {
                 like[{alpha, scope}] = cs;
                 for (int d = 1; d <= static_cast<int>(p.degradations.size()); ++d)
@@ -400,6 +416,12 @@ int main(int argc, char** argv) {
       for (const auto& [key, by_metric] : rate) {
         const auto& [n, alpha, scope] = key;
         std::string cells;
+        // The standard error of the average over baselines: the rates of single baselines are
+        // skewed (a baseline that came out lucky alarms often), so small runs are noisy.
+        auto standard_error = [&](const std::string& metric, double mean) {
+          const double b = baselines;
+          return std::sqrt(std::max(0.0, squares[key][metric] / b - mean * mean) / b);
+        };
         for (const auto& [metric, sum] : by_metric) {
           const double r = sum / baselines;
           const bool counts = metric == "any" ? scope == 1 : scope == 0;
@@ -408,14 +430,14 @@ int main(int argc, char** argv) {
           failures += bad && !known;
           gaps += bad && known;
           if (metric != "any")
-            cells += fmt::format("{}{} {:.4f}{}", cells.empty() ? "" : ", ", metric, r,
-                                 bad ? " **OUT**" : "");
+            cells += fmt::format("{}{} {:.4f} ±{:.4f}{}", cells.empty() ? "" : ", ", metric, r,
+                                 standard_error(metric, r), bad ? " **OUT**" : "");
         }
         const double any = by_metric.at("any") / baselines;
         const bool any_bad = scope == 1 && (any < alpha / 3 || any > 1.5 * alpha);
-        fmt::print("| {} | {} | {} | {} | {} | {:.4f}{} |\n", N, n, alpha,
+        fmt::print("| {} | {} | {} | {} | {} | {:.4f} ±{:.4f}{} |\n", N, n, alpha,
                    scope ? "execution" : "metric", scope ? std::string("-") : cells, any,
-                   any_bad ? " **OUT**" : "");
+                   standard_error("any", any), any_bad ? " **OUT**" : "");
       }
       if (N != 2000 || !healthy.count(1000)) continue;
       fmt::print(

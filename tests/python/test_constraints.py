@@ -225,3 +225,21 @@ def test_tiny_values_are_never_in_scientific_notation(tmp_path):
     assert '"value" : 0.00003,' in text
     assert not re.search(r"\d[eE][-+]?\d", text)
     assert json.loads((tmp_path / "o" / "statistics.json").read_text())
+
+
+def test_a_monitoring_run_names_a_bad_row_of_the_regression_sample(tmp_path):
+    """The regression sample in constraints.json is read back to recompute thresholds at the
+    window's size; a broken row is an error naming it, not a silently different threshold."""
+    rng = np.random.default_rng(4)
+    y = rng.normal(10, 2, 300)
+    pd.DataFrame({"label": y, "prediction": y + rng.standard_normal(300)}).to_csv(tmp_path / "r.csv", index=False)
+    run_regression(tmp_path / "r.csv", tmp_path / "o")
+    c = json.loads((tmp_path / "o" / "constraints.json").read_text())
+    assert len(c["mqmon"]["baseline"]["sample"]["truth"]) == 300
+    c["mqmon"]["baseline"]["sample"]["absolute_error"][2] = "big"
+    (tmp_path / "bad.json").write_text(json.dumps(c))
+    r = run_mqmon(["monitor", "--dataset", tmp_path / "r.csv", "--problem-type", "Regression",
+                   "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+                   "--constraints", tmp_path / "bad.json", "--no-report", "--output", tmp_path / "m"], check=False)
+    assert r.returncode != 0
+    assert "bad.json: mqmon block: sample row 3 is not a number pair" in r.stderr
