@@ -153,9 +153,10 @@ void dirichlet_draw(const std::vector<double>& a, std::mt19937_64& rng, std::vec
   for (size_t k = 0; k < a.size(); ++k) {
     if (a[k] == 1) {
       p[k] = -std::log1p(-uniform01(rng));  // Gamma(1) = Exponential(1)
+    } else if (a[k] > 0) {
+      p[k] = std::gamma_distribution<double>(a[k])(rng);
     } else {
-      std::gamma_distribution<double> gamma(a[k]);
-      p[k] = a[k] > 0 ? gamma(rng) : 0.0;
+      p[k] = 0;  // no empty cells to lump together
     }
     total += p[k];
   }
