@@ -176,9 +176,11 @@ class ConfusionPredictive {
     for (uint64_t c : seen) a_.push_back(static_cast<double>(c) + per_cell);
     a_.push_back(static_cast<double>(empty_cells) * per_cell);  // the empty cells together
   }
-  /// counts[k] for the seen cells; `empty` gets (cell number among the empty ones, count).
-  void draw(uint64_t n, std::mt19937_64& rng, std::vector<uint64_t>& counts,
-            std::vector<std::pair<uint64_t, uint64_t>>& empty) {
+  /// One window of n rows: counts[k] for the seen cells; `empty`, (cell number among the empty
+  /// ones, count) for the empty cells that got rows.
+  std::vector<uint64_t> counts;
+  std::vector<std::pair<uint64_t, uint64_t>> empty;
+  void draw(uint64_t n, std::mt19937_64& rng) {
     dirichlet_draw(a_, rng, p_);
     multinomial_draw(p_, n, rng, counts);
     const uint64_t in_empty = counts.back();
@@ -365,7 +367,6 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
                                                    const SuggestOptions& o) {
   validate(o);
   std::vector<Planned> plan;
-  int auc_column = -1;
   const uint64_t n = window_of(o, stats.item_count);
   const AucPredictive auc(stats, n);
   for (const auto& [metric, op] : kBinaryConstrained) {
@@ -373,7 +374,6 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
     if (std::isnan(value)) continue;
     Planned p{kBinaryScalarNames[metric], op, value, "dirichlet_multinomial", {}};
     if (metric == kAuc) {
-      auc_column = static_cast<int>(plan.size());
       p.method = "delong_gamma";
       p.formula = [auc](double level) { return auc.at(normal_quantile(level)); };
     }
@@ -393,21 +393,13 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
   const uint64_t empty = 4 - seen.size();
   const double per_cell = kDirichletPriorMass / 4;
   Draws draws{plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
-  struct Scratch {
-    ConfusionPredictive predictive;
-    std::vector<uint64_t> counts;
-    std::vector<std::pair<uint64_t, uint64_t>> empty;
-  };
   std::vector<int> empty_cell;
   for (int k = 0; k < 4; ++k)
     if (!cells[k]) empty_cell.push_back(k);
   for_each_replicate(
-      o.replicates, o.seed,
-      [&] {
-        return Scratch{{seen, empty, per_cell}, {}, {}};
-      },
-      [&](Scratch& s, std::mt19937_64& rng, int b) {
-        s.predictive.draw(n, rng, s.counts, s.empty);
+      o.replicates, o.seed, [&] { return ConfusionPredictive(seen, empty, per_cell); },
+      [&](ConfusionPredictive& s, std::mt19937_64& rng, int b) {
+        s.draw(n, rng);
         std::array<uint64_t, 4> d{};
         for (size_t k = 0; k < s.counts.size(); ++k) d[seen_cell[k]] = s.counts[k];
         for (const auto& [cell, count] : s.empty) d[empty_cell[cell]] += count;
@@ -421,7 +413,6 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
           draws.values[static_cast<size_t>(b) * plan.size() + j++] = m[metric];
         }
       });
-  (void)auc_column;
   return choose(plan, draws, o);
 }
 
@@ -460,18 +451,10 @@ std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistic
     }
   };
   Draws draws{plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
-  struct Scratch {
-    ConfusionPredictive predictive;
-    std::vector<uint64_t> counts;
-    std::vector<std::pair<uint64_t, uint64_t>> empty;
-  };
   for_each_replicate(
-      o.replicates, o.seed,
-      [&] {
-        return Scratch{{counts, empty, per_cell}, {}, {}};
-      },
-      [&](Scratch& s, std::mt19937_64& rng, int b) {
-        s.predictive.draw(n, rng, s.counts, s.empty);
+      o.replicates, o.seed, [&] { return ConfusionPredictive(counts, empty, per_cell); },
+      [&](ConfusionPredictive& s, std::mt19937_64& rng, int b) {
+        s.draw(n, rng);
         SparseConfusion draw;
         for (size_t i = 0; i < cells.size(); ++i)
           if (s.counts[i]) draw[cells[i]] = s.counts[i];
