@@ -50,6 +50,18 @@ uint64_t count_at(const json& j, const char* key, const std::string& where) {
   return static_cast<uint64_t>(v);
 }
 
+/// b[key], or a ConfigError saying the block predates it (written by an older mqmon).
+const json& needed(const json& b, const char* key, const std::string& where) {
+  const auto it = b.find(key);
+  if (it == b.end())
+    throw ConfigError(fmt::format(
+        "{}: the baseline has no '{}', which the window thresholds are recomputed from (a file "
+        "written by an older mqmon): run suggest-baseline again, or delete the mqmon block to "
+        "keep the thresholds as written",
+        where, key));
+  return *it;
+}
+
 /// The baseline quantities of the "mqmon" block as statistics the suggestion functions take.
 AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string& where) {
   const uint64_t n = count_at(b, "item_count", where);
@@ -65,7 +77,7 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
       const auto v = binary_scalars(s.counts, a);
       for (int m = 0; m < kBinaryScalarCount; ++m) s.metrics[m].value = v[m];
       if (!std::isnan(a)) {
-        const auto& placement = b.at("auc_placement_variance");
+        const auto& placement = needed(b, "auc_placement_variance", where);
         s.auc_placement_variance_positives = number_at(placement, "positives", where);
         s.auc_placement_variance_negatives = number_at(placement, "negatives", where);
       }
@@ -104,7 +116,7 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
       s.metrics[kRmse].value = std::sqrt(s.mean_squared_error);
       s.metrics[kR2].value =
           s.truth_variance > 0 ? 1 - s.mean_squared_error / s.truth_variance : NAN;
-      const auto& sample = b.at("sample");
+      const auto& sample = needed(b, "sample", where);
       const auto& abs_error = sample.at("absolute_error");
       const auto& truth = sample.at("truth");
       if (!abs_error.is_array() || !truth.is_array() || abs_error.size() != truth.size() ||
@@ -227,8 +239,11 @@ ConstraintSet read_constraints(const std::string& path) {
             fmt::format("{}: threshold_method '{}' is not window or baseline", where, method));
       w.options.method = method == "window" ? ThresholdMethod::kWindow : ThresholdMethod::kBaseline;
       w.options.alpha = number_at(m, "alpha", where);
-      if (m.contains("alpha_scope"))
-        w.options.scope = parse_alpha_scope(m.at("alpha_scope").get<std::string>());
+      if (m.contains("alpha_scope")) try {
+          w.options.scope = parse_alpha_scope(m.at("alpha_scope").get<std::string>());
+        } catch (const ConfigError& e) {
+          throw ConfigError(fmt::format("{}: {}", where, e.what()));
+        }
       w.options.window_size = count_at(m, "window_size", where);
       w.options.replicates = static_cast<int>(count_at(m, "replicates", where));
       w.options.seed = m.at("seed").get<uint64_t>();

@@ -243,3 +243,28 @@ def test_a_monitoring_run_names_a_bad_row_of_the_regression_sample(tmp_path):
                    "--constraints", tmp_path / "bad.json", "--no-report", "--output", tmp_path / "m"], check=False)
     assert r.returncode != 0
     assert "bad.json: mqmon block: sample row 3 is not a number pair" in r.stderr
+
+
+def test_a_constraints_file_from_an_older_mqmon_says_so(tmp_path):
+    """A window-method file without the regression sample (mqmon before the sample existed) cannot
+    have its thresholds recomputed: the monitoring run says what is missing and what to do."""
+    rng = np.random.default_rng(4)
+    y = rng.normal(10, 2, 300)
+    pd.DataFrame({"label": y, "prediction": y + rng.standard_normal(300)}).to_csv(tmp_path / "r.csv", index=False)
+    run_regression(tmp_path / "r.csv", tmp_path / "o")
+    c = json.loads((tmp_path / "o" / "constraints.json").read_text())
+    del c["mqmon"]["baseline"]["sample"]
+    c["mqmon"]["alpha_scope"] = "metric"
+    (tmp_path / "old.json").write_text(json.dumps(c))
+    r = run_mqmon(["monitor", "--dataset", tmp_path / "r.csv", "--problem-type", "Regression",
+                   "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+                   "--constraints", tmp_path / "old.json", "--no-report", "--output", tmp_path / "m"], check=False)
+    assert r.returncode != 0
+    assert "old.json: mqmon block: the baseline has no 'sample'" in r.stderr
+    assert "run suggest-baseline again, or delete the mqmon block" in r.stderr
+    c["mqmon"]["alpha_scope"] = "per-window"
+    (tmp_path / "scope.json").write_text(json.dumps(c))
+    r = run_mqmon(["monitor", "--dataset", tmp_path / "r.csv", "--problem-type", "Regression",
+                   "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
+                   "--constraints", tmp_path / "scope.json", "--no-report", "--output", tmp_path / "m2"], check=False)
+    assert "scope.json: mqmon block: alpha scope 'per-window' is not one of" in r.stderr
