@@ -276,22 +276,6 @@ std::vector<Constraint> thresholds_for_window(const ConstraintSet& set, uint64_t
   return out;
 }
 
-namespace {
-bool holds(ComparisonOperator op, double value, double threshold) {
-  switch (op) {
-    case ComparisonOperator::kLessThan:
-      return value < threshold;
-    case ComparisonOperator::kLessThanOrEqualTo:
-      return value <= threshold;
-    case ComparisonOperator::kGreaterThan:
-      return value > threshold;
-    case ComparisonOperator::kGreaterThanOrEqualTo:
-      return value >= threshold;
-  }
-  return false;
-}
-}  // namespace
-
 std::vector<Violation> check_constraints(const std::vector<Constraint>& constraints,
                                          ProblemType problem, const Evaluation& ev,
                                          const CheckOptions& options) {
@@ -317,7 +301,7 @@ std::vector<Violation> check_constraints(const std::vector<Constraint>& constrai
                          c.metric, op, format_plain_double(c.threshold))});
       continue;
     }
-    if (!holds(c.op, m.value, c.threshold)) continue;
+    if (!violates(c.op, m.value, c.threshold)) continue;
     const std::string spread =
         std::isnan(m.standard_deviation) ? "" : " +/- " + format_plain_double(m.standard_deviation);
     out.push_back(

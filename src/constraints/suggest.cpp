@@ -31,6 +31,24 @@ const char* operator_name(ComparisonOperator op) {
   return "?";
 }
 
+bool lower_is_alarm(ComparisonOperator op) {
+  return op == ComparisonOperator::kLessThan || op == ComparisonOperator::kLessThanOrEqualTo;
+}
+
+bool violates(ComparisonOperator op, double value, double threshold) {
+  switch (op) {
+    case ComparisonOperator::kLessThan:
+      return value < threshold;
+    case ComparisonOperator::kLessThanOrEqualTo:
+      return value <= threshold;
+    case ComparisonOperator::kGreaterThan:
+      return value > threshold;
+    case ComparisonOperator::kGreaterThanOrEqualTo:
+      return value >= threshold;
+  }
+  return false;
+}
+
 ThresholdMethod parse_threshold_method(const std::string& text) {
   if (text == "window") return ThresholdMethod::kWindow;
   if (text == "baseline") return ThresholdMethod::kBaseline;
@@ -104,12 +122,13 @@ constexpr ConstrainedMetric kBinaryConstrained[] = {
 constexpr MulticlassScalar kMulticlassConstrained[] = {
     kMcAccuracy, kWeightedRecall, kWeightedPrecision, kWeightedF0_5, kWeightedF1, kWeightedF2};
 
+/// The Dirichlet prior of each cell of a confusion matrix over `labels` labels.
+double prior_per_cell(size_t labels) {
+  return kDirichletPriorMass / static_cast<double>(labels * labels);
+}
+
 /// Pseudo-rows of each class in the AUC's prior.
 constexpr double kAucPriorRows = 0.2;
-
-bool lower_is_alarm(ComparisonOperator op) {
-  return op == ComparisonOperator::kLessThan || op == ComparisonOperator::kLessThanOrEqualTo;
-}
 
 /// Type-7 (linear interpolation) quantile of sorted values, as numpy's default.
 double quantile_sorted(const std::vector<double>& v, double q) {
@@ -123,6 +142,13 @@ double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11)
 size_t uniform_index(std::mt19937_64& rng, size_t n) {
   return static_cast<size_t>((static_cast<uint128>(rng()) * n) >> 64);
 }
+/// Gamma(shape)/shape at the standard normal deviate z, by Wilson & Hilferty's cube
+/// (1 - c + z·√c)³ with c = 1/(9·shape); 0 where the cube's base goes negative.
+double gamma_ratio_quantile(double shape, double z) {
+  const double c = 1 / (9 * shape), base = 1 - c + z * std::sqrt(c);
+  return base > 0 ? base * base * base : 0.0;
+}
+
 double standard_normal(std::mt19937_64& rng) {
   std::normal_distribution<double> normal;
   return normal(rng);
@@ -284,8 +310,7 @@ std::vector<Constraint> choose(const std::vector<Planned>& plan, const Draws& dr
       int violating = 0;
       for (int b = 0; b < replicates; ++b)
         for (size_t m = 0; m < plan.size(); ++m) {
-          const double v = draws.at(b, m);
-          if (lower_is_alarm(plan[m].op) ? v < t[m] : v > t[m]) {
+          if (violates(plan[m].op, draws.at(b, m), t[m])) {
             ++violating;
             break;
           }
@@ -355,9 +380,8 @@ struct AucPredictive {
   /// The value at standard normal deviate z.
   double at(double z) const {
     if (!(auc < 1 && sd > 0)) return auc;
-    const double miss = 1 - auc, shape = miss * miss / (sd * sd), c = 1 / (9 * shape);
-    const double cube = 1 - c - z * std::sqrt(c);
-    return 1 - miss * std::max(0.0, cube * cube * cube);
+    const double miss = 1 - auc;  // a low AUC is a high share of misordered pairs: -z
+    return 1 - miss * gamma_ratio_quantile(miss * miss / (sd * sd), -z);
   }
 };
 
@@ -391,7 +415,7 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
       seen_cell.push_back(k);
     }
   const uint64_t empty = 4 - seen.size();
-  const double per_cell = kDirichletPriorMass / 4;
+  const double per_cell = prior_per_cell(2);
   Draws draws{plan.size(), std::vector<double>(plan.size() * static_cast<size_t>(o.replicates))};
   std::vector<int> empty_cell;
   for (int k = 0; k < 4; ++k)
@@ -436,7 +460,7 @@ std::vector<Constraint> suggest_multiclass_constraints(const MulticlassStatistic
     counts.push_back(count);
   }
   const uint64_t empty = labels * labels - cells.size();
-  const double per_cell = kDirichletPriorMass / static_cast<double>(labels * labels);
+  const double per_cell = prior_per_cell(labels);
   // The k-th empty cell, in row-major order of the label indices.
   auto empty_cell = [&](uint64_t k) {
     size_t i = 0;
@@ -523,48 +547,58 @@ double spread_df(const Moments& x, double N) {
   return k > 1 ? std::max(5.0, 2 * N / (k - 1)) : INFINITY;
 }
 
-/// The variance of |e|^p (p = 1 or 2) with the largest errors' contribution extrapolated by a
-/// Pareto tail (Hill's estimate of the tail index from the top k = max(10, √S) of the S sampled
-/// |e|, at least kMinTailIndex: the errors' fourth moment is assumed finite), where a sample's
-/// own variance would miss the rare large errors a heavy-tailed model makes.
+/// The largest errors as a Pareto tail: the S sampled |e| sorted, their top k = max(10, √S)
+/// replaced by a Pareto tail above u = the (k+1)-th largest, whose index is Hill's estimate taken
+/// at its lower kTailIndexQuantile quantile given k (Hill's k/Σlog is alpha·k/Gamma(k), so a few
+/// large errors of a small sample do not promise a light tail) and at least kMinTailIndex (the
+/// errors' fourth moment is assumed finite). A sample's own variance misses the rare large errors
+/// a heavy-tailed model makes; this one extrapolates them.
 constexpr double kMinTailIndex = 4.5, kTailIndexQuantile = 0.22;
 
-double tail_variance(std::vector<double> abs_errors, int p) {
-  const size_t S = abs_errors.size();
-  const size_t k = std::max<size_t>(10, static_cast<size_t>(std::sqrt(static_cast<double>(S))));
-  if (S < 2 * k) return 0;
-  std::sort(abs_errors.begin(), abs_errors.end(), std::greater<>());
-  const double u = abs_errors[k];
-  if (!(u > 0)) return 0;
-  double hill = 0;
-  for (size_t i = 0; i < k; ++i) hill += std::log(abs_errors[i] / u);
-  // Hill's estimate is k/Σlog ~ alpha·k/Gamma(k): its lower q-quantile, so that the few largest
-  // errors of a small sample do not promise a light tail.
-  const double q = kTailIndexQuantile;
-  const double kk = static_cast<double>(k), c = 1 / (9 * kk);
-  const double lower = std::pow(1 - c + normal_quantile(q) * std::sqrt(c), 3);
-  const double alpha = std::max(kMinTailIndex, kk / hill * lower);
-  double m1 = 0, m2 = 0;  // of |e|^p
-  for (size_t i = k; i < S; ++i) {
-    const double x = p == 1 ? abs_errors[i] : abs_errors[i] * abs_errors[i];
-    m1 += x;
-    m2 += x * x;
+class ParetoTail {
+ public:
+  explicit ParetoTail(std::vector<double> abs_errors) : sorted_(std::move(abs_errors)) {
+    const size_t S = sorted_.size();
+    k_ = std::max<size_t>(10, static_cast<size_t>(std::sqrt(static_cast<double>(S))));
+    if (S < 2 * k_) return;
+    std::sort(sorted_.begin(), sorted_.end(), std::greater<>());
+    u_ = sorted_[k_];
+    if (!(u_ > 0)) return;
+    double hill = 0;
+    for (size_t i = 0; i < k_; ++i) hill += std::log(sorted_[i] / u_);
+    const double k = static_cast<double>(k_);
+    index_ = std::max(kMinTailIndex,
+                      k / hill * gamma_ratio_quantile(k, normal_quantile(kTailIndexQuantile)));
   }
-  const double up = p == 1 ? u : u * u;
-  m1 += static_cast<double>(k) * up * alpha / (alpha - p);
-  m2 += static_cast<double>(k) * up * up * alpha / (alpha - 2 * p);
-  m1 /= static_cast<double>(S);
-  m2 /= static_cast<double>(S);
-  return m2 - m1 * m1;
-}
+  /// The variance of |e|^p (p = 1 or 2) with the tail; 0 when the sample is too small to fit one.
+  double variance(int p) const {
+    if (index_ == 0) return 0;
+    double m1 = 0, m2 = 0;  // of |e|^p
+    for (size_t i = k_; i < sorted_.size(); ++i) {
+      const double x = p == 1 ? sorted_[i] : sorted_[i] * sorted_[i];
+      m1 += x;
+      m2 += x * x;
+    }
+    const double up = p == 1 ? u_ : u_ * u_, k = static_cast<double>(k_);
+    m1 += k * up * index_ / (index_ - p);
+    m2 += k * up * up * index_ / (index_ - 2 * p);
+    const double S = static_cast<double>(sorted_.size());
+    return m2 / S - (m1 / S) * (m1 / S);
+  }
 
-/// df/χ²(df) for the standard normal deviate z (Wilson-Hilferty): the factor by which a
-/// replicate's variance is scaled so that its spread carries the uncertainty of the estimate.
+ private:
+  std::vector<double> sorted_;
+  size_t k_ = 0;
+  double u_ = 0, index_ = 0;  // index_ 0: no tail fitted
+};
+
+/// df/χ²(df) for the standard normal deviate z (χ²(df)/df is Gamma(df/2)/(df/2)): the factor
+/// by which a replicate's variance is scaled so that its spread carries the uncertainty of the
+/// estimate (1000 far in the tail, where the cube is below 0.1).
 double inverse_chi2_factor(double df, double z) {
   if (!std::isfinite(df)) return 1;
-  const double c = 2 / (9 * df);
-  const double cube = 1 - c + z * std::sqrt(c);
-  return cube > 0.1 ? 1 / (cube * cube * cube) : 1000;
+  const double ratio = gamma_ratio_quantile(df / 2, z);
+  return ratio > 0.1 ? 1 / ratio : 1000;
 }
 
 }  // namespace
@@ -630,8 +664,9 @@ std::vector<Constraint> suggest_regression_constraints(const RegressionStatistic
                    : std::sqrt(relative(sq_e).m2);
   std::vector<double> abs_errors;
   for (const auto& r : rows) abs_errors.push_back(r.first);
+  const ParetoTail tail(std::move(abs_errors));
   auto tail_widening = [&](const Moments& x, int p) {
-    return x.m2 > 0 ? std::sqrt(std::max(1.0, tail_variance(abs_errors, p) / x.m2)) : 1.0;
+    return x.m2 > 0 ? std::sqrt(std::max(1.0, tail.variance(p) / x.m2)) : 1.0;
   };
   const double tail_abs = tail_widening(abs_e, 1), tail_sq = tail_widening(sq_e, 2);
   const double widen_abs =
@@ -821,8 +856,8 @@ std::string write_constraints(const char* block, const std::vector<Constraint>& 
 std::string write_binary_constraints(const std::vector<Constraint>& constraints,
                                      const BinaryStatistics& stats, const SuggestOptions& o) {
   return write_constraints(
-      "binary_classification_constraints", constraints, o, stats.item_count,
-      kDirichletPriorMass / 4, [&](JsonWriter& w) {
+      "binary_classification_constraints", constraints, o, stats.item_count, prior_per_cell(2),
+      [&](JsonWriter& w) {
         const auto& c = stats.counts;
         w.key("confusion_counts").begin_object();
         w.key("true_negatives").value(c.tn);
@@ -843,9 +878,8 @@ std::string write_binary_constraints(const std::vector<Constraint>& constraints,
 std::string write_multiclass_constraints(const std::vector<Constraint>& constraints,
                                          const MulticlassStatistics& stats,
                                          const SuggestOptions& o) {
-  const double labels = static_cast<double>(stats.labels.size());
   return write_constraints("multiclass_classification_constraints", constraints, o,
-                           stats.item_count, kDirichletPriorMass / (labels * labels),
+                           stats.item_count, prior_per_cell(stats.labels.size()),
                            [&](JsonWriter& w) {
                              // The non-zero cells: confusion_counts[actual][predicted].
                              w.key("confusion_counts").begin_object();

@@ -56,7 +56,8 @@ masks_of(uint64_t mixed_seed, const uint64_t* keys, size_t n, uint8_t* out) {
 
 }  // namespace
 
-const uint8_t* BatchOrigin::masks(const Batch& batch, uint64_t seed) const {
+const uint8_t* BatchOrigin::masks(const Batch& batch, uint64_t seed,
+                                  const uint64_t** keys_out) const {
   thread_local std::vector<uint64_t> keys;
   thread_local std::vector<uint8_t> out;
   const size_t n = batch.rows();
@@ -64,6 +65,7 @@ const uint8_t* BatchOrigin::masks(const Batch& batch, uint64_t seed) const {
   out.resize(n);
   for (size_t i = 0; i < n; ++i) keys[i] = row_key(batch, i);
   masks_of(mix64(seed ^ 0x9e3779b97f4a7c15ULL), keys.data(), n, out.data());
+  if (keys_out) *keys_out = keys.data();
   return out.data();
 }
 

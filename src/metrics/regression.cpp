@@ -72,7 +72,8 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
   const size_t n = batch.rows();
   const double* truth = batch.truth_data();
   const double* prediction = batch.prediction_data();
-  const uint8_t* masks = origin.masks(batch, seed_);
+  const uint64_t* keys = nullptr;
+  const uint8_t* masks = origin.masks(batch, seed_, &keys);
   for (size_t i = 0; i < n; ++i) {
     const double y = truth[i];
     const double e = prediction[i] - y;
@@ -89,7 +90,7 @@ void RegressionAccumulator::update(const Batch& batch, const BatchOrigin& origin
     fourth_power_error_.add(e2 * e2);
     for (int k = 0; k < kReplicates; ++k)
       if (!((mask >> k) & 1u)) add(dropped_[k]);
-    const uint64_t hash = mix64(seed_ ^ kSampleSalt ^ origin.row_key(batch, i));
+    const uint64_t hash = mix64(seed_ ^ kSampleSalt ^ keys[i]);
     if (sample_.size() < kRegressionSampleRows || hash < sample_.front().hash) offer({hash, ae, y});
   }
 }

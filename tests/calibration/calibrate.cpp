@@ -222,13 +222,7 @@ std::map<std::string, double> window_metrics(const Rows& r, const std::string& k
   return out;
 }
 
-bool lower_is_alarm(const Constraint& c) {
-  return c.op == ComparisonOperator::kLessThan || c.op == ComparisonOperator::kLessThanOrEqualTo;
-}
-
-bool violates(const Constraint& c, double v) {
-  return lower_is_alarm(c) ? v < c.threshold : v > c.threshold;
-}
+bool violates(const Constraint& c, double v) { return mqmon::violates(c.op, v, c.threshold); }
 
 /// A pool of windows' metrics: metric name -> values.
 using Pool = std::map<std::string, std::vector<double>>;
@@ -268,7 +262,7 @@ std::vector<Constraint> true_thresholds(const std::vector<Constraint>& like, con
   for (auto& c : out) {
     auto v = healthy.at(c.metric);
     std::sort(v.begin(), v.end());
-    const double q = lower_is_alarm(c) ? alpha : 1 - alpha;
+    const double q = lower_is_alarm(c.op) ? alpha : 1 - alpha;
     const double h = (static_cast<double>(v.size()) - 1) * q;
     const size_t lo = static_cast<size_t>(h);
     c.threshold =

@@ -227,20 +227,30 @@ def test_tiny_values_are_never_in_scientific_notation(tmp_path):
     assert json.loads((tmp_path / "o" / "statistics.json").read_text())
 
 
+def regression_constraints(tmp_path, rows=300):
+    """A regression baseline of `rows` rows: its dataset and its constraints.json as a dict."""
+    rng = np.random.default_rng(4)
+    y = rng.normal(10, 2, rows)
+    pd.DataFrame({"label": y, "prediction": y + rng.standard_normal(rows)}).to_csv(tmp_path / "r.csv", index=False)
+    run_regression(tmp_path / "r.csv", tmp_path / "o")
+    return tmp_path / "r.csv", json.loads((tmp_path / "o" / "constraints.json").read_text())
+
+
+def monitor_with(data, constraints, path):
+    """A monitoring run of `data` against `constraints` written to `path`."""
+    path.write_text(json.dumps(constraints))
+    return run_mqmon(["monitor", "--dataset", data, "--problem-type", "Regression", "--ground-truth-attribute",
+                      "label", "--inference-attribute", "prediction", "--constraints", path, "--no-report",
+                      "--output", path.with_suffix(".out")], check=False)
+
+
 def test_a_monitoring_run_names_a_bad_row_of_the_regression_sample(tmp_path):
     """The regression sample in constraints.json is read back to recompute thresholds at the
     window's size; a broken row is an error naming it, not a silently different threshold."""
-    rng = np.random.default_rng(4)
-    y = rng.normal(10, 2, 300)
-    pd.DataFrame({"label": y, "prediction": y + rng.standard_normal(300)}).to_csv(tmp_path / "r.csv", index=False)
-    run_regression(tmp_path / "r.csv", tmp_path / "o")
-    c = json.loads((tmp_path / "o" / "constraints.json").read_text())
+    data, c = regression_constraints(tmp_path)
     assert len(c["mqmon"]["baseline"]["sample"]["truth"]) == 300
     c["mqmon"]["baseline"]["sample"]["absolute_error"][2] = "big"
-    (tmp_path / "bad.json").write_text(json.dumps(c))
-    r = run_mqmon(["monitor", "--dataset", tmp_path / "r.csv", "--problem-type", "Regression",
-                   "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
-                   "--constraints", tmp_path / "bad.json", "--no-report", "--output", tmp_path / "m"], check=False)
+    r = monitor_with(data, c, tmp_path / "bad.json")
     assert r.returncode != 0
     assert "bad.json: mqmon block: sample row 3 is not a number pair" in r.stderr
 
@@ -248,23 +258,81 @@ def test_a_monitoring_run_names_a_bad_row_of_the_regression_sample(tmp_path):
 def test_a_constraints_file_from_an_older_mqmon_says_so(tmp_path):
     """A window-method file without the regression sample (mqmon before the sample existed) cannot
     have its thresholds recomputed: the monitoring run says what is missing and what to do."""
-    rng = np.random.default_rng(4)
-    y = rng.normal(10, 2, 300)
-    pd.DataFrame({"label": y, "prediction": y + rng.standard_normal(300)}).to_csv(tmp_path / "r.csv", index=False)
-    run_regression(tmp_path / "r.csv", tmp_path / "o")
-    c = json.loads((tmp_path / "o" / "constraints.json").read_text())
+    data, c = regression_constraints(tmp_path)
     del c["mqmon"]["baseline"]["sample"]
-    c["mqmon"]["alpha_scope"] = "metric"
-    (tmp_path / "old.json").write_text(json.dumps(c))
-    r = run_mqmon(["monitor", "--dataset", tmp_path / "r.csv", "--problem-type", "Regression",
-                   "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
-                   "--constraints", tmp_path / "old.json", "--no-report", "--output", tmp_path / "m"], check=False)
+    r = monitor_with(data, c, tmp_path / "old.json")
     assert r.returncode != 0
     assert "old.json: mqmon block: the baseline has no 'sample'" in r.stderr
     assert "run suggest-baseline again, or delete the mqmon block" in r.stderr
     c["mqmon"]["alpha_scope"] = "per-window"
-    (tmp_path / "scope.json").write_text(json.dumps(c))
-    r = run_mqmon(["monitor", "--dataset", tmp_path / "r.csv", "--problem-type", "Regression",
-                   "--ground-truth-attribute", "label", "--inference-attribute", "prediction",
-                   "--constraints", tmp_path / "scope.json", "--no-report", "--output", tmp_path / "m2"], check=False)
+    r = monitor_with(data, c, tmp_path / "scope.json")
+    assert r.returncode != 0
     assert "scope.json: mqmon block: alpha scope 'per-window' is not one of" in r.stderr
+
+
+def test_cells_the_baseline_never_saw_are_drawn_as_their_own_dirichlet_components(tmp_path):
+    """The empty cells share one Dirichlet component whose rows a Pólya urn spreads over them; the
+    thresholds must equal numpy's draws from the full Dirichlet over every cell (prior 2/K² each):
+    a binary baseline without a false positive, and a five-class one with many empty cells."""
+    rng = np.random.default_rng(8)
+    window = 300
+    # Binary: 0 false positives in 400 rows.
+    y = (rng.random(400) < 0.3).astype(int)
+    pred = np.where(y == 1, (rng.random(400) < 0.7).astype(int), 0)
+    pd.DataFrame({"label": y, "prediction": pred}).to_csv(tmp_path / "b.csv", index=False)
+    c = baseline(tmp_path / "b.csv", tmp_path / "bo", "--window-size", str(window), "--alpha", "0.05",
+                 probability=None).constraints()
+    counts = c["mqmon"]["baseline"]["confusion_counts"]
+    assert counts["false_positives"] == 0
+    sims = confusion_draws(counts, window, np.random.default_rng(0))
+    for name in ("false_positive_rate", "precision", "accuracy"):
+        q = 0.95 if name in LOWER_IS_BETTER else 0.05
+        assert abs(c["binary_classification_constraints"][name]["threshold"] - np.quantile(sims[name], q)) \
+            < 0.25 * np.std(sims[name]) + 1e-9, name
+    assert c["binary_classification_constraints"]["false_positive_rate"]["threshold"] > 0
+
+    # Multiclass, a perfect 20-row baseline of two classes: both error cells empty, and how the urn
+    # splits a window's errors between them moves weighted precision and recall.
+    labels = np.array([0] * 12 + [1] * 8)
+    pd.DataFrame({"label": labels, "prediction": labels}).to_csv(tmp_path / "p.csv", index=False)
+    r = run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "p.csv", "--problem-type",
+                   "MulticlassClassification", "--ground-truth-attribute", "label", "--inference-attribute",
+                   "prediction", "--output", tmp_path / "po", "--window-size", str(window), "--alpha", "0.05"])
+    c = Run(r, tmp_path / "po").constraints()
+    check_multiclass_draws(c, np.array([[12, 0], [0, 8]], float), window, np.random.default_rng(2))
+
+    # Multiclass: 5 classes at 50/30/12/5/3 %, errors only to the next class: 15 of 25 cells empty.
+    prior = np.array([0.5, 0.3, 0.12, 0.05, 0.03])
+    a = rng.choice(5, 300, p=prior)
+    p = np.where(rng.random(300) < 0.8, a, (a + 1) % 5)
+    pd.DataFrame({"label": a, "prediction": p}).to_csv(tmp_path / "m.csv", index=False)
+    r = run_mqmon(["suggest-baseline", "--baseline-dataset", tmp_path / "m.csv", "--problem-type",
+                   "MulticlassClassification", "--ground-truth-attribute", "label", "--inference-attribute",
+                   "prediction", "--output", tmp_path / "mo", "--window-size", str(window), "--alpha", "0.05"])
+    c = Run(r, tmp_path / "mo").constraints()
+    assert c["mqmon"]["prior"]["per_cell"] == 2 / 25
+    cm = np.zeros((5, 5))
+    np.add.at(cm, (a, p), 1)
+    assert (cm == 0).sum() == 15
+    check_multiclass_draws(c, cm, window, np.random.default_rng(1))
+
+
+def check_multiclass_draws(c, cm, window, draws):
+    """The multiclass thresholds against numpy: Dirichlet(counts + 2/K²) over all K² cells, then
+    the window's counts; accuracy, weighted recall and weighted precision (scikit-learn's
+    weighting by true-class support, zero for an unpredicted class)."""
+    k = len(cm)
+    q = draws.dirichlet(cm.ravel() + 2 / k ** 2, size=20000)
+    w = np.array([draws.multinomial(window, qq).reshape(k, k) for qq in q], float)
+    support = w.sum(axis=2)
+    diagonal = np.diagonal(w, axis1=1, axis2=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(diagonal / w.sum(axis=1))
+        recall = np.nan_to_num(diagonal / support)
+    sims = {"accuracy": diagonal.sum(axis=1) / window,
+            "weighted_precision": (precision * support).sum(axis=1) / window,
+            "weighted_recall": (recall * support).sum(axis=1) / window}
+    for name, values in sims.items():
+        expected = np.quantile(values, 0.05)
+        assert abs(c["multiclass_classification_constraints"][name]["threshold"] - expected) \
+            < 0.25 * np.std(values), (name, expected)

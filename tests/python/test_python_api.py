@@ -251,6 +251,8 @@ def test_alpha_scope_through_the_sdk_shape_and_the_monitor_recomputes_at_the_win
     c = monitor.suggested_constraints().body_dict
     assert c["mqmon"]["alpha_scope"] == "execution" and c["mqmon"]["alpha"] == 0.05
     assert len({t["level"] for t in c["mqmon"]["thresholds"].values()}) == 1
+    note = (tmp_path / "b" / "report.html").read_text()
+    assert "crosses any of them" in note and "the false-alarm rate per execution" in note
     at_400 = mqmon.ModelQualityMonitor(role=mqmon.get_execution_role())
     at_400.suggest_baseline(output_s3_uri=str(tmp_path / "b400"), alpha_scope="execution", alpha=0.05,
                             window_size=400, **kw)

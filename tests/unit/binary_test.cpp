@@ -252,19 +252,30 @@ TEST(Binary, LargeTablesSweptInRangesGiveTheDirectAucAndCurves) {
   // Distinct thresholds, highest first, with the cumulative counts at each.
   std::vector<std::pair<double, double>> cumulative;  // (tp, fp)
   double tp = 0, fp = 0, auc2 = 0;
+  // DeLong's placements, summed over each tie group: a positive's share of negatives below it, a
+  // negative's share of positives above it (ties count half).
+  double pos_place_sq = 0, neg_place_sq = 0;
   for (size_t i = 0; i < sorted.size();) {
     double tie_pos = 0, tie_neg = 0;
     size_t j = i;
     for (; j < sorted.size() && sorted[j].first == sorted[i].first; ++j)
       (sorted[j].second ? tie_pos : tie_neg) += 1;
     auc2 += tie_neg * (2 * tp + tie_pos);
+    const double below = (negatives - fp - tie_neg / 2) / negatives;
+    const double above = (tp + tie_pos / 2) / positives;
+    pos_place_sq += tie_pos * below * below;
+    neg_place_sq += tie_neg * above * above;
     tp += tie_pos;
     fp += tie_neg;
     cumulative.emplace_back(tp, fp);
     i = j;
   }
   ASSERT_GT(cumulative.size(), 100000u);
-  EXPECT_NEAR(s.metrics[kAuc].value, auc2 / (2 * positives * negatives), 1e-15);
+  const double auc = auc2 / (2 * positives * negatives);
+  EXPECT_NEAR(s.metrics[kAuc].value, auc, 1e-15);
+  EXPECT_NEAR(s.auc_placement_variance_positives, pos_place_sq / positives - auc * auc, 1e-12);
+  EXPECT_NEAR(s.auc_placement_variance_negatives, neg_place_sq / negatives - auc * auc, 1e-12);
+  EXPECT_GT(s.auc_placement_variance_positives, 0.01);
   const size_t group = (cumulative.size() + points - 1) / points;
   std::vector<double> recalls = {0.0}, fprs = {0.0};
   for (size_t i = 1; i <= cumulative.size(); ++i)

@@ -122,7 +122,10 @@ TEST(Regression, AnySplitGivesTheSinglePassResultEvenWithLargeOffsets) {
     for (int m = 0; m < kRegressionScalarCount; ++m) expect_same(got.metrics[m], want.metrics[m]);
     EXPECT_EQ(got.truth_variance, want.truth_variance);
     EXPECT_EQ(got.mean_fourth_power_error, want.mean_fourth_power_error);
+    // The threshold sample: the same 2000 rows, in the same order, however the rows were split.
+    EXPECT_EQ(got.sample, want.sample);
   }
+  EXPECT_EQ(want.sample.size(), kRegressionSampleRows);
 }
 
 TEST(Regression, ConstantTruthFollowsScikitLearn) {

@@ -19,6 +19,10 @@ enum class ComparisonOperator {
 };
 /// "LessThanThreshold", ...
 const char* operator_name(ComparisonOperator op);
+/// A low value is the alarm (LessThan..., the threshold is a lower tail quantile).
+bool lower_is_alarm(ComparisonOperator op);
+/// Whether `value` violates a threshold with this operator (the comparison holding).
+bool violates(ComparisonOperator op, double value, double threshold);
 
 enum class ThresholdMethod { kWindow, kBaseline };
 const char* method_name(ThresholdMethod m);

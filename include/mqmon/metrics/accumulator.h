@@ -32,7 +32,8 @@ struct BatchOrigin {
   }
   /// subsample_mask(seed, row_key(batch, i)) of every row i, computed several rows at once with
   /// the CPU's widest vectors (into a buffer of the calling thread, valid until its next call).
-  const uint8_t* masks(const Batch& batch, uint64_t seed) const;
+  /// With `keys`, also the row keys it computed on the way (same buffer rules).
+  const uint8_t* masks(const Batch& batch, uint64_t seed, const uint64_t** keys = nullptr) const;
 };
 
 /// The key of a file name (FNV-1a, mixed) without a .gz or .zst suffix; 0 for in-memory rows.
