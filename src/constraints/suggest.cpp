@@ -138,6 +138,8 @@ double quantile_sorted(const std::vector<double>& v, double q) {
   return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
 double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 size_t uniform_index(std::mt19937_64& rng, size_t n) {
   return static_cast<size_t>((static_cast<uint128>(rng()) * n) >> 64);
@@ -345,43 +347,78 @@ uint64_t window_of(const SuggestOptions& o, uint64_t item_count) {
   return o.window_size ? o.window_size : item_count;
 }
 
-/// The AUC of a window of n rows from a model consistent with the baseline. Its spread is
-/// DeLong's variance of the window's AUC (at the expected 1/n_pos and 1/n_neg of a window with the
-/// baseline's prevalence) plus that of the baseline's own AUC (what the Bayesian bootstrap's
-/// posterior spread of the AUC tends to); its shape, that of the share of misordered pairs
-/// 1 - AUC as a gamma variable, which is skewed the way small windows are (Wilson-Hilferty's
-/// quantiles).
+/// The AUC of a window of n rows from a model consistent with the baseline, as the baseline's AUC
+/// plus the pivot (window's AUC - baseline's AUC). Each AUC's misordered share 1 - AUC is a gamma
+/// variable about its mean (skewed the way small windows are, Wilson-Hilferty's quantiles match a
+/// simulated window's to 1e-3), with DeLong's variance: the window's at the expected 1/n_pos and
+/// 1/n_neg of a window with the baseline's prevalence, the baseline's at its own class sizes. The
+/// baseline's part enters negated: a baseline that ranked unusually well makes the window look
+/// worse. Both are scaled by √(df/χ²_df), the allowance for a variance estimated from the
+/// baseline's placements, whose degrees of freedom come from the placements' kurtosis
+/// (Satterthwaite's combination of the two classes). The pivot's quantiles are those of a fixed
+/// sample of 2^14 draws.
 struct AucPredictive {
-  double auc = NAN, sd = 0;
-  AucPredictive(const BinaryStatistics& s, uint64_t n_window) {
+  double auc = NAN;
+  std::vector<double> pivot;  // sorted
+  AucPredictive(const BinaryStatistics& s, uint64_t n_window, uint64_t seed) {
     const double a = s.metrics[kAuc].value;
     const double pos = static_cast<double>(s.counts.tp + s.counts.fn);
     const double neg = static_cast<double>(s.counts.tn + s.counts.fp);
+    if (std::isnan(a) || pos == 0 || neg == 0) return;
     // The prior: kAucPriorRows pseudo-positives and pseudo-negatives whose placements are uniform
     // on [0, 1] (a Dirichlet-process prior on each class's placements, centred on a useless
     // score), so a small baseline that ranked (almost) every pair right does not promise a window
     // that will.
     const double m = kAucPriorRows;
     auc = (a * pos * neg + m * (pos + neg + m) / 2) / ((pos + m) * (neg + m));
-    auto with_prior = [&](double v, double rows) {
-      return (rows * (v + (a - auc) * (a - auc)) + m * (1.0 / 12 + (0.5 - auc) * (0.5 - auc))) /
-             (rows + m);
+    // Each class's placements with the prior's: central moments 2, 3, 4 about `auc`.
+    const double d = a - auc;
+    auto uniform = [&](int k) {  // E[(U - auc)^k], U uniform on [0, 1]
+      return (std::pow(1 - auc, k + 1) - std::pow(-auc, k + 1)) / (k + 1);
     };
-    const double v10 = with_prior(s.auc_placement_variance_positives, pos);
-    const double v01 = with_prior(s.auc_placement_variance_negatives, neg);
+    struct Moments {
+      double m2, m4, rows;
+    };
+    auto with_prior = [&](double v, double t, double f, double rows) {
+      const double w = rows / (rows + m);
+      return Moments{w * (v + d * d) + (1 - w) * uniform(2),
+                     w * (f + 4 * d * t + 6 * d * d * v + d * d * d * d) + (1 - w) * uniform(4),
+                     rows + m};
+    };
+    const Moments p10 =
+        with_prior(s.auc_placement_variance_positives, s.auc_placement_third_moment_positives,
+                   s.auc_placement_fourth_moment_positives, pos);
+    const Moments p01 =
+        with_prior(s.auc_placement_variance_negatives, s.auc_placement_third_moment_negatives,
+                   s.auc_placement_fourth_moment_negatives, neg);
     const double n = static_cast<double>(n_window);
     const double pi = pos / (pos + neg);
     // E[1/X] for X ~ Binomial(n, p), to second order.
     auto inverse = [&](double p) { return 1 / (n * p) * (1 + (1 - p) / (n * p)); };
-    const double var =
-        v10 * (inverse(pi) + 1 / (pos + m)) + v01 * (inverse(1 - pi) + 1 / (neg + m));
-    sd = std::sqrt(std::max(0.0, var));
+    const double var_window = p10.m2 * inverse(pi) + p01.m2 * inverse(1 - pi);
+    const double var_baseline = p10.m2 / p10.rows + p01.m2 / p01.rows;
+    // A variance estimated from rows with kurtosis k has 2·rows/(k - 1) degrees of freedom.
+    auto df_of = [](const Moments& x) {
+      const double k = x.m2 > 0 ? x.m4 / (x.m2 * x.m2) : 0;
+      return k > 1 ? 2 * x.rows / (k - 1) : INFINITY;
+    };
+    const double c10 = p10.m2 * (inverse(pi) + 1 / p10.rows);
+    const double c01 = p01.m2 * (inverse(1 - pi) + 1 / p01.rows);
+    const double df = std::clamp(
+        (c10 + c01) * (c10 + c01) / (c10 * c10 / df_of(p10) + c01 * c01 / df_of(p01)), 5.0, 1e6);
+    const double miss = 1 - auc;
+    const double k_window = miss * miss / var_window, k_baseline = miss * miss / var_baseline;
+    std::mt19937_64 rng(seed ^ 0x617563ULL);
+    std::gamma_distribution<double> window(k_window, 1 / k_window),
+        baseline(k_baseline, 1 / k_baseline), chi2(df / 2, 2 / df);
+    pivot.resize(1 << 14);
+    for (double& x : pivot) x = miss * (baseline(rng) - window(rng)) / std::sqrt(chi2(rng));
+    std::sort(pivot.begin(), pivot.end());
   }
   /// The value at standard normal deviate z.
   double at(double z) const {
-    if (!(auc < 1 && sd > 0)) return auc;
-    const double miss = 1 - auc;  // a low AUC is a high share of misordered pairs: -z
-    return 1 - miss * gamma_ratio_quantile(miss * miss / (sd * sd), -z);
+    if (pivot.empty()) return auc;
+    return std::clamp(auc + quantile_sorted(pivot, normal_cdf(z)), 0.0, 1.0);
   }
 };
 
@@ -392,13 +429,13 @@ std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats
   validate(o);
   std::vector<Planned> plan;
   const uint64_t n = window_of(o, stats.item_count);
-  const AucPredictive auc(stats, n);
+  const AucPredictive auc(stats, n, o.seed);
   for (const auto& [metric, op] : kBinaryConstrained) {
     const double value = stats.metrics[metric].value;
     if (std::isnan(value)) continue;
     Planned p{kBinaryScalarNames[metric], op, value, "dirichlet_multinomial", {}};
     if (metric == kAuc) {
-      p.method = "delong_gamma";
+      p.method = "delong_gamma_pivot";
       p.formula = [auc](double level) { return auc.at(normal_quantile(level)); };
     }
     plan.push_back(std::move(p));
@@ -868,10 +905,18 @@ std::string write_binary_constraints(const std::vector<Constraint>& constraints,
         w.key("auc").value(stats.metrics[kAuc].value);
         w.key("prevalence")
             .value(static_cast<double>(c.tp + c.fn) / static_cast<double>(c.total()));
-        w.key("auc_placement_variance").begin_object();
-        w.key("positives").value(stats.auc_placement_variance_positives);
-        w.key("negatives").value(stats.auc_placement_variance_negatives);
-        w.end_object();
+        auto placements = [&](const char* key, double positives, double negatives) {
+          w.key(key).begin_object();
+          w.key("positives").value(positives);
+          w.key("negatives").value(negatives);
+          w.end_object();
+        };
+        placements("auc_placement_variance", stats.auc_placement_variance_positives,
+                   stats.auc_placement_variance_negatives);
+        placements("auc_placement_third_moment", stats.auc_placement_third_moment_positives,
+                   stats.auc_placement_third_moment_negatives);
+        placements("auc_placement_fourth_moment", stats.auc_placement_fourth_moment_positives,
+                   stats.auc_placement_fourth_moment_negatives);
       });
 }
 

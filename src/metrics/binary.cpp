@@ -378,7 +378,8 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     size_t distinct = 0;
     ScoreTable::Counts positives{}, negatives{};
     AucSweep sweep;
-    long double pos_placement_sq = 0, neg_placement_sq = 0;  // in rows², before dividing
+    // Sums of the placements' powers 2, 3, 4 (pos[k - 2], neg[k - 2]), in rows^k.
+    std::array<long double, 3> pos_placement_powers{}, neg_placement_powers{};
     std::vector<double> fpr, tpr, recall, precision;
   };
   std::vector<Range> parts(ranges);
@@ -433,8 +434,12 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     auto placements = [&](double pos, double neg) {
       const double pos_place = n_total - static_cast<double>(cum_neg) - neg / 2;
       const double neg_place = static_cast<double>(cum_pos) + pos / 2;
-      part.pos_placement_sq += pos * pos_place * pos_place;
-      part.neg_placement_sq += neg * neg_place * neg_place;
+      long double p = pos * static_cast<long double>(pos_place) * pos_place;
+      long double q = neg * static_cast<long double>(neg_place) * neg_place;
+      for (int k = 0; k < 3; ++k, p *= pos_place, q *= neg_place) {
+        part.pos_placement_powers[k] += p;
+        part.neg_placement_powers[k] += q;
+      }
     };
     scores_.for_each_descending_in(
         range_from(r), range_to(r),
@@ -467,16 +472,31 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
 
   const auto values = binary_scalars(all, sweep.auc(0));
   if (!std::isnan(values[kAuc])) {
-    long double pos_sq = 0, neg_sq = 0;
-    for (const Range& part : parts) {
-      pos_sq += part.pos_placement_sq;
-      neg_sq += part.neg_placement_sq;
+    // Raw moments E[V^k] of the placements as shares, then central ones about the AUC (their
+    // mean): the raw sums are exact enough in long double for shares in [0, 1].
+    std::array<long double, 3> pos_raw{}, neg_raw{};
+    for (const Range& part : parts)
+      for (int k = 0; k < 3; ++k) {
+        pos_raw[k] += part.pos_placement_powers[k];
+        neg_raw[k] += part.neg_placement_powers[k];
+      }
+    long double n_power = n_total * n_total, p_power = p_total * p_total;
+    for (int k = 0; k < 3; ++k, n_power *= n_total, p_power *= p_total) {
+      pos_raw[k] /= n_power * p_total;
+      neg_raw[k] /= p_power * n_total;
     }
     const long double a = values[kAuc];
-    s.auc_placement_variance_positives =
-        static_cast<double>(std::max(0.0L, pos_sq / (n_total * n_total) / p_total - a * a));
-    s.auc_placement_variance_negatives =
-        static_cast<double>(std::max(0.0L, neg_sq / (p_total * p_total) / n_total - a * a));
+    auto central = [&](const std::array<long double, 3>& r, double& var, double& third,
+                       double& fourth) {
+      var = static_cast<double>(std::max(0.0L, r[0] - a * a));
+      third = static_cast<double>(r[1] - 3 * a * r[0] + 2 * a * a * a);
+      fourth = static_cast<double>(
+          std::max(0.0L, r[2] - 4 * a * r[1] + 6 * a * a * r[0] - 3 * a * a * a * a));
+    };
+    central(pos_raw, s.auc_placement_variance_positives, s.auc_placement_third_moment_positives,
+            s.auc_placement_fourth_moment_positives);
+    central(neg_raw, s.auc_placement_variance_negatives, s.auc_placement_third_moment_negatives,
+            s.auc_placement_fourth_moment_negatives);
   }
   std::array<std::array<double, kReplicates>, kBinaryScalarCount> replicate{};
   for (int k = 0; k < kReplicates; ++k) {

@@ -322,7 +322,6 @@ const std::map<std::string, std::string> kKnownGaps = {
     {"binary 200 1000 true_negative_rate", "rare cell, discrete counts"},
     {"binary 200 200 f0_5", "rare cell, discrete counts"},
     {"binary 200 1000 f0_5", "rare cell, discrete counts"},
-    {"binary 200 1000 auc", "30 positives: the AUC's spread is too uncertain"},
     {"binary 200 1000 any", "the rare cell's conservative thresholds"},
     // The same allowance on normal errors at 200 rows: the tail index from 14 errors cannot tell
     // normal from Student-t tails, so normal errors get the wider thresholds too (measured

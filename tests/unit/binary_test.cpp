@@ -255,6 +255,7 @@ TEST(Binary, LargeTablesSweptInRangesGiveTheDirectAucAndCurves) {
   // DeLong's placements, summed over each tie group: a positive's share of negatives below it, a
   // negative's share of positives above it (ties count half).
   double pos_place_sq = 0, neg_place_sq = 0;
+  std::vector<std::pair<double, double>> pos_places, neg_places;  // (rows, placement)
   for (size_t i = 0; i < sorted.size();) {
     double tie_pos = 0, tie_neg = 0;
     size_t j = i;
@@ -265,6 +266,8 @@ TEST(Binary, LargeTablesSweptInRangesGiveTheDirectAucAndCurves) {
     const double above = (tp + tie_pos / 2) / positives;
     pos_place_sq += tie_pos * below * below;
     neg_place_sq += tie_neg * above * above;
+    pos_places.emplace_back(tie_pos, below);
+    neg_places.emplace_back(tie_neg, above);
     tp += tie_pos;
     fp += tie_neg;
     cumulative.emplace_back(tp, fp);
@@ -276,6 +279,17 @@ TEST(Binary, LargeTablesSweptInRangesGiveTheDirectAucAndCurves) {
   EXPECT_NEAR(s.auc_placement_variance_positives, pos_place_sq / positives - auc * auc, 1e-12);
   EXPECT_NEAR(s.auc_placement_variance_negatives, neg_place_sq / negatives - auc * auc, 1e-12);
   EXPECT_GT(s.auc_placement_variance_positives, 0.01);
+  // Third and fourth central moments, about the AUC (the placements' mean), summed directly.
+  auto central = [&](const std::vector<std::pair<double, double>>& places, int k, double rows) {
+    double sum = 0;
+    for (const auto& [n, v] : places) sum += n * std::pow(v - auc, k);
+    return sum / rows;
+  };
+  EXPECT_NEAR(s.auc_placement_third_moment_positives, central(pos_places, 3, positives), 1e-12);
+  EXPECT_NEAR(s.auc_placement_third_moment_negatives, central(neg_places, 3, negatives), 1e-12);
+  EXPECT_NEAR(s.auc_placement_fourth_moment_positives, central(pos_places, 4, positives), 1e-12);
+  EXPECT_NEAR(s.auc_placement_fourth_moment_negatives, central(neg_places, 4, negatives), 1e-12);
+  EXPECT_LT(s.auc_placement_third_moment_positives, -1e-4);  // skewed: a few positives rank low
   const size_t group = (cumulative.size() + points - 1) / points;
   std::vector<double> recalls = {0.0}, fprs = {0.0};
   for (size_t i = 1; i <= cumulative.size(); ++i)

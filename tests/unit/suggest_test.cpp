@@ -67,7 +67,8 @@ TEST(Suggest, WindowThresholdsWidenAsTheWindowShrinks) {
   EXPECT_NEAR(a[2].threshold, 0.85 - 2.326 * std::sqrt(0.85 * 0.15 * 2 / 10000), 0.002);
   // auc by hand: 5000 positives and negatives, the prior's 0.2 pseudo-rows of each class
   // (placements uniform on [0, 1]); var = v10·(E[1/n_pos] + 1/5000.2) + v01·(...), with
-  // E[1/n_pos] = 1/5000·(1 + 0.5/5000); then 1 - AUC as a gamma variable (Wilson-Hilferty).
+  // E[1/n_pos] = 1/5000·(1 + 0.5/5000). Window and baseline the same size: the pivot is the
+  // difference of two gamma variables of the same shape, symmetric and, at this size, normal.
   const double m = 0.2, p = 5000;
   const double a_prior = (0.9 * p * p + m * (2 * p + m) / 2) / ((p + m) * (p + m));
   auto mix = [&](double v) {
@@ -77,12 +78,46 @@ TEST(Suggest, WindowThresholdsWidenAsTheWindowShrinks) {
   };
   const double e_inv = 1.0 / 5000 * (1 + 0.5 / 5000);
   const double sd = std::sqrt((mix(0.02) + mix(0.03)) * (e_inv + 1 / (p + m)));
-  const double miss = 1 - a_prior, shape = miss * miss / (sd * sd), c9 = 1 / (9 * shape);
-  const double cube = 1 - c9 + normal_quantile(0.99) * std::sqrt(c9);
   EXPECT_EQ(a[7].metric, "auc");
-  EXPECT_NEAR(a[7].threshold, 1 - miss * cube * cube * cube, 1e-12);
-  EXPECT_EQ(a[7].method, "delong_gamma");
+  // 2^14 draws: the 1 % quantile to about 0.03 sd.
+  EXPECT_NEAR(a[7].threshold, a_prior + normal_quantile(0.01) * sd, 0.1 * sd);
+  EXPECT_EQ(a[7].method, "delong_gamma_pivot");
   EXPECT_EQ(a[0].method, "dirichlet_multinomial");
+}
+
+TEST(Suggest, TheAucThresholdAllowsForTheBaselinesOwnSkewAndKurtosis) {
+  // 150 positives, 850 negatives, AUC 0.95, placements' variances as a typical score gives.
+  auto s = stats_for({800, 50, 30, 120}, 0.95);
+  s.auc_placement_variance_positives = 0.012;
+  s.auc_placement_variance_negatives = 0.006;
+  auto threshold = [&](uint64_t window) {
+    SuggestOptions o;
+    o.window_size = window;
+    return suggest_binary_constraints(s, o)[7].threshold;
+  };
+  // A small baseline's AUC is skewed low; the window's is skewed low too, and the pivot
+  // (window - baseline) takes the baseline's reversed: with the window 20 times the baseline the
+  // pivot's lower tail is shorter than a normal's with the same variance.
+  const double normal = [&] {
+    const double m = 0.2, pos = 150, neg = 850;
+    const double a = (0.95 * pos * neg + m * (pos + neg + m) / 2) / ((pos + m) * (neg + m));
+    auto mix = [&](double v, double rows) {
+      return (rows * (v + (0.95 - a) * (0.95 - a)) + m * (1.0 / 12 + (0.5 - a) * (0.5 - a))) /
+             (rows + m);
+    };
+    const double n = 20000, pi = 0.15;
+    auto inv = [&](double q) { return 1 / (n * q) * (1 + (1 - q) / (n * q)); };
+    const double var = mix(0.012, pos) * (inv(pi) + 1 / (pos + m)) +
+                       mix(0.006, neg) * (inv(1 - pi) + 1 / (neg + m));
+    return a + normal_quantile(0.01) * std::sqrt(var);
+  }();
+  const double light = threshold(20000);
+  EXPECT_GT(light, normal);
+  // Placements with heavy tails (kurtosis 30, as when a few positives rank very low) make the
+  // baseline's variance uncertain: the threshold widens.
+  s.auc_placement_fourth_moment_positives = 30 * 0.012 * 0.012;
+  s.auc_placement_fourth_moment_negatives = 30 * 0.006 * 0.006;
+  EXPECT_LT(threshold(20000), light - 0.002);
 }
 
 /// Regression statistics of N rows with errors from `draw`: exact moments from all rows, the

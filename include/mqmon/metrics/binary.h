@@ -67,6 +67,10 @@ struct BinaryStatistics {
   /// each positive's share of negatives scored below it and of each negative's share of positives
   /// scored above it (ties count half). 0 without an AUC.
   double auc_placement_variance_positives = 0, auc_placement_variance_negatives = 0;
+  /// Their third and fourth central moments: the skew of the AUC and how well a baseline knows
+  /// its variance.
+  double auc_placement_third_moment_positives = 0, auc_placement_third_moment_negatives = 0;
+  double auc_placement_fourth_moment_positives = 0, auc_placement_fourth_moment_negatives = 0;
 };
 
 __extension__ typedef unsigned __int128 uint128;
