@@ -349,7 +349,7 @@ uint64_t window_of(const SuggestOptions& o, uint64_t item_count) {
 
 /// The AUC of a window of n rows from a model consistent with the baseline, as the baseline's AUC
 /// plus the pivot (window's AUC - baseline's AUC). Each AUC's misordered share 1 - AUC is a gamma
-/// variable about its mean (skewed the way small windows are, Wilson-Hilferty's quantiles match a
+/// variable about its mean (skewed the way small windows are; its 1 % quantile matches a
 /// simulated window's to 1e-3), with DeLong's variance: the window's at the expected 1/n_pos and
 /// 1/n_neg of a window with the baseline's prevalence, the baseline's at its own class sizes. The
 /// baseline's part enters negated: a baseline that ranked unusually well makes the window look
