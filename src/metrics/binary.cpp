@@ -269,6 +269,61 @@ bool probability_like(const std::string& label) {
 
 }  // namespace
 
+namespace {
+
+/// Σ count·x^k for k = 2, 3, 4 over whole numbers x, exactly (192-bit sums) while x is below
+/// 2^32 (fewer than 2^31 rows of a class), so the result is the same in any order of adding and
+/// merging; larger x go to a long double sum.
+class PowerSums {
+ public:
+  void add(uint64_t x, uint64_t count) {
+    if (x >> 32) {
+      const long double v = x;
+      for (int k = 0; k < 3; ++k) beyond_[k] += count * std::pow(v, k + 2);
+      return;
+    }
+    const uint128 x2 = static_cast<uint128>(x) * x;  // < 2^64
+    add_product(sums_[0], x2, count);
+    add_product(sums_[1], x2 * x, count);
+    add_product(sums_[2],
+                static_cast<uint128>(static_cast<uint64_t>(x2)) * static_cast<uint64_t>(x2), count);
+  }
+  void merge(const PowerSums& o) {
+    for (int k = 0; k < 3; ++k) {
+      add_limbs(sums_[k], o.sums_[k][0], o.sums_[k][1], o.sums_[k][2]);
+      beyond_[k] += o.beyond_[k];
+    }
+  }
+  /// Σ count·x^(k + 2).
+  long double value(int k) const {
+    const auto& w = sums_[k];
+    return std::ldexp(static_cast<long double>(w[2]), 128) +
+           std::ldexp(static_cast<long double>(w[1]), 64) + static_cast<long double>(w[0]) +
+           beyond_[k];
+  }
+
+ private:
+  using Wide = std::array<uint64_t, 3>;
+  static void add_limbs(Wide& a, uint64_t l0, uint64_t l1, uint64_t l2) {
+    const uint128 t0 = static_cast<uint128>(a[0]) + l0;
+    const uint128 t1 = static_cast<uint128>(a[1]) + l1 + static_cast<uint64_t>(t0 >> 64);
+    a[0] = static_cast<uint64_t>(t0);
+    a[1] = static_cast<uint64_t>(t1);
+    a[2] += l2 + static_cast<uint64_t>(t1 >> 64);
+  }
+  static void add_product(Wide& a, uint128 v, uint64_t c) {
+    const uint128 lo = static_cast<uint128>(static_cast<uint64_t>(v)) * c;
+    const uint128 hi =
+        static_cast<uint128>(static_cast<uint64_t>(v >> 64)) * c + static_cast<uint64_t>(lo >> 64);
+    add_limbs(a, static_cast<uint64_t>(lo), static_cast<uint64_t>(hi),
+              static_cast<uint64_t>(hi >> 64));
+  }
+  std::array<Wide, 3> sums_{};
+  std::array<long double, 3> beyond_{};
+};
+
+}  // namespace
+
 BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
                                              const LabelSources& sources) const {
   // More than two labels of which one reads as a probability: a score column given as labels,
@@ -378,8 +433,9 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     size_t distinct = 0;
     ScoreTable::Counts positives{}, negatives{};
     AucSweep sweep;
-    // Sums of the placements' powers 2, 3, 4 (pos[k - 2], neg[k - 2]), in rows^k.
-    std::array<long double, 3> pos_placement_powers{}, neg_placement_powers{};
+    // Sums of the doubled placements' powers 2, 3, 4: exact, so that however the score range is
+    // split (threads, shards) the moments come out bit for bit the same.
+    PowerSums pos_placement_powers, neg_placement_powers;
     std::vector<double> fpr, tpr, recall, precision;
   };
   std::vector<Range> parts(ranges);
@@ -431,21 +487,17 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
     };
     // DeLong's placements: each positive's share of negatives below it (ties count half), each
     // negative's share of positives above it; their second moments give the AUC's variance.
-    auto placements = [&](double pos, double neg) {
-      const double pos_place = n_total - static_cast<double>(cum_neg) - neg / 2;
-      const double neg_place = static_cast<double>(cum_pos) + pos / 2;
-      long double p = pos * static_cast<long double>(pos_place) * pos_place;
-      long double q = neg * static_cast<long double>(neg_place) * neg_place;
-      for (int k = 0; k < 3; ++k, p *= pos_place, q *= neg_place) {
-        part.pos_placement_powers[k] += p;
-        part.neg_placement_powers[k] += q;
-      }
+    // Doubled, they are whole numbers: 2·n_neg - 2·(negatives above) - (tied negatives), and
+    // 2·(positives above) + (tied positives).
+    auto placements = [&](uint64_t pos, uint64_t neg) {
+      if (pos) part.pos_placement_powers.add(2 * (all.tn + all.fp - cum_neg) - neg, pos);
+      if (neg) part.neg_placement_powers.add(2 * cum_pos + pos, neg);
     };
     scores_.for_each_descending_in(
         range_from(r), range_to(r),
         [&](double, const ScoreTable::Counts& pos, const ScoreTable::Counts& neg) {
           part.sweep.add(pos, neg);
-          placements(static_cast<double>(pos[0]), static_cast<double>(neg[0]));
+          placements(pos[0], neg[0]);
           cum_pos += pos[0];
           cum_neg += neg[0];
           threshold_done();
@@ -474,16 +526,16 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
   if (!std::isnan(values[kAuc])) {
     // Raw moments E[V^k] of the placements as shares, then central ones about the AUC (their
     // mean): the raw sums are exact enough in long double for shares in [0, 1].
+    PowerSums pos_sums, neg_sums;
+    for (const Range& part : parts) {
+      pos_sums.merge(part.pos_placement_powers);
+      neg_sums.merge(part.neg_placement_powers);
+    }
     std::array<long double, 3> pos_raw{}, neg_raw{};
-    for (const Range& part : parts)
-      for (int k = 0; k < 3; ++k) {
-        pos_raw[k] += part.pos_placement_powers[k];
-        neg_raw[k] += part.neg_placement_powers[k];
-      }
-    long double n_power = n_total * n_total, p_power = p_total * p_total;
-    for (int k = 0; k < 3; ++k, n_power *= n_total, p_power *= p_total) {
-      pos_raw[k] /= n_power * p_total;
-      neg_raw[k] /= p_power * n_total;
+    long double n_power = 4.0L * n_total * n_total, p_power = 4.0L * p_total * p_total;
+    for (int k = 0; k < 3; ++k, n_power *= 2 * n_total, p_power *= 2 * p_total) {
+      pos_raw[k] = pos_sums.value(k) / (n_power * p_total);
+      neg_raw[k] = neg_sums.value(k) / (p_power * n_total);
     }
     const long double a = values[kAuc];
     auto central = [&](const std::array<long double, 3>& r, double& var, double& third,
