@@ -267,10 +267,6 @@ bool probability_like(const std::string& label) {
   return v && *v > 0 && *v < 1;
 }
 
-}  // namespace
-
-namespace {
-
 /// Σ count·x^k for k = 2, 3, 4 over whole numbers x, exactly (192-bit sums) while x is below
 /// 2^32 (fewer than 2^31 rows of a class), so the result is the same in any order of adding and
 /// merging; larger x go to a long double sum.
@@ -524,8 +520,8 @@ BinaryStatistics BinaryAccumulator::finalize(size_t curve_points,
 
   const auto values = binary_scalars(all, sweep.auc(0));
   if (!std::isnan(values[kAuc])) {
-    // Raw moments E[V^k] of the placements as shares, then central ones about the AUC (their
-    // mean): the raw sums are exact enough in long double for shares in [0, 1].
+    // Raw moments E[V^k] of the placements as shares (from the exact sums, in long double), then
+    // central ones about the AUC, their mean.
     PowerSums pos_sums, neg_sums;
     for (const Range& part : parts) {
       pos_sums.merge(part.pos_placement_powers);

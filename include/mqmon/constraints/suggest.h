@@ -55,8 +55,8 @@ struct Constraint {
   ComparisonOperator op = ComparisonOperator::kLessThan;
   /// How a suggestion made it (empty for constraints read from a file): "baseline",
   /// "dirichlet_multinomial", "bayesian_bootstrap", "normal" (the cheaper formula where it equals
-  /// the bootstrap's quantile to 1e-3) or "delong_gamma_pivot"; and the per-metric tail probability used
-  /// (alpha, or the execution scope's common level).
+  /// the bootstrap's quantile to 1e-3) or "delong_gamma_pivot"; and the per-metric tail
+  /// probability used (alpha, or the execution scope's common level).
   std::string method;
   double level = 0;
 };
