@@ -6,16 +6,20 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "mqmon/common/error.h"
 
 namespace mqmon {
 
 namespace {
+
+constexpr int kBusyTimeoutMs = 30000;  // how long a connection waits for a lock
 
 struct Api {
 #define MQMON_SQLITE_FUNCTIONS(X)                                                                  \
@@ -81,7 +85,7 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : path_(path) {
     db_ = nullptr;
     throw IoError(fmt::format("cannot open the state database {}: {}", path, message));
   }
-  s.sqlite3_busy_timeout(db_, 30000);
+  s.sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
 SqliteDatabase::~SqliteDatabase() {
@@ -100,6 +104,18 @@ void SqliteDatabase::exec(const char* sql) {
   const int rc = api().sqlite3_exec(db_, sql, nullptr, nullptr, &err);
   if (err) api().sqlite3_free(err);
   if (rc != SQLITE_OK) fail(rc, sql);
+}
+
+void SqliteDatabase::exec_when_free(const char* sql) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+  for (;;) {
+    const int rc = api().sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline)
+      fail(rc, sql);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 void SqliteDatabase::exec_noexcept(const char* sql) noexcept {

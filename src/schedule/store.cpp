@@ -177,7 +177,7 @@ void ScheduleStore::migrate() {
           db_->path(), v, kStoreSchemaVersion));
   };
   refuse_newer(version_of());
-  db_->exec("PRAGMA journal_mode = WAL");
+  db_->exec_when_free("PRAGMA journal_mode = WAL");
   db_->exec("PRAGMA foreign_keys = ON");
   db_->transaction([&] {
     const int64_t v = version_of();  // again, under the write lock: another process may have won

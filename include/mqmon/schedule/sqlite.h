@@ -28,6 +28,10 @@ class SqliteDatabase {
   SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
   void exec(const char* sql);
+  /// exec, retrying while the database is busy for up to the busy timeout: for statements
+  /// SQLite answers SQLITE_BUSY without calling its busy handler (a journal-mode change while
+  /// another connection opens or recovers the write-ahead log).
+  void exec_when_free(const char* sql);
   SqliteStatement prepare(const char* sql);
   int64_t changes() const;
   int64_t last_insert_rowid() const;
