@@ -77,17 +77,11 @@ AnyStatistics baseline_of(ProblemType problem, const json& b, const std::string&
       const auto v = binary_scalars(s.counts, a);
       for (int m = 0; m < kBinaryScalarCount; ++m) s.metrics[m].value = v[m];
       if (!std::isnan(a)) {
-        auto placements = [&](const char* key, double& positives, double& negatives) {
-          const auto& by_class = needed(b, key, where);
-          positives = number_at(by_class, "positives", where);
-          negatives = number_at(by_class, "negatives", where);
-        };
-        placements("auc_placement_variance", s.auc_placement_variance_positives,
-                   s.auc_placement_variance_negatives);
-        placements("auc_placement_third_moment", s.auc_placement_third_moment_positives,
-                   s.auc_placement_third_moment_negatives);
-        placements("auc_placement_fourth_moment", s.auc_placement_fourth_moment_positives,
-                   s.auc_placement_fourth_moment_negatives);
+        for (const auto& m : kAucPlacementMoments) {
+          const auto& by_class = needed(b, m.key, where);
+          s.*m.positives = number_at(by_class, "positives", where);
+          s.*m.negatives = number_at(by_class, "negatives", where);
+        }
       }
       return s;
     }

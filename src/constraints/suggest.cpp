@@ -67,6 +67,10 @@ const char* method_name(ThresholdMethod m) {
   return m == ThresholdMethod::kWindow ? "window" : "baseline";
 }
 
+namespace {
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+}  // namespace
+
 double normal_quantile(double p) {
   if (p <= 0) return -INFINITY;
   if (p >= 1) return INFINITY;
@@ -95,7 +99,7 @@ double normal_quantile(double p) {
         ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   }
   // One Halley step against the exact CDF.
-  const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
+  const double e = normal_cdf(x) - p;
   const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
   return x - u / (1 + x * u / 2);
 }
@@ -137,8 +141,6 @@ double quantile_sorted(const std::vector<double>& v, double q) {
   const size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (h - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
-
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 size_t uniform_index(std::mt19937_64& rng, size_t n) {
@@ -376,19 +378,19 @@ struct AucPredictive {
     auto uniform = [&](int k) {  // E[(U - auc)^k], U uniform on [0, 1]
       return (std::pow(1 - auc, k + 1) - std::pow(-auc, k + 1)) / (k + 1);
     };
-    struct Moments {
+    struct ClassPlacements {
       double m2, m4, rows;
     };
     auto with_prior = [&](double v, double t, double f, double rows) {
       const double w = rows / (rows + m);
-      return Moments{w * (v + d * d) + (1 - w) * uniform(2),
-                     w * (f + 4 * d * t + 6 * d * d * v + d * d * d * d) + (1 - w) * uniform(4),
-                     rows + m};
+      return ClassPlacements{
+          w * (v + d * d) + (1 - w) * uniform(2),
+          w * (f + 4 * d * t + 6 * d * d * v + d * d * d * d) + (1 - w) * uniform(4), rows + m};
     };
-    const Moments p10 =
+    const ClassPlacements p10 =
         with_prior(s.auc_placement_variance_positives, s.auc_placement_third_moment_positives,
                    s.auc_placement_fourth_moment_positives, pos);
-    const Moments p01 =
+    const ClassPlacements p01 =
         with_prior(s.auc_placement_variance_negatives, s.auc_placement_third_moment_negatives,
                    s.auc_placement_fourth_moment_negatives, neg);
     const double n = static_cast<double>(n_window);
@@ -398,7 +400,7 @@ struct AucPredictive {
     const double var_window = p10.m2 * inverse(pi) + p01.m2 * inverse(1 - pi);
     const double var_baseline = p10.m2 / p10.rows + p01.m2 / p01.rows;
     // A variance estimated from rows with kurtosis k has 2·rows/(k - 1) degrees of freedom.
-    auto df_of = [](const Moments& x) {
+    auto df_of = [](const ClassPlacements& x) {
       const double k = x.m2 > 0 ? x.m4 / (x.m2 * x.m2) : 0;
       return k > 1 ? 2 * x.rows / (k - 1) : INFINITY;
     };
@@ -905,18 +907,12 @@ std::string write_binary_constraints(const std::vector<Constraint>& constraints,
         w.key("auc").value(stats.metrics[kAuc].value);
         w.key("prevalence")
             .value(static_cast<double>(c.tp + c.fn) / static_cast<double>(c.total()));
-        auto placements = [&](const char* key, double positives, double negatives) {
-          w.key(key).begin_object();
-          w.key("positives").value(positives);
-          w.key("negatives").value(negatives);
+        for (const auto& m : kAucPlacementMoments) {
+          w.key(m.key).begin_object();
+          w.key("positives").value(stats.*m.positives);
+          w.key("negatives").value(stats.*m.negatives);
           w.end_object();
-        };
-        placements("auc_placement_variance", stats.auc_placement_variance_positives,
-                   stats.auc_placement_variance_negatives);
-        placements("auc_placement_third_moment", stats.auc_placement_third_moment_positives,
-                   stats.auc_placement_third_moment_negatives);
-        placements("auc_placement_fourth_moment", stats.auc_placement_fourth_moment_positives,
-                   stats.auc_placement_fourth_moment_negatives);
+        }
       });
 }
 

@@ -69,6 +69,22 @@ constexpr double kDirichletPriorMass = 2.0;
 /// step; |error| < 1e-15 over (0, 1)).
 double normal_quantile(double p);
 
+/// The AUC's placement moments as the constraints file's mqmon block names them: the key and the
+/// two classes' members of BinaryStatistics (the writer and the monitoring run's reader share it).
+struct AucPlacementMoment {
+  const char* key;
+  double BinaryStatistics::*positives;
+  double BinaryStatistics::*negatives;
+};
+inline constexpr AucPlacementMoment kAucPlacementMoments[] = {
+    {"auc_placement_variance", &BinaryStatistics::auc_placement_variance_positives,
+     &BinaryStatistics::auc_placement_variance_negatives},
+    {"auc_placement_third_moment", &BinaryStatistics::auc_placement_third_moment_positives,
+     &BinaryStatistics::auc_placement_third_moment_negatives},
+    {"auc_placement_fourth_moment", &BinaryStatistics::auc_placement_fourth_moment_positives,
+     &BinaryStatistics::auc_placement_fourth_moment_negatives},
+};
+
 /// One constraint per scalar binary metric (not the curves or best-constant variants). The auc
 /// constraint is left out when the baseline's auc is undefined (one class).
 std::vector<Constraint> suggest_binary_constraints(const BinaryStatistics& stats,
